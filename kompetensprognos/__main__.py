@@ -1,0 +1,5 @@
+import sys
+
+from kompetensprognos.cli import main
+
+sys.exit(main())
