@@ -361,8 +361,7 @@ def aggregate_regions(
             f"aggregate_regions: column(s) {', '.join(map(repr, missing))} not in the table "
             f"(columns are: {', '.join(map(str, df.columns))})"
         )
-    codes = df[region_col]
-    bad = codes[~codes.map(is_municipality)].unique()
+    bad = [v for v in pd.unique(df[region_col]) if not is_municipality(v)]
     if len(bad):
         shown = ", ".join(repr(v) for v in bad[:10])
         more = f" (+{len(bad) - 10} more)" if len(bad) > 10 else ""
