@@ -1,0 +1,416 @@
+"""Forecasting engine for short yearly panels: point forecasts plus calibrated intervals.
+
+Model intervals are too narrow on yearly data, so intervals here are *empirical*: the engine
+re-forecasts the panel from earlier origins (rolling origin, data up to each origin only),
+scales each error by the series' in-sample naive MAE at that origin, and takes quantiles of
+those scaled errors per horizon, pooled across series (split-conformal in spirit). The
+interval for a series is ``forecast + q * scale``. Horizons with too few calibration errors
+borrow the widest calibrated horizon, widened by ``sqrt(j / j_max)``; with none at all the
+engine falls back to a Gaussian random walk in scaled units (``Forecaster.calibration_``
+says which source each horizon used).
+
+Point models, the candidate registry and the default method live in :mod:`kompetensprognos.models`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from tqdm.auto import tqdm
+
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.models import DEFAULT_METHOD, forecast_points, parse_method
+from kompetensprognos.panel import validate_panel
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "Forecaster",
+    "calibrate_intervals",
+    "error_scale",
+    "forecast",
+    "interval_columns",
+    "rolling_origin_forecasts",
+]
+
+
+def interval_columns(level: float) -> tuple[str, str]:
+    """Names of the lower and upper bound columns for a level (``80 -> ("lo80", "hi80")``).
+
+    Examples
+    --------
+    >>> interval_columns(95)
+    ('lo95', 'hi95')
+    >>> interval_columns(97.5)
+    ('lo97.5', 'hi97.5')
+    """
+    tag = f"{level:g}"
+    return f"lo{tag}", f"hi{tag}"
+
+
+def error_scale(y: np.ndarray, floor: float = 0.0) -> float:
+    """In-sample mean absolute one-step naive error (the MASE scale, period 1), floored.
+
+    A constant series has scale 0; ``floor`` (and 5 % of its mean absolute level) keeps interval
+    widths positive. Metrics use the unfloored scale (see :mod:`kompetensprognos.evaluation`).
+
+    Examples
+    --------
+    >>> error_scale(np.array([1.0, 3.0, 4.0]))
+    1.5
+    >>> error_scale(np.array([5.0, 5.0, 5.0]), floor=1.0)
+    1.0
+    """
+    y = np.asarray(y, dtype=float)
+    s = float(np.mean(np.abs(np.diff(y)))) if len(y) > 1 else 0.0
+    return max(s, 0.05 * float(np.mean(np.abs(y))), floor)
+
+
+def _truncate(df: pd.DataFrame, offset: int, min_points: int) -> pd.DataFrame:
+    """Drop the last ``offset`` points of every series; drop series left too short."""
+    if offset == 0:
+        return df
+    from_end = df.groupby("unique_id", sort=False).cumcount(ascending=False)
+    cut = df[from_end.to_numpy() >= offset]
+    n = cut.groupby("unique_id", sort=False)["y"].transform("size")
+    return cut[n.to_numpy() >= min_points]
+
+
+def rolling_origin_forecasts(
+    df: pd.DataFrame,
+    method: str,
+    h: int,
+    offsets: Sequence[int],
+    *,
+    min_points: int = 3,
+    scale_floor: float = 0.0,
+    parents: Mapping[str, str] | None = None,
+    progress: bool = False,
+    **model_kwargs: object,
+) -> pd.DataFrame:
+    """Forecast a panel from several earlier origins, refitting on the data up to each origin.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Validated panel, sorted by ``unique_id, ds``.
+    method : str
+        Method string (see :func:`kompetensprognos.models.parse_method`).
+    h : int
+        Horizon.
+    offsets : sequence of int
+        Origins as the number of last points withheld from every series (0 = the full data).
+    min_points : int, default 3
+        Series shorter than this at an origin are skipped at that origin.
+    scale_floor : float, default 0.0
+        Floor for the interval scale (see :func:`error_scale`).
+    parents : Mapping[str, str], optional
+        Passed to the models (hierarchy pooling).
+    progress : bool, default False
+        Show a tqdm bar on stderr, one step per origin.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series, origin and horizon: ``unique_id, offset, cutoff, horizon, ds,
+        forecast, y`` (actual value, NaN beyond the data), ``last`` (value at the origin),
+        ``scale`` (MASE scale at the origin, unfloored), ``scale2`` (mean squared naive error)
+        and ``iscale`` (floored interval scale).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(2014, 2025), "y": range(11)})
+    >>> rf = rolling_origin_forecasts(df, "naive", 2, [2])
+    >>> rf[["cutoff", "horizon", "forecast", "y"]].to_numpy().tolist()
+    [[2022.0, 1.0, 8.0, 9.0], [2022.0, 2.0, 8.0, 10.0]]
+    """
+    frames = []
+    actual = df.set_index(["unique_id", "ds"])["y"]
+    for offset in tqdm(list(offsets), desc=f"origins {method}", disable=not progress, leave=False):
+        train = _truncate(df, int(offset), min_points)
+        if train.empty:
+            continue
+        pts, _ = forecast_points(train, method, h, parents=parents, **model_kwargs)  # type: ignore[arg-type]
+        stats = train.groupby("unique_id", sort=False)["y"].agg(
+            last="last",
+            scale=lambda v: float(np.mean(np.abs(np.diff(v.to_numpy())))),
+            scale2=lambda v: float(np.mean(np.diff(v.to_numpy()) ** 2)),
+            iscale=lambda v: error_scale(v.to_numpy(), scale_floor),
+            cutoff=lambda v: 0,
+        )
+        stats["cutoff"] = train.groupby("unique_id", sort=False)["ds"].max()
+        pts = pts.join(stats, on="unique_id")
+        pts["offset"] = int(offset)
+        pts["horizon"] = (pts["ds"] - pts["cutoff"]).astype(int)
+        idx = pd.MultiIndex.from_arrays([pts["unique_id"], pts["ds"]])
+        pts["y"] = actual.reindex(idx).to_numpy()
+        frames.append(pts)
+    cols = ["unique_id", "offset", "cutoff", "horizon", "ds", "forecast", "y", "last",
+            "scale", "scale2", "iscale"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def calibrate_intervals(
+    errors: pd.DataFrame,
+    h: int,
+    levels: Sequence[float] = (80, 95),
+    *,
+    min_errors: int = 30,
+) -> pd.DataFrame:
+    """Empirical quantiles of scaled errors per horizon, for each interval level.
+
+    Parameters
+    ----------
+    errors : pandas.DataFrame
+        Columns ``horizon`` and ``scaled_error`` (``(y - forecast) / iscale``), pooled across
+        series and origins.
+    h : int
+        Horizons ``1..h`` to calibrate.
+    levels : sequence of float, default (80, 95)
+        Nominal coverage in percent.
+    min_errors : int, default 30
+        Fewest errors a horizon needs to get its own quantiles; horizons with fewer borrow the
+        largest calibrated horizon, widened by ``sqrt(j / j_max)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``horizon, level, q_lo, q_hi, n_errors, source`` with ``q_lo <= 0 <= q_hi`` and
+        widths that never shrink with the horizon. ``source`` is ``empirical``,
+        ``extrapolated`` or ``gaussian`` (no calibration errors at all: random walk with
+        scaled step sd 1.25).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> errs = pd.DataFrame({"horizon": 1, "scaled_error": rng.normal(size=1000)})
+    >>> cal = calibrate_intervals(errs, h=1, levels=[95])
+    >>> bool(abs(cal["q_hi"].iloc[0] - 1.96) < 0.2)
+    True
+    """
+    rows = []
+    by_h = {
+        int(j): g["scaled_error"].to_numpy()
+        for j, g in errors.dropna(subset=["scaled_error"]).groupby("horizon")
+    }
+    ok = [j for j in range(1, h + 1) if len(by_h.get(j, ())) >= min_errors]
+    for level in levels:
+        a = (1 - level / 100) / 2
+        lo_prev, hi_prev = 0.0, 0.0
+        for j in range(1, h + 1):
+            e = by_h.get(j, np.empty(0))
+            if j in ok:
+                n = len(e)
+                # finite-sample (conformal) correction: slightly wider quantile levels
+                p_lo = max(math.floor(a * (n + 1)) / n, 0.0)
+                p_hi = min(math.ceil((1 - a) * (n + 1)) / n, 1.0)
+                q_lo, q_hi = float(np.quantile(e, p_lo)), float(np.quantile(e, p_hi))
+                source = "empirical"
+            elif ok:
+                jm = max(k for k in ok if k < j) if any(k < j for k in ok) else min(ok)
+                base = next(r for r in rows if r["horizon"] == jm and r["level"] == level)
+                f = math.sqrt(j / jm)
+                q_lo, q_hi, source = base["q_lo"] * f, base["q_hi"] * f, "extrapolated"
+            else:
+                z = float(norm.ppf(1 - a)) * 1.25 * math.sqrt(j)
+                q_lo, q_hi, source = -z, z, "gaussian"
+            q_lo, q_hi = min(q_lo, lo_prev, 0.0), max(q_hi, hi_prev, 0.0)
+            lo_prev, hi_prev = q_lo, q_hi
+            rows.append({"horizon": j, "level": level, "q_lo": q_lo, "q_hi": q_hi,
+                         "n_errors": len(e), "source": source})
+    return pd.DataFrame(rows)
+
+
+class Forecaster:
+    """Point forecasts and calibrated prediction intervals for a yearly panel.
+
+    Parameters
+    ----------
+    horizon : int, default 6
+        Years ahead to forecast (``1..horizon``).
+    method : str, default "auto"
+        ``"auto"`` (the benchmark-chosen default, :data:`DEFAULT_METHOD`), a model name
+        (``naive, drift, ets, damped, theta, dotheta, ces, arima, global, parent``) or a
+        combination ``"mean(a,b,...)"`` / ``"median(a,b,...)"``.
+    levels : sequence of float, default (80, 95)
+        Interval levels in percent.
+    nonnegative : bool or None, default None
+        Clip forecasts and bounds at zero. ``None`` turns it on when every observed value is
+        ``>= 0`` (counts, employment).
+    calibration_origins : int or None, default None
+        Earlier origins used to calibrate intervals (``None``: ``horizon``). ``0`` skips
+        calibration and uses the Gaussian fallback.
+    min_calibration_errors : int, default 30
+        Fewest pooled errors per horizon for an empirical quantile.
+    scale_floor : float or None, default None
+        Floor of the per-series interval scale. ``None``: 1.0 for count data (non-negative
+        whole numbers), else 0.
+    parents : Mapping[str, str], optional
+        ``unique_id -> parent id`` for hierarchy pooling (method ``"parent"``).
+    shrinkage : float, default 0.5
+        Weight of the parent-growth forecast in ``"parent"``.
+    progress : bool, default False
+        Show a tqdm progress bar on stderr.
+
+    Attributes
+    ----------
+    panel_ : pandas.DataFrame
+        The validated training panel.
+    point_ : pandas.DataFrame
+        ``unique_id, ds, forecast`` before clipping.
+    calibration_ : pandas.DataFrame
+        Output of :func:`calibrate_intervals`.
+    calibration_errors_ : pandas.DataFrame
+        The rolling-origin forecasts behind the calibration.
+    fallbacks_ : dict[str, list[str]]
+        Per model, series too short for it that used the short-series fallback.
+    nonnegative_ : bool
+        Whether clipping at zero is applied.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(2014, 2025),
+    ...                    "y": [5, 6, 6, 7, 8, 8, 9, 10, 10, 11, 12]})
+    >>> fc = Forecaster(horizon=2, method="drift").fit(df).predict()
+    >>> list(fc.columns)
+    ['unique_id', 'ds', 'forecast', 'lo80', 'hi80', 'lo95', 'hi95']
+    """
+
+    def __init__(
+        self,
+        horizon: int = 6,
+        method: str = "auto",
+        levels: Sequence[float] = (80, 95),
+        nonnegative: bool | None = None,
+        calibration_origins: int | None = None,
+        min_calibration_errors: int = 30,
+        scale_floor: float | None = None,
+        parents: Mapping[str, str] | None = None,
+        shrinkage: float = 0.5,
+        progress: bool = False,
+    ) -> None:
+        self.horizon = horizon
+        self.method = method
+        self.levels = levels
+        self.nonnegative = nonnegative
+        self.calibration_origins = calibration_origins
+        self.min_calibration_errors = min_calibration_errors
+        self.scale_floor = scale_floor
+        self.parents = parents
+        self.shrinkage = shrinkage
+        self.progress = progress
+
+    def _check_settings(self) -> None:
+        if int(self.horizon) < 1:
+            raise KompetensprognosError(f"horizon must be at least 1 (got {self.horizon})")
+        bad = [lv for lv in self.levels if not 0 < float(lv) < 100]
+        if bad:
+            raise KompetensprognosError(f"interval levels must lie between 0 and 100 (got {bad})")
+        parse_method(self.method)
+
+    def fit(self, df: pd.DataFrame) -> Forecaster:
+        """Validate the panel, forecast it and calibrate the intervals; returns ``self``.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Long panel with ``unique_id``, ``ds`` (integer year) and ``y``.
+
+        Returns
+        -------
+        Forecaster
+            The fitted forecaster.
+        """
+        self._check_settings()
+        panel = validate_panel(df)
+        h = int(self.horizon)
+        y = panel["y"].to_numpy()
+        counts = bool((y >= 0).all() and np.allclose(y, np.round(y)))
+        self.nonnegative_ = bool((y >= 0).all()) if self.nonnegative is None else self.nonnegative
+        floor = (1.0 if counts else 0.0) if self.scale_floor is None else float(self.scale_floor)
+        kw = {"parents": self.parents, "shrinkage": self.shrinkage}
+        n_cal = h if self.calibration_origins is None else int(self.calibration_origins)
+        bar = tqdm(total=n_cal + 1, desc="forecasting", disable=not self.progress)
+        self.point_, self.fallbacks_ = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
+        bar.update(1)
+        rf = rolling_origin_forecasts(
+            panel, self.method, h, range(1, n_cal + 1), scale_floor=floor, **kw  # type: ignore[arg-type]
+        )
+        bar.update(n_cal)
+        bar.close()
+        rf = rf[rf["horizon"] <= rf["offset"]].copy()
+        rf["scaled_error"] = (rf["y"] - rf["forecast"]) / rf["iscale"]
+        self.calibration_errors_ = rf
+        self.calibration_ = calibrate_intervals(
+            rf, h, self.levels, min_errors=self.min_calibration_errors
+        )
+        self.panel_ = panel
+        self.scale_ = panel.groupby("unique_id")["y"].agg(lambda v: error_scale(v.to_numpy(), floor))
+        return self
+
+    def predict(self) -> pd.DataFrame:
+        """Forecasts with interval bounds for horizons ``1..horizon``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``unique_id, ds, forecast`` and ``lo<level>, hi<level>`` per level, clipped at
+            zero when :attr:`nonnegative_`.
+        """
+        if not hasattr(self, "point_"):
+            raise KompetensprognosError("call fit() before predict()")
+        out = self.point_.copy()
+        last = self.panel_.groupby("unique_id")["ds"].max()
+        horizon = (out["ds"] - out["unique_id"].map(last)).to_numpy()
+        scale = out["unique_id"].map(self.scale_).to_numpy()
+        cal = self.calibration_.set_index(["level", "horizon"])
+        for level in self.levels:
+            lo, hi = interval_columns(level)
+            q = cal.loc[level]
+            out[lo] = out["forecast"] + q["q_lo"].reindex(horizon).to_numpy() * scale
+            out[hi] = out["forecast"] + q["q_hi"].reindex(horizon).to_numpy() * scale
+        if self.nonnegative_:
+            num = out.columns.drop(["unique_id", "ds"])
+            out[num] = out[num].clip(lower=0.0)
+        return out.reset_index(drop=True)
+
+
+def forecast(
+    df: pd.DataFrame,
+    horizon: int = 6,
+    method: str = "auto",
+    levels: Sequence[float] = (80, 95),
+    **kwargs: object,
+) -> pd.DataFrame:
+    """Forecast a yearly panel in one call: ``Forecaster(...).fit(df).predict()``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long panel with ``unique_id``, ``ds`` (integer year) and ``y``.
+    horizon : int, default 6
+        Years ahead.
+    method : str, default "auto"
+        See :class:`Forecaster`.
+    levels : sequence of float, default (80, 95)
+        Interval levels in percent.
+    **kwargs
+        Other :class:`Forecaster` settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unique_id, ds, forecast, lo80, hi80, lo95, hi95``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": "0114", "ds": [2022, 2023, 2024], "y": [0, 1, 0]})
+    >>> bool(forecast(df, horizon=1)["lo95"].min() >= 0)
+    True
+    """
+    return Forecaster(horizon=horizon, method=method, levels=levels, **kwargs).fit(df).predict()  # type: ignore[arg-type]

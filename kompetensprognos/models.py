@@ -1,0 +1,366 @@
+"""Point-forecast models for short yearly panels: the candidate registry.
+
+Local models come from statsforecast (one ``StatsForecast`` call per panel for all the local
+models a method needs). Written here, because no library does them for a long-format panel:
+
+* :class:`PooledWindowRegressor` — one *global* scikit-learn model trained across every series
+  on windows of the recent past, centred on the last value and scaled by the window's level;
+  short series borrow the dynamics of the whole panel.
+* parent shrinkage — a series' own forecast blended with its last value grown at its parent's
+  forecast growth rate (the same occupation at a higher level, or the sum of its group).
+* combinations — ``mean(a,b,...)`` / ``median(a,b,...)`` of any registered models.
+
+Series too short for a model (see ``MIN_POINTS``) are forecast by the short-series fallback
+(the mean of naive and drift, a crude damped trend), and listed by :func:`forecast_points`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import Ridge
+
+from kompetensprognos.errors import KompetensprognosError
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "MODELS",
+    "PooledWindowRegressor",
+    "available_methods",
+    "forecast_points",
+    "parse_method",
+]
+
+#: The method used by ``method="auto"``: chosen on an inner validation split of M3 yearly
+#: (see docs/performance.md and benchmarks/m3_yearly.py), never on the test set.
+DEFAULT_METHOD = "median(ets,dotheta,ces,global)"
+
+
+def _sf_models() -> dict[str, Callable[[], object]]:
+    from statsforecast.models import (
+        AutoARIMA,
+        AutoCES,
+        AutoETS,
+        DynamicOptimizedTheta,
+        Naive,
+        RandomWalkWithDrift,
+        Theta,
+    )
+
+    return {
+        "ets": lambda: AutoETS(season_length=1, alias="ets"),
+        "damped": lambda: AutoETS(season_length=1, model="ZZZ", damped=True, alias="damped"),
+        "dotheta": lambda: DynamicOptimizedTheta(season_length=1, alias="dotheta"),
+        "theta": lambda: Theta(season_length=1, alias="theta"),
+        "ces": lambda: AutoCES(season_length=1, alias="ces"),
+        "arima": lambda: AutoARIMA(season_length=1, alias="arima"),
+        "drift": lambda: RandomWalkWithDrift(alias="drift"),
+        "naive": lambda: Naive(alias="naive"),
+    }
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A registered candidate: its name, kind and the fewest points it fits on."""
+
+    name: str
+    kind: str
+    min_points: int
+    description: str
+
+
+MODELS: dict[str, ModelInfo] = {
+    m.name: m
+    for m in [
+        ModelInfo("naive", "local", 1, "random walk: the last value"),
+        ModelInfo("drift", "local", 2, "random walk with drift (straight line, first to last)"),
+        ModelInfo("ets", "local", 4, "statsforecast AutoETS (AICc-chosen exponential smoothing)"),
+        ModelInfo("damped", "local", 5, "AutoETS restricted to damped-trend models"),
+        ModelInfo("theta", "local", 4, "standard Theta method (M3 winner)"),
+        ModelInfo("dotheta", "local", 4, "Dynamic Optimized Theta"),
+        ModelInfo("ces", "local", 4, "AutoCES (complex exponential smoothing)"),
+        ModelInfo("arima", "local", 4, "AutoARIMA (slow; not used by 'auto')"),
+        ModelInfo("global", "global", 3, "pooled ridge regression on scaled windows of all series"),
+        ModelInfo("parent", "hierarchy", 3, "own forecast shrunk toward the parent's growth"),
+    ]
+}
+
+_COMBO = re.compile(r"^(mean|median)\(([a-z_,\s]+)\)$")
+
+
+def parse_method(method: str) -> tuple[str, list[str]]:
+    """Split a method string into a combiner and its component models.
+
+    Parameters
+    ----------
+    method : str
+        A registered name (``"ets"``), ``"auto"``, or ``"mean(a,b,...)"`` / ``"median(a,b,...)"``.
+
+    Returns
+    -------
+    tuple[str, list[str]]
+        ``("single", [name])`` or ``("mean" | "median", [names])``.
+
+    Examples
+    --------
+    >>> parse_method("median(ets, dotheta)")
+    ('median', ['ets', 'dotheta'])
+    """
+    text = method.strip().lower()
+    if text == "auto":
+        text = DEFAULT_METHOD
+    m = _COMBO.match(text)
+    names = [n.strip() for n in m.group(2).split(",") if n.strip()] if m else [text]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise KompetensprognosError(
+            f"unknown forecasting method {method!r}; use 'auto', one of "
+            f"{', '.join(MODELS)}, or a combination such as 'median(ets,dotheta,global)'"
+        )
+    return (m.group(1) if m else "single"), names
+
+
+def available_methods() -> list[str]:
+    """Names accepted by ``--method`` (besides combinations).
+
+    Examples
+    --------
+    >>> "ets" in available_methods()
+    True
+    """
+    return ["auto", *MODELS]
+
+
+def _windows(y: np.ndarray, t: int, k: int) -> tuple[np.ndarray, float]:
+    """Window ``y[t-k+1 .. t]`` (left-padded with the first value), centred and scaled."""
+    lo = t - k + 1
+    w = y[max(lo, 0) : t + 1]
+    if lo < 0:
+        w = np.concatenate([np.full(-lo, y[0]), w])
+    scale = max(float(np.mean(np.abs(w))), 1e-9)
+    return (w[:-1] - w[-1]) / scale, scale
+
+
+class PooledWindowRegressor:
+    """Global model: one regression per horizon trained on windows of *all* series.
+
+    Each training example is the last ``window`` values up to a time ``t`` of one series, minus
+    the value at ``t`` and divided by the window's mean absolute level; the target is the change
+    from ``t`` to ``t + j`` on the same scale. Scale-free inputs let long and short, large and
+    small series teach each other; an all-zero series stays at zero.
+
+    Parameters
+    ----------
+    window : int, default 5
+        Number of recent values fed to the model.
+    alpha : float, default 1.0
+        Ridge penalty.
+    clip : float, default 5.0
+        Scaled targets are clipped to ``[-clip, clip]`` so a few explosive series cannot dominate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> series = [np.arange(1.0, 12.0), np.arange(10.0, 21.0)]
+    >>> model = PooledWindowRegressor().fit(series, h=2)
+    >>> model.predict(series).shape
+    (2, 2)
+    """
+
+    def __init__(self, window: int = 5, alpha: float = 1.0, clip: float = 5.0) -> None:
+        self.window = window
+        self.alpha = alpha
+        self.clip = clip
+
+    def fit(self, series: list[np.ndarray], h: int) -> PooledWindowRegressor:
+        """Train one ridge regression per horizon ``1..h``; returns ``self``."""
+        k = self.window
+        self.models_: list[Ridge | None] = []
+        feats: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        for y in series:
+            n = len(y)
+            # padded windows only for series too short to fill one; they teach wrong slopes
+            for t in range(k - 1 if n > k else 1, n - 1):
+                x, s = _windows(y, t, k)
+                fut = np.full(h, np.nan)
+                m = min(h, n - 1 - t)
+                fut[:m] = (y[t + 1 : t + 1 + m] - y[t]) / s
+                feats.append(x)
+                targets.append(fut)
+        x_all = np.asarray(feats).reshape(len(feats), k - 1)
+        t_all = np.clip(np.asarray(targets).reshape(len(targets), h), -self.clip, self.clip)
+        for j in range(h):
+            ok = ~np.isnan(t_all[:, j]) if len(t_all) else np.zeros(0, bool)
+            if ok.sum() < 2 * k:
+                self.models_.append(None)
+                continue
+            self.models_.append(Ridge(alpha=self.alpha).fit(x_all[ok], t_all[ok, j]))
+        self.h_ = h
+        return self
+
+    def predict(self, series: list[np.ndarray]) -> np.ndarray:
+        """Forecast ``h`` steps for each series; shape ``(len(series), h)``."""
+        out = np.empty((len(series), self.h_))
+        xs, scales, last = [], [], []
+        for y in series:
+            x, s = _windows(y, len(y) - 1, self.window)
+            xs.append(x)
+            scales.append(s)
+            last.append(y[-1])
+        x_arr = np.asarray(xs).reshape(len(series), self.window - 1)
+        prev = np.zeros(len(series))
+        for j, model in enumerate(self.models_):
+            # a horizon with too little training data carries the previous horizon forward
+            step = model.predict(x_arr) if model is not None else prev
+            out[:, j] = np.asarray(last) + step * np.asarray(scales)
+            prev = step
+        return out
+
+
+def _short_fallback(y: np.ndarray, h: int) -> np.ndarray:
+    drift = (y[-1] - y[0]) / max(len(y) - 1, 1)
+    return y[-1] + 0.5 * drift * np.arange(1, h + 1)
+
+
+def _statsforecast(df: pd.DataFrame, names: list[str], h: int) -> pd.DataFrame:
+    from statsforecast import StatsForecast
+    from statsforecast.models import Naive
+
+    factories = _sf_models()
+    sf = StatsForecast(
+        models=[factories[n]() for n in names], freq=1, n_jobs=1, fallback_model=Naive()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = sf.forecast(df=df, h=h)
+    return fc.reset_index(drop=True) if "unique_id" in fc.columns else fc.reset_index()
+
+
+def _parent_growth(
+    df: pd.DataFrame, parents: Mapping[str, str], h: int, base: list[str]
+) -> dict[str, np.ndarray]:
+    """Growth factors ``parent_forecast / parent_last`` for each child's parent."""
+    pmap = {str(k): str(v) for k, v in parents.items()}
+    ids = set(df["unique_id"])
+    missing = sorted({p for p in pmap.values() if p not in ids})
+    child = df[df["unique_id"].isin([c for c, p in pmap.items() if p in missing])]
+    agg = (
+        child.assign(unique_id=child["unique_id"].map(pmap))
+        .groupby(["unique_id", "ds"], as_index=False)["y"]
+        .sum()
+    )
+    par = pd.concat([df[df["unique_id"].isin(set(pmap.values()) & ids)], agg])
+    if par.empty:
+        return {}
+    pts, _ = forecast_points(par, f"mean({','.join(base)})", h)
+    last = par.groupby("unique_id")["y"].last()
+    growth: dict[str, np.ndarray] = {}
+    for pid, g in pts.groupby("unique_id"):
+        lv = float(last[pid])
+        growth[str(pid)] = g["forecast"].to_numpy() / lv if lv > 0 else np.ones(h)
+    return growth
+
+
+def forecast_points(
+    df: pd.DataFrame,
+    method: str,
+    h: int,
+    *,
+    parents: Mapping[str, str] | None = None,
+    shrinkage: float = 0.5,
+    global_window: int = 5,
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Point forecasts for every series of a validated panel.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Validated panel (``unique_id``, ``ds`` integer year, ``y``), sorted.
+    method : str
+        ``"auto"``, a model name from :data:`MODELS`, or ``"mean(...)"`` / ``"median(...)"``.
+    h : int
+        Horizon in years.
+    parents : Mapping[str, str], optional
+        ``unique_id -> parent id``. A parent present in ``df`` is used as is; otherwise it is
+        the sum of its children. Needed by ``"parent"``.
+    shrinkage : float, default 0.5
+        Weight of the parent-growth forecast in ``"parent"`` (0 = own forecast only).
+    global_window : int, default 5
+        Window length of the pooled model.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, dict[str, list[str]]]
+        Long frame ``unique_id, ds, forecast`` and, per model, the series that were too short for
+        it and used the short-series fallback instead.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(2014, 2025), "y": range(11)})
+    >>> pts, fallbacks = forecast_points(df, "drift", 2)
+    >>> pts["forecast"].tolist()
+    [11.0, 12.0]
+    """
+    combiner, names = parse_method(method)
+    ids = df["unique_id"].drop_duplicates().to_numpy()
+    groups = df.groupby("unique_id", sort=False)
+    ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in groups}
+    n_obs = {uid: len(v) for uid, v in ys.items()}
+    last_ds = groups["ds"].max()
+    cols: dict[str, np.ndarray] = {}
+    fallbacks: dict[str, list[str]] = {}
+
+    local = [n for n in names if MODELS[n].kind == "local"]
+    if "parent" in names:
+        if not parents:
+            raise KompetensprognosError(
+                "method 'parent' needs a parents mapping (unique_id -> parent id)"
+            )
+        local = sorted(set(local) | {"ets", "dotheta", "ces"})
+    for name in local:
+        short = [u for u in ids if n_obs[u] < MODELS[name].min_points]
+        if short:
+            fallbacks[name] = [str(u) for u in short]
+    sf_ids = [u for u in ids if all(n_obs[u] >= MODELS[n].min_points for n in local)]
+    sf_fc = None
+    if local and sf_ids:
+        sub = df[df["unique_id"].isin(set(sf_ids))]
+        sf_fc = _statsforecast(sub, local, h)
+    for name in local:
+        mat = np.vstack([_short_fallback(ys[u], h) for u in ids])
+        if sf_fc is not None:
+            pos = {u: i for i, u in enumerate(ids)}
+            vals = sf_fc[name].to_numpy().reshape(-1, h)
+            for row, uid in enumerate(sf_fc["unique_id"].to_numpy()[::h]):
+                mat[pos[uid]] = vals[row]
+        cols[name] = mat
+    if "global" in names:
+        series = [ys[u] for u in ids]
+        cols["global"] = PooledWindowRegressor(window=global_window).fit(series, h).predict(series)
+    if "parent" in names:
+        base = ["ets", "dotheta", "ces"]
+        own = np.median(np.stack([cols[b] for b in base]), axis=0)
+        growth = _parent_growth(df, parents or {}, h, base)
+        par = own.copy()
+        for i, uid in enumerate(ids):
+            g = growth.get(str((parents or {}).get(uid, "")))
+            if g is not None:
+                par[i] = (1 - shrinkage) * own[i] + shrinkage * ys[uid][-1] * g
+        cols["parent"] = par
+    stack = np.stack([cols[n] for n in names])
+    point = np.median(stack, axis=0) if combiner == "median" else np.mean(stack, axis=0)
+    out = pd.DataFrame(
+        {
+            "unique_id": np.repeat(ids, h),
+            "ds": (last_ds.loc[ids].to_numpy()[:, None] + np.arange(1, h + 1)).ravel(),
+            "forecast": point.ravel(),
+        }
+    )
+    return out, fallbacks

@@ -1,0 +1,97 @@
+"""End-to-end tests of ``kompetensprognos forecast`` and ``backtest`` on tiny CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kompetensprognos.cli import main
+
+
+def _write_panel(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    lines = ["unique_id,ds,y"]
+    for i in range(12):
+        y = np.maximum(0, np.round(15 + np.cumsum(rng.normal(0.2, 2, 11))))
+        lines += [f"{i:04d},{2014 + t},{int(v)}" for t, v in enumerate(y)]
+    lines += [f"0000zero,{2014 + t},0" for t in range(11)]
+    lines += [f"tiny,{2014 + t},{v}" for t, v in enumerate([0, 1, 0, 0, 2, 1, 0, 0, 1, 0, 0])]
+    lines += ["0114,2022,1", "0114,2023,2", "0114,2024,4"]  # 3-point series
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_forecast_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write_panel(tmp_path / "panel.csv")
+    out = tmp_path / "fc.csv"
+    rc = main(["forecast", "--input", str(src), "--horizon", "4", "--output", str(out)])
+    assert rc == 0
+    fc = pd.read_csv(out, dtype={"unique_id": str})
+    assert list(fc.columns) == ["unique_id", "ds", "forecast", "lo80", "hi80", "lo95", "hi95"]
+    assert {"0114", "0000", "0000zero", "tiny"} <= set(fc["unique_id"])
+    assert len(fc) == 15 * 4
+    assert (fc.select_dtypes("number").drop(columns="ds") >= 0).all().all()
+    assert fc.loc[fc["unique_id"] == "0114", "ds"].tolist() == [2025, 2026, 2027, 2028]
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary files left behind"
+    err = capsys.readouterr().err
+    assert "too short" in err and "0114" in err
+
+
+def test_forecast_levels_and_method(tmp_path: Path) -> None:
+    src = _write_panel(tmp_path / "panel.csv")
+    out = tmp_path / "fc.csv"
+    rc = main(["forecast", "-i", str(src), "--horizon", "2", "-o", str(out), "--level", "50",
+               "90", "--method", "mean(naive,drift)", "--quiet"])
+    assert rc == 0
+    fc = pd.read_csv(out)
+    assert list(fc.columns)[3:] == ["lo50", "hi50", "lo90", "hi90"]
+    assert ((fc["hi90"] - fc["lo90"]) >= (fc["hi50"] - fc["lo50"]) - 1e-9).all()
+
+
+def test_forecast_bad_input_lists_all_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("unique_id,ds,y\na,2014,1\na,2015,n/a\na,2016,2\n"
+                   "b,2014,1\nb,2014,1\nb,2015,2\nc,2014,1\nc,2016,1\nc,2017,2\nd,2014,5\n")
+    out = tmp_path / "fc.csv"
+    rc = main(["forecast", "-i", str(src), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "Traceback" not in err
+    assert "'n/a'" in err and "b/2014" in err and "missing 2015" in err and "'d'" in err
+    assert not out.exists(), "no output when the input is invalid"
+
+
+def test_forecast_unknown_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write_panel(tmp_path / "panel.csv")
+    rc = main(["forecast", "-i", str(src), "-o", str(tmp_path / "x.csv"), "-m", "prophet"])
+    assert rc == 2 and "unknown forecasting method" in capsys.readouterr().err
+
+
+def test_backtest_end_to_end(tmp_path: Path) -> None:
+    src = _write_panel(tmp_path / "panel.csv")
+    out = tmp_path / "bt"
+    rc = main(["backtest", "-i", str(src), "--horizon", "3", "-o", str(out), "--origins", "2",
+               "--method", "ets", "global", "--region", "14", "-q"])
+    assert rc == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["model"]) == {"ets", "global", "naive", "drift"}
+    assert sorted(summary["horizon"].unique()) == [1, 2, 3]
+    table = pd.read_csv(out / "backtest.csv", dtype={"region": str})
+    assert list(table.columns) == ["region", "model", "horizon", "mase", "smape",
+                                   "direction_accuracy", "coverage80", "coverage95"]
+    detail = pd.read_csv(out / "detail.csv", dtype={"unique_id": str})
+    assert len(detail) > 0
+    assert "0114" not in set(detail["unique_id"]), "3-point series are too short to backtest"
+    assert (out / "overall.csv").is_file()
+
+
+def test_help_mentions_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["forecast", "--help"])
+    text = capsys.readouterr().out
+    assert "unique_id" in text and "--level" in text and "--method" in text
