@@ -26,7 +26,8 @@ class Problem:
     column : str | None
         The column at fault, if one.
     rows : tuple[int, ...]
-        Row numbers at fault as a user sees them in the file (1 = first data row); may be empty.
+        Line numbers at fault as a user sees them in the file (the header is line 1, so the first
+        data row is line 2); may be empty.
     values : tuple[str, ...]
         A few offending values, as text.
     message : str
@@ -46,7 +47,7 @@ class Problem:
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
             more = f" (+{len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
-            where += f", row{'s' if len(self.rows) > 1 else ''} {shown}{more}"
+            where += f", line{'s' if len(self.rows) > 1 else ''} {shown}{more}"
         text = f"{where}: {self.message}"
         if self.values:
             text += " (values: " + ", ".join(repr(v) for v in self.values[:5]) + ")"
