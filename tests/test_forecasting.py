@@ -116,7 +116,7 @@ def test_zero_and_tiny_count_panel() -> None:
     assert (out.loc["zeros", "forecast"] == 0).all()
     assert (out.loc["zeros", "hi95"] > 0).all(), "scale floor keeps zero series' intervals open"
     assert (out.select_dtypes("number").to_numpy() >= 0).all()
-    assert "short" in f.fallbacks_["ets"]
+    assert "short" in f.fallbacks_["dotheta"]
 
 
 def test_three_point_series_use_fallback() -> None:
@@ -140,10 +140,10 @@ def test_rolling_origin_uses_only_past_data() -> None:
 def test_pooled_regressor_is_scale_free_and_learns_trends() -> None:
     rng = np.random.default_rng(5)
     series = [10 + 2 * np.arange(12.0) + rng.normal(0, 0.1, 12) for _ in range(30)]
-    model = PooledWindowRegressor(window=4, alpha=1e-3).fit(series, h=3)
+    model = PooledWindowRegressor(window=4, estimator="ridge", transform="level", alpha=1e-3).fit(series, h=3)
     pred = model.predict(series)
     np.testing.assert_allclose(pred[:, 2] - [s[-1] for s in series], 6.0, atol=1.0)
-    big = PooledWindowRegressor(window=4, alpha=1e-3).fit([s * 1000 for s in series], h=3)
+    big = PooledWindowRegressor(window=4, estimator="ridge", transform="level", alpha=1e-3).fit([s * 1000 for s in series], h=3)
     np.testing.assert_allclose(big.predict([s * 1000 for s in series]), pred * 1000, rtol=1e-6)
     zero = model.predict([np.zeros(8)])
     np.testing.assert_allclose(zero, 0.0, atol=1e-6)
