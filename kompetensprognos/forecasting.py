@@ -338,11 +338,17 @@ class Forecaster:
         bar = tqdm(total=n_cal + 1, desc="forecasting", disable=not self.progress)
         self.point_, self.fallbacks_ = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
         bar.update(1)
-        rf = rolling_origin_forecasts(
-            panel, self.method, h, range(1, n_cal + 1), scale_floor=floor, **kw  # type: ignore[arg-type]
-        )
-        bar.update(n_cal)
+        parts = []
+        for offset in range(1, n_cal + 1):  # one origin at a time so the bar moves
+            parts.append(rolling_origin_forecasts(
+                panel, self.method, h, [offset], scale_floor=floor, **kw  # type: ignore[arg-type]
+            ))
+            bar.update(1)
         bar.close()
+        parts = [p for p in parts if not p.empty]
+        rf = pd.concat(parts, ignore_index=True) if parts else rolling_origin_forecasts(
+            panel, self.method, h, [], scale_floor=floor
+        )
         rf = rf[rf["horizon"] <= rf["offset"]].copy()
         rf["scaled_error"] = (rf["y"] - rf["forecast"]) / rf["iscale"]
         self.calibration_errors_ = rf
