@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 from kompetensprognos import __version__
 from kompetensprognos.cli import data as _data
+from kompetensprognos.cli import demand as _demand
 from kompetensprognos.errors import KompetensprognosError
 
-_COMMAND_MODULES = [_data]
+_COMMAND_MODULES = [_data, _demand]
 
 try:  # commands whose modules may be absent in a partial install are added when importable
     from kompetensprognos.cli import forecast as _forecast

@@ -1,0 +1,650 @@
+"""Regional demand: coherent, non-negative employment forecasts per region and occupation.
+
+The pipeline (:class:`DemandModel`):
+
+1. **Breaks** — employment is put on the latest basis at every break the dataset's manifest
+   declares (:mod:`kompetensprognos.breaks`), so the 2023 jump is not extrapolated as growth.
+2. **Hierarchy** — the bottom series are municipality × SSYK 3 (what SCB publishes). Every
+   aggregate is a sum of bottom series: regions along *both* geographic paths (municipality →
+   subregion → the four subregions with Kungsbacka; municipality → county 14 without it) crossed
+   with SSYK 3 → 2 → 1 → total. The summing matrix is sparse.
+3. **Base forecasts** — every series (bottom and aggregate) is forecast by the engine in
+   :mod:`kompetensprognos.forecasting`, with intervals calibrated on rolling-origin errors.
+4. **Scenarios** — jobs a council adds or removes (e.g. a new plant) are added to the bottom series
+   and all its aggregates before reconciliation.
+5. **Reconciliation** — hierarchicalforecast's sparse non-negative MinTrace (structural weights)
+   or bottom-up; the choice is made by backtest (``docs/methods.md``). Interval bounds are moved
+   with their point forecast and kept around it.
+
+Outputs follow the contract in ``docs/demand.md``: :meth:`DemandResult.employment_forecast` and
+:func:`recruitment_need`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kompetensprognos import regions
+from kompetensprognos.breaks import adjust_breaks, estimate_break_factors
+from kompetensprognos.classifications import UNKNOWN_SSYK, is_ssyk
+from kompetensprognos.dataset import Dataset
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.forecasting import Forecaster
+
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "DemandConfig",
+    "DemandModel",
+    "DemandResult",
+    "ScenarioAdjustment",
+    "backtest_demand",
+    "backtest_table",
+    "bottom_panel",
+    "build_hierarchy",
+    "reconcile",
+]
+
+Reconciliation = Literal["mint_wls_struct", "mint_ols", "bottom_up", "none"]
+SEP = "|"
+
+
+class ScenarioAdjustment(BaseModel):
+    """Jobs added (or removed, negative) in one municipality and occupation from a year on.
+
+    Examples
+    --------
+    >>> ScenarioAdjustment(municipality="1499", ssyk="821", year=2027, jobs=400,
+    ...                    description="battery plant").jobs
+    400.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    municipality: str = Field(description="municipality code, quoted in YAML: '1499'")
+    ssyk: str = Field(description="SSYK code at the level of the employment table, e.g. '821'")
+    year: int = Field(description="first year with the change; it persists afterwards")
+    jobs: float
+    ramp_years: int = Field(default=1, ge=1, description="years over which the change phases in")
+    description: str = ""
+
+    @field_validator("municipality")
+    @classmethod
+    def _municipality(cls, v: str) -> str:
+        if not regions.is_municipality(v):
+            raise ValueError(f"{v!r} is not a municipality code — quote codes in YAML, e.g. '1499'")
+        return v
+
+    @field_validator("ssyk")
+    @classmethod
+    def _ssyk(cls, v: str) -> str:
+        if not is_ssyk(v):
+            raise ValueError(f"{v!r} is not an SSYK 2012 code — quote codes in YAML, e.g. '821'")
+        return v
+
+
+class DemandConfig(BaseModel):
+    """Settings of the demand model; the defaults are the backtest-chosen ones."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: str = Field(default="theta", description="forecasting method (see docs/forecasting.md)")
+    reconciliation: Reconciliation = "mint_wls_struct"
+    adjust_breaks: bool = True
+    end_year: int = 2030
+    levels: tuple[float, ...] = (80, 95)
+    calibration_origins: int = Field(default=4, ge=0)
+    scenarios: tuple[ScenarioAdjustment, ...] = ()
+
+
+def bottom_panel(dataset: Dataset) -> pd.DataFrame:
+    """Employment per municipality × occupation × year (summed over sex), as floats.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``municipality, ssyk, year, employed``.
+    """
+    e = dataset.employment
+    return (
+        e.groupby(["region", "ssyk", "year"], as_index=False)["employed"]
+        .sum()
+        .rename(columns={"region": "municipality"})
+    )
+
+
+@dataclass
+class Hierarchy:
+    """Series of the two crossed hierarchies and their sparse summing matrix.
+
+    Attributes
+    ----------
+    series : pandas.DataFrame
+        One row per series in ``S`` row order: ``unique_id, region, region_kind, ssyk,
+        ssyk_level`` (aggregates first, bottom series last).
+    bottom : pandas.DataFrame
+        Bottom series in ``S`` column order: ``unique_id, municipality, ssyk``.
+    S : scipy.sparse.csr_matrix
+        ``n_series × n_bottom`` 0/1 summing matrix.
+    """
+
+    series: pd.DataFrame
+    bottom: pd.DataFrame
+    S: sp.csr_matrix
+
+    @property
+    def tags(self) -> dict[str, np.ndarray]:
+        """hierarchicalforecast-style tags: level name → unique ids."""
+        key = self.series["region_kind"] + "/ssyk" + self.series["ssyk_level"].astype(str)
+        return {k: v["unique_id"].to_numpy() for k, v in self.series.groupby(key)}
+
+
+def _ssyk_ancestor(code: str, level: int, bottom_level: int) -> str | None:
+    if level == 0:
+        return "total"
+    if code == UNKNOWN_SSYK:
+        return code if level == bottom_level else None
+    return code[:level]
+
+
+def build_hierarchy(bottom: pd.DataFrame) -> Hierarchy:
+    """Build the crossed region × occupation hierarchy over the bottom series.
+
+    Parameters
+    ----------
+    bottom : pandas.DataFrame
+        Columns ``municipality, ssyk`` (one row per bottom series; extra columns ignored).
+
+    Returns
+    -------
+    Hierarchy
+    """
+    b = bottom[["municipality", "ssyk"]].drop_duplicates().sort_values(["municipality", "ssyk"])
+    b = b.reset_index(drop=True)
+    lengths = b.loc[b["ssyk"] != UNKNOWN_SSYK, "ssyk"].str.len()
+    bottom_level = int(lengths.max()) if len(lengths) else 3
+    membership = regions.region_membership()
+    membership = membership[membership["municipality"].isin(set(b["municipality"]))]
+    kinds = {r.id: r.kind for r in regions.regions()}
+    region_of: dict[str, list[tuple[str, str]]] = {
+        m: [(m, "municipality")] for m in b["municipality"].unique()
+    }
+    for r, m in membership[["region", "municipality"]].itertuples(index=False):
+        region_of[m].append((r, kinds[r]))
+    rows: dict[tuple[str, str], int] = {}
+    meta: list[tuple[str, str, str, int]] = []
+    r_idx, c_idx = [], []
+    for j, (m, code) in enumerate(b[["municipality", "ssyk"]].itertuples(index=False)):
+        for region, kind in region_of[m]:
+            for level in range(bottom_level, -1, -1):
+                anc = _ssyk_ancestor(code, level, bottom_level)
+                if anc is None:
+                    continue
+                key = (region, anc)
+                if key not in rows:
+                    rows[key] = len(meta)
+                    meta.append((region, kind, anc, level if anc != UNKNOWN_SSYK else bottom_level))
+                r_idx.append(rows[key])
+                c_idx.append(j)
+    series = pd.DataFrame(meta, columns=["region", "region_kind", "ssyk", "ssyk_level"])
+    series["unique_id"] = series["region"] + SEP + series["ssyk"]
+    is_bottom = (series["region_kind"] == "municipality") & (series["ssyk_level"] == bottom_level)
+    order = np.r_[np.flatnonzero(~is_bottom), np.flatnonzero(is_bottom)]
+    S = sp.csr_matrix((np.ones(len(r_idx)), (r_idx, c_idx)), shape=(len(meta), len(b)))[order]
+    series = series.iloc[order].reset_index(drop=True)
+    b["unique_id"] = b["municipality"] + SEP + b["ssyk"]
+    bottom_ids = series.loc[len(series) - len(b) :, "unique_id"].to_numpy()
+    if not np.array_equal(bottom_ids, b["unique_id"].to_numpy()):  # pragma: no cover - invariant
+        raise AssertionError("bottom series order does not match S columns")
+    return Hierarchy(
+        series=series[["unique_id", "region", "region_kind", "ssyk", "ssyk_level"]], bottom=b, S=S
+    )
+
+
+def _wide(long: pd.DataFrame, ids: Sequence[str], years: Sequence[int], value: str) -> np.ndarray:
+    w = long.pivot(index="unique_id", columns="year", values=value)
+    return w.reindex(index=ids, columns=years).fillna(0.0).to_numpy(float)
+
+
+def reconcile(S: sp.csr_matrix, y_hat: np.ndarray, method: Reconciliation) -> np.ndarray:
+    """Make base forecasts coherent with the summing matrix.
+
+    Parameters
+    ----------
+    S : scipy.sparse.csr_matrix
+        Summing matrix with the bottom series as its last ``S.shape[1]`` rows.
+    y_hat : numpy.ndarray
+        Base forecasts, ``n_series × horizon``.
+    method : {"mint_wls_struct", "mint_ols", "bottom_up", "none"}
+        Non-negative sparse MinTrace with structural or identity weights, bottom-up, or no
+        reconciliation.
+
+    Returns
+    -------
+    numpy.ndarray
+        Reconciled forecasts, same shape; coherent (``S @ bottom``) unless ``method="none"``.
+    """
+    if method == "none":
+        return y_hat
+    n_b = S.shape[1]
+    if method == "bottom_up":
+        return np.asarray(S @ np.maximum(y_hat[-n_b:], 0.0))
+    from hierarchicalforecast.methods import MinTraceSparse
+
+    kind = "wls_struct" if method == "mint_wls_struct" else "ols"
+    out = MinTraceSparse(method=kind, nonnegative=True).fit_predict(S=S, y_hat=y_hat)["mean"]
+    # the QP solver returns bottom values within ~1e-8 of zero; make the result exactly coherent
+    bottom = np.maximum(np.asarray(out)[-n_b:], 0.0)
+    return np.asarray(S @ bottom)
+
+
+@dataclass
+class DemandResult:
+    """A fitted demand model's outputs for every region and occupation level.
+
+    Attributes
+    ----------
+    history : pandas.DataFrame
+        ``unique_id, region, region_kind, ssyk, ssyk_level, year, employed, employed_adjusted``.
+    forecast : pandas.DataFrame
+        Reconciled: ``unique_id, region, region_kind, ssyk, ssyk_level, year, employed`` and
+        ``lo<level>, hi<level>``.
+    base_forecast : pandas.DataFrame
+        Before scenarios and reconciliation (engine output).
+    break_factors : pandas.DataFrame
+        Output of :func:`kompetensprognos.breaks.estimate_break_factors`.
+    config : DemandConfig
+    timings : dict[str, float]
+        Seconds per step.
+    """
+
+    history: pd.DataFrame
+    forecast: pd.DataFrame
+    base_forecast: pd.DataFrame
+    break_factors: pd.DataFrame
+    config: DemandConfig
+    hierarchy: Hierarchy
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def last_year(self) -> int:
+        """Last observed year."""
+        return int(self.history["year"].max())
+
+    def employment_forecast(self, region: str) -> pd.DataFrame:
+        """The ``employment_forecast.csv`` table for one region (observed and forecast rows).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``region, ssyk, ssyk_level, year, employed, lo80, hi80, lo95, hi95, kind``; observed
+            rows show the published (unadjusted) values and no bounds.
+        """
+        self._check_region(region)
+        cols = ["region", "ssyk", "ssyk_level", "year", "employed"]
+        obs = self.history.loc[self.history["region"] == region, cols].assign(kind="observed")
+        fc = self.forecast[self.forecast["region"] == region].drop(
+            columns=["unique_id", "region_kind"]
+        )
+        out = pd.concat([obs, fc.assign(kind="forecast")], ignore_index=True)
+        bounds = [c for c in out.columns if c[:2] in ("lo", "hi") and c[2:].isdigit()]
+        out = out[[*cols, *bounds, "kind"]]
+        return out.sort_values(["ssyk_level", "ssyk", "year"], kind="stable").reset_index(drop=True)
+
+    def employment_path(self, region: str, level: int | None = None) -> pd.DataFrame:
+        """Break-adjusted history followed by the reconciled forecast (for expansion demand).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``region, ssyk, ssyk_level, year, employed`` (plus bounds on forecast years).
+        """
+        self._check_region(region)
+        h = self.history[self.history["region"] == region]
+        h = h.drop(columns=["employed"]).rename(columns={"employed_adjusted": "employed"})
+        f = self.forecast[self.forecast["region"] == region]
+        out = pd.concat([h, f], ignore_index=True).drop(columns=["unique_id", "region_kind"])
+        if level is not None:
+            out = out[out["ssyk_level"] == level]
+        return out.sort_values(["ssyk", "year"]).reset_index(drop=True)
+
+    def _check_region(self, region: str) -> None:
+        known = set(self.history["region"])
+        if region not in known:
+            raise KompetensprognosError(
+                f"no demand results for region {region!r}; known regions include "
+                + ", ".join(sorted(r for r in known if not r.isdigit()))
+            )
+
+
+class DemandModel:
+    """Fit the demand side for all regions of a dataset at once (the hierarchy is joint).
+
+    Parameters
+    ----------
+    config : DemandConfig, optional
+        Settings; defaults are the backtest-chosen ones.
+    progress : bool, default False
+        Show progress bars.
+
+    Examples
+    --------
+    >>> from kompetensprognos.dataset import load_dataset
+    >>> result = DemandModel().fit(load_dataset("demo"))  # doctest: +SKIP
+    >>> result.employment_forecast("skaraborg").head()  # doctest: +SKIP
+    """
+
+    def __init__(self, config: DemandConfig | None = None, progress: bool = False) -> None:
+        self.config = config or DemandConfig()
+        self.progress = progress
+
+    def _aggregate_history(self, bottom: pd.DataFrame) -> pd.DataFrame:
+        """Every series of the hierarchy summed from ``bottom``: ``unique_id, year, y``."""
+        hier = build_hierarchy(bottom)
+        years = sorted(bottom["year"].unique())
+        ids = hier.series["unique_id"].to_numpy()
+        wide = _wide(
+            bottom.assign(unique_id=bottom["municipality"] + SEP + bottom["ssyk"]),
+            hier.bottom["unique_id"],
+            years,
+            "employed",
+        )
+        allv = np.asarray(hier.S @ wide)
+        return pd.DataFrame(
+            {
+                "unique_id": np.repeat(ids, len(years)),
+                "year": np.tile(years, len(ids)),
+                "y": allv.reshape(-1),
+            }
+        )
+
+    def fit(self, dataset: Dataset, *, until: int | None = None) -> DemandResult:
+        """Forecast every series to ``config.end_year``; ``until`` truncates history (backtests)."""
+        cfg = self.config
+        t0 = time.perf_counter()
+        bottom = bottom_panel(dataset)
+        if until is not None:
+            bottom = bottom[bottom["year"] <= until]
+        last = int(bottom["year"].max())
+        break_years = sorted({b.year for b in dataset.manifest.breaks if b.table == "employment"})
+        break_years = [b for b in break_years if b <= last]
+        factors = (
+            estimate_break_factors(bottom, break_years)
+            if cfg.adjust_breaks and break_years
+            else pd.DataFrame(columns=["ssyk", "break_year", "factor", "raw_factor", "weight"])
+        )
+        result = self.fit_panel(bottom, adjust_breaks(bottom, factors))
+        result.break_factors = factors
+        result.timings["total"] = time.perf_counter() - t0
+        return result
+
+    def fit_panel(self, bottom: pd.DataFrame, adjusted: pd.DataFrame) -> DemandResult:
+        """Fit on bottom series given as published (``bottom``) and on the latest basis (``adjusted``).
+
+        Both frames have ``municipality, ssyk, year, employed``.
+        """
+        cfg = self.config
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        last = int(bottom["year"].max())
+        horizon = cfg.end_year - last
+        if horizon < 1:
+            raise KompetensprognosError(
+                f"end_year {cfg.end_year} must come after the last observed year {last}"
+            )
+        factors = pd.DataFrame()
+        hier = build_hierarchy(bottom)
+        ids = hier.series["unique_id"].to_numpy()
+        years = sorted(bottom["year"].unique())
+        raw_b = _wide(
+            bottom.assign(unique_id=bottom["municipality"] + SEP + bottom["ssyk"]),
+            hier.bottom["unique_id"],
+            years,
+            "employed",
+        )
+        adj_b = _wide(
+            adjusted.assign(unique_id=adjusted["municipality"] + SEP + adjusted["ssyk"]),
+            hier.bottom["unique_id"],
+            years,
+            "employed",
+        )
+        raw_all, adj_all = hier.S @ raw_b, hier.S @ adj_b
+        timings["hierarchy"] = time.perf_counter() - t0
+
+        t1 = time.perf_counter()
+        panel = pd.DataFrame(
+            {
+                "unique_id": np.repeat(ids, len(years)),
+                "ds": np.tile(years, len(ids)),
+                "y": adj_all.reshape(-1),
+            }
+        )
+        fc = Forecaster(
+            horizon=horizon,
+            method=cfg.method,
+            levels=cfg.levels,
+            nonnegative=True,
+            calibration_origins=min(cfg.calibration_origins, max(len(years) - 4, 0)),
+            progress=self.progress,
+        ).fit(panel)
+        base = fc.predict()
+        timings["forecast"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        f_years = list(range(last + 1, cfg.end_year + 1))
+        base_w = {
+            c: _wide(base.rename(columns={"ds": "year"}), ids, f_years, c) for c in base.columns[2:]
+        }
+        delta = _scenario_delta(cfg.scenarios, hier, f_years)
+        point = base_w["forecast"] + delta
+        rec = reconcile(hier.S, point, cfg.reconciliation)
+        shift = rec - base_w["forecast"]
+        out = {"employed": rec}
+        for level in cfg.levels:
+            tag = f"{level:g}"
+            lo = np.minimum(np.maximum(base_w[f"lo{tag}"] + shift, 0.0), rec)
+            hi = np.maximum(base_w[f"hi{tag}"] + shift, rec)
+            out[f"lo{tag}"], out[f"hi{tag}"] = lo, hi
+        timings["reconcile"] = time.perf_counter() - t2
+
+        meta = hier.series.loc[np.repeat(np.arange(len(ids)), len(f_years))].reset_index(drop=True)
+        forecast = meta.assign(
+            year=np.tile(f_years, len(ids)), **{k: v.reshape(-1) for k, v in out.items()}
+        )
+        hmeta = hier.series.loc[np.repeat(np.arange(len(ids)), len(years))].reset_index(drop=True)
+        history = hmeta.assign(
+            year=np.tile(years, len(ids)),
+            employed=np.asarray(raw_all).reshape(-1),
+            employed_adjusted=np.asarray(adj_all).reshape(-1),
+        )
+        timings["total"] = time.perf_counter() - t0
+        return DemandResult(
+            history=history,
+            forecast=forecast,
+            base_forecast=base,
+            break_factors=factors,
+            config=cfg,
+            hierarchy=hier,
+            timings=timings,
+        )
+
+
+def _scenario_delta(
+    scenarios: Sequence[ScenarioAdjustment], hier: Hierarchy, f_years: Sequence[int]
+) -> np.ndarray:
+    """Scenario jobs per series and forecast year (bottom cell and all its aggregates)."""
+    n_b = hier.S.shape[1]
+    delta_b = np.zeros((n_b, len(f_years)))
+    if not scenarios:
+        return np.zeros((hier.S.shape[0], len(f_years)))
+    index = {u: j for j, u in enumerate(hier.bottom["unique_id"])}
+    for s in scenarios:
+        uid = s.municipality + SEP + s.ssyk
+        if uid not in index:
+            raise KompetensprognosError(
+                f"scenario '{s.description or uid}': no employment series for municipality "
+                f"{s.municipality} and SSYK {s.ssyk} — use a code at the table's SSYK level"
+            )
+        for k, y in enumerate(f_years):
+            if y >= s.year:
+                delta_b[index[uid], k] += s.jobs * min(1.0, (y - s.year + 1) / s.ramp_years)
+    return np.asarray(hier.S @ delta_b)
+
+
+BACKTEST_COLUMNS = [
+    "region",
+    "model",
+    "horizon",
+    "mase",
+    "smape",
+    "direction_accuracy",
+    "coverage80",
+    "coverage95",
+]
+
+
+def backtest_demand(
+    dataset: Dataset,
+    *,
+    config: DemandConfig | None = None,
+    origins: Sequence[int] | None = None,
+    regions_: Sequence[str] = regions.REGION_IDS,
+    ssyk_level: int = 3,
+    horizon: int = 6,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Rolling-origin backtest of the demand model against naive, drift and constant-share.
+
+    History is first put on the latest basis (break factors from all years), then for each origin
+    the model is fitted on the years up to the origin and scored on the following years, for
+    every occupation at ``ssyk_level`` in each region. Baselines: *naive* (last value), *drift*
+    (straight line through the first and last value), *constant_share* (the occupation keeps its
+    share of the region's total; the total comes from the model).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    config : DemandConfig, optional
+        Model settings (``end_year`` is overridden per origin).
+    origins : sequence of int, optional
+        Last training years; default: the last four years before the last observed year.
+    regions_ : sequence of str
+        Regions to score.
+    ssyk_level : int, default 3
+        Occupation level scored.
+    horizon : int, default 6
+        Longest horizon.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scored rows: ``region, model, origin, horizon, ssyk, y, forecast, ...`` (see
+        :func:`kompetensprognos.evaluation.score_forecasts`). Summarise with
+        :func:`backtest_table`.
+    """
+    from tqdm.auto import tqdm
+
+    from kompetensprognos.evaluation import score_forecasts
+
+    cfg = config or DemandConfig()
+    bottom = bottom_panel(dataset)
+    last = int(bottom["year"].max())
+    origins = list(origins) if origins is not None else list(range(last - 4, last))
+    break_years = [
+        b.year for b in dataset.manifest.breaks if b.table == "employment" and b.year <= last
+    ]
+    factors = (
+        estimate_break_factors(bottom, break_years)
+        if cfg.adjust_breaks and break_years
+        else pd.DataFrame()
+    )
+    adjusted = adjust_breaks(bottom, factors) if len(factors) else bottom
+    truth_model = DemandModel(
+        cfg.model_copy(update={"end_year": last + 1, "calibration_origins": 0})
+    )
+    frames = []
+    for origin in tqdm(origins, desc="demand backtest", disable=not progress):
+        h = min(horizon, last - origin)
+        train_raw = adjusted[adjusted["year"] <= origin]
+        model = DemandModel(cfg.model_copy(update={"end_year": origin + h}))
+        res = model.fit_panel(train_raw, train_raw)
+        if not frames:  # the aggregated truth for every series, once
+            truth = truth_model._aggregate_history(adjusted)
+        sel = res.forecast["region"].isin(regions_) & res.forecast["ssyk_level"].isin(
+            [ssyk_level, 0]
+        )
+        fc = res.forecast[sel]
+        hist = truth[(truth["year"] <= origin) & truth["unique_id"].isin(set(fc["unique_id"]))]
+        stats = _insample_stats(hist)
+        act = truth[(truth["year"] > origin) & (truth["year"] <= origin + h)][
+            ["unique_id", "year", "y"]
+        ]
+        base = fc.merge(act, on=["unique_id", "year"]).merge(stats, on="unique_id")
+        base["horizon"] = base["year"] - origin
+        model_rows = base.rename(columns={"employed": "forecast"}).assign(model="kompetensprognos")
+        naive = base.assign(model="naive", forecast=base["last"])
+        drift = base.assign(
+            model="drift", forecast=np.maximum(base["last"] + base["slope"] * base["horizon"], 0.0)
+        )
+        tot = base[base["ssyk_level"] == 0].set_index(["region", "year"])["employed"]
+        share = base["last"] / base["region"].map(
+            base[base["ssyk_level"] == 0].groupby("region")["last"].first()
+        )
+        cshare = base.assign(
+            model="constant_share",
+            forecast=share.to_numpy()
+            * tot.reindex(pd.MultiIndex.from_frame(base[["region", "year"]])).to_numpy(),
+        )
+        for f in (naive, drift, cshare):
+            for c in [c for c in f.columns if c[:2] in ("lo", "hi") and c[2:].isdigit()]:
+                f[c] = np.nan
+        frames += [model_rows, naive, drift, cshare]
+    rf = pd.concat(frames, ignore_index=True)
+    rf = rf[rf["ssyk_level"] == ssyk_level].assign(origin=lambda d: d["year"] - d["horizon"])
+    scored = score_forecasts(rf, levels=cfg.levels)
+    baseline = scored["model"] != "kompetensprognos"
+    for level in cfg.levels:  # baselines have no intervals: coverage is undefined, not 0
+        scored.loc[baseline, [f"in{level:g}", f"width{level:g}"]] = np.nan
+    return scored
+
+
+def backtest_table(detail: pd.DataFrame, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+    """Summarise :func:`backtest_demand` rows into the ``backtest.csv`` contract.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, model, horizon, mase, smape, direction_accuracy, coverage80, coverage95``.
+    """
+    from kompetensprognos.evaluation import summarise
+
+    out = summarise(detail, levels=levels, by=("region", "model", "horizon"))
+    return out[BACKTEST_COLUMNS]
+
+
+def _insample_stats(hist: pd.DataFrame) -> pd.DataFrame:
+    """Per series: last value, drift slope, naive MAE/MSE scales (for MASE/RMSSE)."""
+    hist = hist.sort_values(["unique_id", "year"])
+    g = hist.groupby("unique_id")["y"]
+    diff = g.diff()
+    d = hist.assign(ad=diff.abs(), sd=diff**2).groupby("unique_id")
+    first, last, n = g.first(), g.last(), g.count()
+    out = pd.DataFrame(
+        {
+            "last": last,
+            "slope": (last - first) / (n - 1).clip(lower=1),
+            "scale": d["ad"].mean(),
+            "scale2": d["sd"].mean(),
+        }
+    )
+    out["iscale"] = out["scale"].clip(lower=1.0)
+    return out.reset_index()

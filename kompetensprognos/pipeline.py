@@ -1,0 +1,122 @@
+"""The steps behind the reports, as functions that return and write the contract tables.
+
+:func:`demand_outputs` fits the demand model once for all regions (the hierarchy is joint) and
+returns, per region, the tables of the demand output contract (``docs/demand.md``):
+``employment_forecast``, ``recruitment_need`` and ``backtest``. :func:`write_tables` writes a
+region's tables atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from kompetensprognos import regions
+from kompetensprognos.dataset import Dataset
+from kompetensprognos.demand import (
+    DemandConfig,
+    DemandModel,
+    DemandResult,
+    backtest_demand,
+    backtest_table,
+)
+from kompetensprognos.recruitment import recruitment_need
+
+__all__ = ["demand_outputs", "write_tables"]
+
+
+def demand_outputs(
+    dataset: Dataset,
+    region_ids: Sequence[str] = regions.REGION_IDS,
+    *,
+    config: DemandConfig | None = None,
+    start: int = 2023,
+    end: int = 2030,
+    backtest: bool = True,
+    backtest_origins: Sequence[int] | None = None,
+    n_sims: int = 1000,
+    seed: int = 0,
+    progress: bool = False,
+) -> tuple[DemandResult, dict[str, dict[str, pd.DataFrame]]]:
+    """Fit demand for every region and build each region's output tables.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    region_ids : sequence of str
+        Regions to produce tables for (default: the five report regions).
+    config : DemandConfig, optional
+        Demand model settings; ``end_year`` is raised to ``end`` when lower.
+    start, end : int
+        Outlook period for the recruitment need.
+    backtest : bool, default True
+        Also run the rolling-origin backtest (the slowest part).
+    backtest_origins : sequence of int, optional
+        Origins for the backtest (default: the four years before the last observed year).
+    n_sims : int
+        Simulation draws for the recruitment-need intervals.
+    seed : int
+        Random seed.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    tuple[DemandResult, dict]
+        The fitted result and ``{region: {"employment_forecast": df, "recruitment_need": df,
+        "backtest": df}}``.
+    """
+    for r in region_ids:
+        regions.get_region(r)  # a clear error for an unknown id, before any work
+    cfg = config or DemandConfig()
+    if cfg.end_year < end:
+        cfg = cfg.model_copy(update={"end_year": end})
+    result = DemandModel(cfg, progress=progress).fit(dataset)
+    bt = None
+    if backtest:
+        detail = backtest_demand(
+            dataset, config=cfg, origins=backtest_origins, regions_=region_ids, progress=progress
+        )
+        bt = backtest_table(detail, levels=cfg.levels)
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for r in tqdm(region_ids, desc="regions", disable=not progress):
+        tables[r] = {
+            "employment_forecast": result.employment_forecast(r),
+            "recruitment_need": recruitment_need(
+                result, dataset, r, start, end, n_sims=n_sims, seed=seed
+            ),
+        }
+        if bt is not None:
+            tables[r]["backtest"] = bt[bt["region"] == r].reset_index(drop=True)
+    return result, tables
+
+
+def write_tables(tables: dict[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
+    """Write tables as ``<name>.csv`` into ``directory`` atomically (temporary folder, then rename).
+
+    An existing ``directory`` is replaced only after every file is written.
+    """
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for name, df in tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
