@@ -1,0 +1,695 @@
+"""New-entrant supply per region, occupation and year: graduates who enter work and stay.
+
+``new_entrants[r, o, t] = Σ_e graduates[r, e, t] × entry[e] × retention[r, e] × share[e, o]``
+
+* **graduates** — projected by :func:`kompetensprognos.education.project_graduates` per base
+  region (the regions of the dataset's ``education_output``), with simulated paths;
+* **entry** — share of graduates who enter the labour market rather than study further;
+* **retention** — share who stay in the region; both in :class:`SupplyParams` with documented
+  defaults per education type, overridable per region and per education code;
+* **share** — the dataset's crosswalk (education → SSYK). Educations without crosswalk rows go
+  to ``"0002"`` (*yrke okänt*), so no person is lost or created.
+
+Derived regions: when ``education_output`` is given per subregion, ``delregionerna`` is the
+sum of the four subregions and ``vastra-gotaland`` (county 14, without Kungsbacka) is that sum
+minus Kungsbacka's share of Göteborgsregionen, taken as Kungsbacka's share of the region's
+population aged 16–24 in each year (an approximation: see ``docs/supply.md``). When the table is
+given per municipality, every region is summed exactly with
+:func:`kompetensprognos.regions.aggregate_regions` and projected directly.
+
+Intervals come from simulated graduate paths pushed through the same arithmetic;
+:func:`simulate_supply` returns the paths for the balance step.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kompetensprognos import classifications, regions
+from kompetensprognos.dataset import Dataset
+from kompetensprognos.education import (
+    DEFAULT_METHOD,
+    GraduateProjection,
+    backtest_graduates,
+    project_graduates,
+)
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.schemas import EDUCATION_TYPES
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "EntryShares",
+    "RetentionShares",
+    "SupplyParams",
+    "education_groups_of",
+    "education_output_table",
+    "region_weights",
+    "simulate_supply",
+    "supply_backtest_table",
+    "supply_by_education_table",
+    "supply_table",
+    "supply_tables",
+]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+#: Age band whose population splits Kungsbacka off Göteborgsregionen for the county total.
+KUNGSBACKA_AGES: tuple[int, int] = (16, 24)
+
+#: Default share staying in the region per region and education group (assumptions, see
+#: docs/supply.md). Larger areas keep more of their graduates; university towns lose many
+#: higher-education graduates to Göteborg, Stockholm and abroad.
+DEFAULT_RETENTION: dict[str, dict[str, float]] = {
+    "goteborgsregionen": {"gymnasium_vocational": 0.85, "gymnasium_preparatory": 0.75,
+                          "yh": 0.85, "higher": 0.65},
+    "fyrbodal": {"gymnasium_vocational": 0.80, "gymnasium_preparatory": 0.60,
+                 "yh": 0.80, "higher": 0.45},
+    "sjuharad": {"gymnasium_vocational": 0.80, "gymnasium_preparatory": 0.60,
+                 "yh": 0.80, "higher": 0.45},
+    "skaraborg": {"gymnasium_vocational": 0.80, "gymnasium_preparatory": 0.60,
+                  "yh": 0.80, "higher": 0.45},
+    "vastra-gotaland": {"gymnasium_vocational": 0.92, "gymnasium_preparatory": 0.85,
+                        "yh": 0.92, "higher": 0.70},
+    "delregionerna": {"gymnasium_vocational": 0.92, "gymnasium_preparatory": 0.85,
+                      "yh": 0.92, "higher": 0.70},
+}  # fmt: skip
+_GROUPS = ("gymnasium_vocational", "gymnasium_preparatory", "yh", "higher")
+
+
+class EntryShares(BaseModel):
+    """Share of graduates entering the labour market (rather than studying further).
+
+    Defaults: vocational upper-secondary programmes 0.80 (most start working), preparatory
+    programmes 0.30 (most go on to higher education), YH 0.90 (job-oriented, high employment a
+    year after), higher education 0.85.
+
+    Examples
+    --------
+    >>> EntryShares(yh=0.8).yh
+    0.8
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gymnasium_vocational: Share = 0.80
+    gymnasium_preparatory: Share = 0.30
+    yh: Share = 0.90
+    higher: Share = 0.85
+
+
+class RetentionShares(BaseModel):
+    """Share of entrants who stay in the region; ``None`` means the region's default from
+    :data:`DEFAULT_RETENTION` (higher education: 0.65 in Göteborgsregionen, 0.45 in the other
+    subregions, 0.70 for the county).
+
+    Examples
+    --------
+    >>> RetentionShares(higher=0.5).higher
+    0.5
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gymnasium_vocational: Share | None = None
+    gymnasium_preparatory: Share | None = None
+    yh: Share | None = None
+    higher: Share | None = None
+
+
+def _check_education_keys(value: dict[str, float]) -> dict[str, float]:
+    programmes = set(classifications.programmes()["code"])
+    fields = set(classifications.sun_fields()["code"])
+    for key, share in value.items():
+        kind, _, code = key.partition("/")
+        if kind not in EDUCATION_TYPES or not code:
+            raise ValueError(
+                f"key {key!r} must be 'type/education' with type one of "
+                f"{', '.join(EDUCATION_TYPES)}, e.g. 'gymnasium/VO' or 'yh/48'"
+            )
+        valid = programmes if kind == "gymnasium" else fields
+        if code not in valid:
+            raise ValueError(
+                f"key {key!r}: {code!r} is not a known "
+                f"{'programme code' if kind == 'gymnasium' else 'SUN 2020 field'}"
+            )
+        if not 0.0 <= float(share) <= 1.0:
+            raise ValueError(f"key {key!r}: share {share} must lie between 0 and 1")
+    return value
+
+
+class SupplyParams(BaseModel):
+    """Entry and retention parameters of the supply step (embedded as ``supply:`` in ``Params``).
+
+    Parameters
+    ----------
+    entry : EntryShares
+        Share entering work, per education group.
+    retention : RetentionShares
+        Share staying in the region, per education group (``None``: region default).
+    entry_by_education, retention_by_education : dict[str, float]
+        Overrides for single educations, keyed ``"type/code"`` (``"gymnasium/VO"``,
+        ``"yh/48"``, ``"higher/72"``); they win over the group values.
+
+    Examples
+    --------
+    >>> p = SupplyParams.model_validate({"entry": {"yh": 0.8},
+    ...                                  "retention_by_education": {"higher/72": 0.9}})
+    >>> p.entry.yh, p.retention_by_education["higher/72"]
+    (0.8, 0.9)
+    >>> SupplyParams.model_validate({"entry": {"vh": 0.8}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for SupplyParams
+    ...
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entry: EntryShares = Field(default_factory=EntryShares)
+    retention: RetentionShares = Field(default_factory=RetentionShares)
+    entry_by_education: dict[str, float] = Field(default_factory=dict)
+    retention_by_education: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("entry_by_education", "retention_by_education")
+    @classmethod
+    def _valid_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        return _check_education_keys(value)
+
+    def rates(self, region: str, educations: pd.DataFrame) -> pd.DataFrame:
+        """Entry and retention per education for one region.
+
+        Parameters
+        ----------
+        region : str
+            Region id (one of :data:`kompetensprognos.regions.ALL_REGION_IDS`).
+        educations : pandas.DataFrame
+            ``type, education`` rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``type, education, group, entry, retention``.
+
+        Examples
+        --------
+        >>> e = pd.DataFrame({"type": ["gymnasium", "higher"], "education": ["VO", "72"]})
+        >>> SupplyParams().rates("fyrbodal", e)[["entry", "retention"]].to_numpy().tolist()
+        [[0.8, 0.8], [0.85, 0.45]]
+        """
+        regions.get_region(region)
+        out = educations[["type", "education"]].drop_duplicates().reset_index(drop=True)
+        out["group"] = education_groups_of(out)
+        defaults = DEFAULT_RETENTION.get(region, DEFAULT_RETENTION["vastra-gotaland"])
+        ret = {g: getattr(self.retention, g) for g in _GROUPS}
+        ret = {g: (defaults[g] if v is None else v) for g, v in ret.items()}
+        key = out["type"] + "/" + out["education"]
+        out["entry"] = out["group"].map(lambda g: getattr(self.entry, g)).astype(float)
+        out["retention"] = out["group"].map(ret).astype(float)
+        out["entry"] = key.map(self.entry_by_education).fillna(out["entry"]).astype(float)
+        out["retention"] = key.map(self.retention_by_education).fillna(out["retention"])
+        out["retention"] = out["retention"].astype(float)
+        return out
+
+
+def education_groups_of(educations: pd.DataFrame) -> pd.Series:
+    """Parameter group of each education: ``gymnasium_vocational``, ``gymnasium_preparatory``,
+    ``yh`` or ``higher`` (programme kind from :func:`classifications.programmes`).
+
+    Examples
+    --------
+    >>> education_groups_of(pd.DataFrame({"type": ["gymnasium", "gymnasium", "yh"],
+    ...                                   "education": ["VO", "NA", "48"]})).tolist()
+    ['gymnasium_vocational', 'gymnasium_preparatory', 'yh']
+    """
+    kind = classifications.programmes().set_index("code")["kind"]
+    gym = educations["type"] == "gymnasium"
+    prep = educations["education"].map(kind).eq("högskoleförberedande")
+    group = np.where(
+        gym, np.where(prep, "gymnasium_preparatory", "gymnasium_vocational"), educations["type"]
+    )
+    return pd.Series(group, index=educations.index, name="group")
+
+
+# --- regions -----------------------------------------------------------------------------------
+
+
+def region_weights(projection: GraduateProjection, region: str) -> pd.DataFrame:
+    """Weights that build a region's graduates from the projection's base regions, per year.
+
+    A base region maps to itself; ``delregionerna`` sums the four subregions;
+    ``vastra-gotaland`` sums them with Göteborgsregionen weighted by ``1 − k[t]``, ``k[t]`` being
+    Kungsbacka's share of Göteborgsregionen's population aged 16–24 in year ``t``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``base, year, weight`` for every year of the history and the forecast.
+
+    Examples
+    --------
+    >>> w = region_weights(proj, "vastra-gotaland")  # doctest: +SKIP
+    >>> sorted(w["base"].unique())  # doctest: +SKIP
+    ['fyrbodal', 'goteborgsregionen', 'sjuharad', 'skaraborg']
+    """
+    regions.get_region(region)
+    base = set(projection.history["region"])
+    years = np.r_[np.sort(projection.history["year"].unique()), projection.years]
+    years = np.unique(years)
+
+    def const(parts: list[str]) -> pd.DataFrame:
+        return pd.DataFrame(
+            [(b, int(y), 1.0) for b in parts for y in years], columns=["base", "year", "weight"]
+        )
+
+    if region in base:
+        return const([region])
+    subs = list(regions.SUBREGION_IDS)
+    missing = [s for s in subs if s not in base]
+    if region not in ("delregionerna", "vastra-gotaland") or missing:
+        raise KompetensprognosError(
+            f"education_output has no rows for region {region!r} and it cannot be built from "
+            f"the regions present ({', '.join(sorted(base))}); give education_output per "
+            "municipality or per subregion"
+        )
+    w = const(subs)
+    if region == "vastra-gotaland":
+        pop = projection.population
+        if pop is None:
+            raise KompetensprognosError("the projection has no population table")
+        sel = pop[(pop["age"] >= KUNGSBACKA_AGES[0]) & (pop["age"] <= KUNGSBACKA_AGES[1])]
+        by = sel.groupby(["region", "year"])["population"].sum()
+        k = (by.loc[regions.KUNGSBACKA] / by.loc["goteborgsregionen"]).reindex(years)
+        k = k.ffill().bfill()
+        gr = w["base"] == "goteborgsregionen"
+        w.loc[gr, "weight"] = 1.0 - w.loc[gr, "year"].map(k).to_numpy()
+    return w
+
+
+def _region_graduates(
+    projection: GraduateProjection, region: str
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """History, point forecast (long) and draws ``(n_edu, n_sims, n_years)`` for a region."""
+    w = region_weights(projection, region)
+    keys = ["type", "education"]
+
+    def combine(df: pd.DataFrame) -> pd.DataFrame:
+        m = df.merge(w, left_on=["region", "year"], right_on=["base", "year"])
+        m["graduates"] = m["graduates"] * m["weight"]
+        out = m.groupby([*keys, "year"], as_index=False)["graduates"].sum()
+        return out.assign(region=region)
+
+    hist, fc = combine(projection.history), combine(projection.forecast)
+    series = projection.series
+    edus = series[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
+    pos = {tuple(r): i for i, r in enumerate(edus.itertuples(index=False))}
+    wmat = w.pivot(index="base", columns="year", values="weight")
+    n_sims = projection.draws.shape[1]
+    draws = np.zeros((len(edus), n_sims, len(projection.years)))
+    for i, row in enumerate(series.itertuples(index=False)):
+        if row.region not in wmat.index:
+            continue
+        wt = wmat.loc[row.region].reindex(projection.years).to_numpy()
+        draws[pos[(row.type, row.education)]] += projection.draws[i] * wt[None, :]
+    fc = edus.merge(fc, on=keys, how="left")
+    return hist, fc, draws
+
+
+def _crosswalk_matrix(
+    dataset: Dataset, educations: pd.DataFrame, level: int | None
+) -> tuple[list[str], np.ndarray]:
+    """SSYK codes and matrix ``S[o, e]`` of shares (columns sum to 1)."""
+    cw = dataset.require("crosswalk")[["type", "education", "ssyk", "share"]].copy()
+    if level is not None:
+        cw["ssyk"] = classifications.ssyk_ancestors(cw["ssyk"], level)
+        cw = cw.groupby(["type", "education", "ssyk"], as_index=False)["share"].sum()
+    key = educations["type"] + "/" + educations["education"]
+    cw["key"] = cw["type"] + "/" + cw["education"]
+    # normalise: the contract allows a rounding tolerance; shares must sum to exactly 1 here
+    cw["share"] = cw["share"] / cw.groupby("key")["share"].transform("sum")
+    unmapped = sorted(set(key) - set(cw["key"]))
+    if unmapped:
+        extra = pd.DataFrame({"key": unmapped, "ssyk": classifications.UNKNOWN_SSYK, "share": 1.0})
+        cw = pd.concat([cw, extra], ignore_index=True)
+    cw = cw[cw["key"].isin(set(key))]
+    codes = sorted(cw["ssyk"].unique())
+    mat = (
+        cw.pivot_table(index="ssyk", columns="key", values="share", aggfunc="sum")
+        .reindex(index=codes, columns=key.to_numpy())
+        .fillna(0.0)
+    )
+    return codes, mat.to_numpy()
+
+
+# --- public tables -----------------------------------------------------------------------------
+
+
+def _projection(
+    dataset: Dataset, end_year: int, n_sims: int, seed: int, projection: GraduateProjection | None
+) -> GraduateProjection:
+    if projection is not None:
+        if int(projection.years[-1]) < end_year:
+            raise KompetensprognosError(
+                f"the projection ends in {projection.years[-1]}, before end_year {end_year}"
+            )
+        return projection
+    return project_graduates(dataset, end_year, n_sims=n_sims, seed=seed, method=DEFAULT_METHOD)
+
+
+def _bounds(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """10 % and 90 % quantiles over the simulation axis (axis 1)."""
+    lo, hi = np.quantile(draws, [0.1, 0.9], axis=1)
+    return lo, hi
+
+
+def education_output_table(
+    dataset: Dataset,
+    region: str,
+    params: SupplyParams | None = None,
+    *,
+    end_year: int = 2030,
+    n_sims: int = 1000,
+    seed: int = 0,
+    projection: GraduateProjection | None = None,
+) -> pd.DataFrame:
+    """Graduates per education and year, observed and projected (``education_output.csv``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    region : str
+        Region id.
+    params : SupplyParams, optional
+        Not used (graduates do not depend on entry or retention); accepted so every table
+        function has the same signature.
+    end_year : int, default 2030
+    n_sims : int, default 1000
+    seed : int, default 0
+    projection : GraduateProjection, optional
+        Reuse a projection (as :func:`supply_tables` does).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, education, type, year, graduates, graduates_lo80, graduates_hi80, kind``;
+        ``kind`` is ``observed`` (bounds equal the value) or ``forecast`` (80 % interval from the
+        simulated paths; the point is the model forecast).
+
+    Examples
+    --------
+    >>> from kompetensprognos.dataset import load_dataset
+    >>> t = education_output_table(load_dataset("demo"), "fyrbodal", n_sims=100)  # doctest: +SKIP
+    >>> t["kind"].unique().tolist()  # doctest: +SKIP
+    ['observed', 'forecast']
+    """
+    proj = _projection(dataset, end_year, n_sims, seed, projection)
+    hist, fc, draws = _region_graduates(proj, region)
+    lo, hi = _bounds(draws)
+    n_years = int(end_year) - proj.last_observed
+    years = proj.years[:n_years]
+    edus = fc[["type", "education"]].drop_duplicates().reset_index(drop=True)
+    f = pd.DataFrame(
+        {
+            "type": np.repeat(edus["type"].to_numpy(), n_years),
+            "education": np.repeat(edus["education"].to_numpy(), n_years),
+            "year": np.tile(years, len(edus)),
+            "graduates_lo80": lo[:, :n_years].ravel(),
+            "graduates_hi80": hi[:, :n_years].ravel(),
+        }
+    )
+    f = f.merge(fc[["type", "education", "year", "graduates"]], on=["type", "education", "year"])
+    f["graduates_lo80"] = np.minimum(f["graduates_lo80"], f["graduates"])
+    f["graduates_hi80"] = np.maximum(f["graduates_hi80"], f["graduates"])
+    f["kind"] = "forecast"
+    h = hist.assign(graduates_lo80=hist["graduates"], graduates_hi80=hist["graduates"])
+    out = pd.concat([h.assign(kind="observed"), f], ignore_index=True).assign(region=region)
+    cols = ["region", "education", "type", "year", "graduates", "graduates_lo80",
+            "graduates_hi80", "kind"]  # fmt: skip
+    out = out.sort_values(["type", "education", "year"], kind="stable").reset_index(drop=True)
+    return out[cols]
+
+
+def simulate_supply(
+    dataset: Dataset,
+    region: str,
+    params: SupplyParams | None = None,
+    *,
+    end_year: int = 2030,
+    n_sims: int = 1000,
+    seed: int = 0,
+    level: int | None = None,
+    by: str = "ssyk",
+    projection: GraduateProjection | None = None,
+) -> pd.DataFrame:
+    """Simulated new-entrant paths (long frame of draws), for the balance step.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    region : str
+    params : SupplyParams, optional
+        Defaults to ``SupplyParams()``.
+    end_year, n_sims, seed
+        Projection settings.
+    level : {1, 2, 3, 4}, optional
+        SSYK level to aggregate to (default: the crosswalk's own level).
+    by : {"ssyk", "education"}, default "ssyk"
+        Draws per occupation or per education.
+    projection : GraduateProjection, optional
+        Reuse a projection.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, ssyk, year, sim, new_entrants`` (or ``region, type, education, year, sim,
+        new_entrants`` with ``by="education"``); ``sim`` numbers the path (0..n_sims-1) and
+        path ``s`` is the same graduate path for every occupation.
+
+    Examples
+    --------
+    >>> d = simulate_supply(load_dataset("demo"), "skaraborg", n_sims=20)  # doctest: +SKIP
+    >>> d.groupby(["ssyk", "year"]).size().max()  # doctest: +SKIP
+    20
+    """
+    params = params or SupplyParams()
+    proj = _projection(dataset, end_year, n_sims, seed, projection)
+    _, fc, draws = _region_graduates(proj, region)
+    n_years = int(end_year) - proj.last_observed
+    draws = draws[:, :, :n_years]
+    years = proj.years[:n_years]
+    edus = fc[["type", "education"]].drop_duplicates().reset_index(drop=True)
+    rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
+    factor = (rates["entry"] * rates["retention"]).to_numpy()
+    flows = draws * factor[:, None, None]  # (e, s, t)
+    n_s = draws.shape[1]
+    if by == "education":
+        idx = pd.MultiIndex.from_product(
+            [range(len(edus)), range(n_s), years], names=["_e", "sim", "year"]
+        )
+        out = pd.DataFrame({"new_entrants": flows.ravel()}, index=idx).reset_index()
+        out["type"] = edus["type"].to_numpy()[out["_e"]]
+        out["education"] = edus["education"].to_numpy()[out["_e"]]
+        out = out.assign(region=region)
+        return out[["region", "type", "education", "year", "sim", "new_entrants"]]
+    if by != "ssyk":
+        raise KompetensprognosError(f"by must be 'ssyk' or 'education' (got {by!r})")
+    codes, mat = _crosswalk_matrix(dataset, edus, level)
+    occ = np.einsum("oe,est->ost", mat, flows)
+    idx = pd.MultiIndex.from_product([codes, range(n_s), years], names=["ssyk", "sim", "year"])
+    out = pd.DataFrame({"new_entrants": occ.ravel()}, index=idx).reset_index()
+    return out.assign(region=region)[["region", "ssyk", "year", "sim", "new_entrants"]]
+
+
+def _point_flows(
+    dataset: Dataset, region: str, params: SupplyParams, proj: GraduateProjection, end_year: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    _, fc, draws = _region_graduates(proj, region)
+    n_years = int(end_year) - proj.last_observed
+    years = proj.years[:n_years]
+    edus = fc[["type", "education"]].drop_duplicates().reset_index(drop=True)
+    point = (
+        fc.pivot_table(index=["type", "education"], columns="year", values="graduates")
+        .reindex(pd.MultiIndex.from_frame(edus), columns=years)
+        .to_numpy()
+    )
+    rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
+    factor = (rates["entry"] * rates["retention"]).to_numpy()
+    return edus, point * factor[:, None], draws[:, :, :n_years] * factor[:, None, None], years
+
+
+def supply_by_education_table(
+    dataset: Dataset,
+    region: str,
+    params: SupplyParams | None = None,
+    *,
+    end_year: int = 2030,
+    n_sims: int = 1000,
+    seed: int = 0,
+    projection: GraduateProjection | None = None,
+) -> pd.DataFrame:
+    """New entrants per education and forecast year (graduates × entry × retention).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, type, education, year, graduates, entry, retention, new_entrants,
+        new_entrants_lo80, new_entrants_hi80``.
+
+    Examples
+    --------
+    >>> t = supply_by_education_table(load_dataset("demo"), "sjuharad", n_sims=50)  # doctest: +SKIP
+    >>> bool((t["new_entrants"] <= t["graduates"]).all())  # doctest: +SKIP
+    True
+    """
+    params = params or SupplyParams()
+    proj = _projection(dataset, end_year, n_sims, seed, projection)
+    edus, flows, sims, years = _point_flows(dataset, region, params, proj, end_year)
+    lo, hi = _bounds(sims)
+    rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
+    n = len(years)
+    out = pd.DataFrame(
+        {
+            "region": region,
+            "type": np.repeat(edus["type"].to_numpy(), n),
+            "education": np.repeat(edus["education"].to_numpy(), n),
+            "year": np.tile(years, len(edus)),
+            "entry": np.repeat(rates["entry"].to_numpy(), n),
+            "retention": np.repeat(rates["retention"].to_numpy(), n),
+            "new_entrants": flows.ravel(),
+            "new_entrants_lo80": np.minimum(lo.ravel(), flows.ravel()),
+            "new_entrants_hi80": np.maximum(hi.ravel(), flows.ravel()),
+        }
+    )
+    factor = out["entry"] * out["retention"]
+    out.insert(
+        4,
+        "graduates",
+        np.where(factor > 0, out["new_entrants"] / factor.where(factor > 0, 1), np.nan),
+    )
+    return out
+
+
+def supply_table(
+    dataset: Dataset,
+    region: str,
+    params: SupplyParams | None = None,
+    *,
+    end_year: int = 2030,
+    n_sims: int = 1000,
+    seed: int = 0,
+    level: int | None = None,
+    projection: GraduateProjection | None = None,
+) -> pd.DataFrame:
+    """New-entrant supply per occupation and forecast year (``supply.csv``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Needs ``education_output``, ``population`` and ``crosswalk``.
+    region : str
+        Region id.
+    params : SupplyParams, optional
+        Entry and retention (default ``SupplyParams()``).
+    end_year : int, default 2030
+    n_sims : int, default 1000
+    seed : int, default 0
+    level : {1, 2, 3, 4}, optional
+        SSYK level (default: the crosswalk's level); coarser levels sum the finer codes.
+    projection : GraduateProjection, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, ssyk, year, new_entrants, new_entrants_lo80, new_entrants_hi80`` for the
+        forecast years; an occupation fed by several educations gets their sum. Bounds are the
+        10 % and 90 % quantiles of the simulated paths (widened to include the point).
+
+    Examples
+    --------
+    >>> t = supply_table(load_dataset("demo"), "fyrbodal", n_sims=50, level=1)  # doctest: +SKIP
+    >>> sorted(t["ssyk"].unique())[:3]  # doctest: +SKIP
+    ['1', '2', '3']
+    """
+    params = params or SupplyParams()
+    proj = _projection(dataset, end_year, n_sims, seed, projection)
+    edus, flows, sims, years = _point_flows(dataset, region, params, proj, end_year)
+    codes, mat = _crosswalk_matrix(dataset, edus, level)
+    point = mat @ flows
+    lo, hi = _bounds(np.einsum("oe,est->ost", mat, sims))
+    n = len(years)
+    out = pd.DataFrame(
+        {
+            "region": region,
+            "ssyk": np.repeat(codes, n),
+            "year": np.tile(years, len(codes)),
+            "new_entrants": point.ravel(),
+            "new_entrants_lo80": np.minimum(lo.ravel(), point.ravel()),
+            "new_entrants_hi80": np.maximum(hi.ravel(), point.ravel()),
+        }
+    )
+    return out
+
+
+def supply_backtest_table(projection: GraduateProjection, region: str) -> pd.DataFrame:
+    """Backtest of the graduate projections (``region, type, model, horizon, mase, smape,
+    direction_accuracy, coverage80, coverage95``); see :func:`education.backtest_graduates`.
+
+    Examples
+    --------
+    >>> bt = supply_backtest_table(proj, "fyrbodal")  # doctest: +SKIP
+    """
+    return backtest_graduates(projection, region)
+
+
+def supply_tables(
+    dataset: Dataset,
+    region: str,
+    params: SupplyParams | None = None,
+    end_year: int = 2030,
+    n_sims: int = 1000,
+    seed: int = 0,
+    *,
+    level: int | None = None,
+    backtest: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """All supply tables for one region from one graduate projection.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    region : str
+        Region id (one of :data:`kompetensprognos.regions.ALL_REGION_IDS`).
+    params : SupplyParams, optional
+    end_year : int, default 2030
+    n_sims : int, default 1000
+    seed : int, default 0
+    level : int, optional
+        SSYK level of ``supply``.
+    backtest : bool, default True
+        Include ``supply_backtest`` (a few seconds).
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``supply``, ``supply_by_education``, ``education_output`` and (if ``backtest``)
+        ``supply_backtest``.
+
+    Examples
+    --------
+    >>> tables = supply_tables(load_dataset("demo"), "vastra-gotaland", n_sims=200)  # doctest: +SKIP
+    >>> sorted(tables)  # doctest: +SKIP
+    ['education_output', 'supply', 'supply_backtest', 'supply_by_education']
+    """
+    regions.get_region(region)
+    proj = project_graduates(dataset, end_year, n_sims=n_sims, seed=seed)
+    kw = {"end_year": end_year, "projection": proj}
+    out = {
+        "supply": supply_table(dataset, region, params, level=level, **kw),  # type: ignore[arg-type]
+        "supply_by_education": supply_by_education_table(dataset, region, params, **kw),  # type: ignore[arg-type]
+        "education_output": education_output_table(dataset, region, params, **kw),  # type: ignore[arg-type]
+    }
+    if backtest:
+        out["supply_backtest"] = backtest_graduates(proj, region)
+    return out
