@@ -27,10 +27,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)  ## Create or update the virtual environment
 
 # Until the report notebooks land (issue 6), the main job runs what exists: the demo dataset,
-# validated, written to outputs/demo-data.
+# validated, written to outputs/demo-data, and the demand tables of the five report regions.
 report: $(STAMP)  ## Build the regional outputs from the demo data into outputs/
 	$(BIN)/kompetensprognos data demo --out $(OUTPUT)/demo-data --force
 	$(BIN)/kompetensprognos data validate $(OUTPUT)/demo-data
+	$(BIN)/kompetensprognos demand --data demo --output $(OUTPUT) $(if $(REGIONS),--regions $(REGIONS),)
 
 test: $(STAMP)  ## Lint and run the whole test suite
 	$(BIN)/ruff check .
