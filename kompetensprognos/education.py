@@ -2,13 +2,13 @@
 
 Two model families, one per kind of education (see ``docs/methods.md``, section *Supply*):
 
-* **Upper secondary (gymnasium)** — a cohort model. Starters of programme *p* in year *t* are
-  the region's 16-year-olds (population table, observed or projected) times a programme share
-  with a damped logit-linear trend (a statsmodels binomial GLM on starters / 16-year-olds).
-  Graduates in year *t* are the starters of *t − 3* times the completion rate within three
-  years: a binomial GLM per programme on graduates / starters three years earlier, with a
-  region effect and a common, damped cohort trend. Where a region has no starters the model
-  falls back to graduates / 16-year-olds three years earlier (same GLM).
+* **Upper secondary (gymnasium)** — cohort models on the region's 16-year-olds (population
+  table, observed or projected). ``cohort:starters``: starters (observed, or 16-year-olds × a
+  programme share with a damped logit-linear trend, a statsmodels binomial GLM) times completion
+  within three years (a binomial GLM per programme on graduates / starters three years earlier,
+  region effect, common damped cohort trend). ``cohort:ratio``: one binomial GLM on graduates /
+  16-year-olds three years earlier (also the fallback without starters). The variant with the
+  lower rolling-origin MASE is used (``gymnasium_model="auto"``).
 * **YH and higher education** — graduates per SUN field forecast from history by the
   forecasting engine (:func:`kompetensprognos.models.forecast_points`), either directly or as
   a *rate per 1,000 inhabitants aged 19–34* times the projected cohort. For each type the

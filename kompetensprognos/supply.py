@@ -504,7 +504,7 @@ def simulate_supply(
 
 def _point_flows(
     dataset: Dataset, region: str, params: SupplyParams, proj: GraduateProjection, end_year: int
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     _, fc, draws = _region_graduates(proj, region)
     n_years = int(end_year) - proj.last_observed
     years = proj.years[:n_years]
@@ -516,7 +516,8 @@ def _point_flows(
     )
     rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
     factor = (rates["entry"] * rates["retention"]).to_numpy()
-    return edus, point * factor[:, None], draws[:, :, :n_years] * factor[:, None, None], years
+    flows = point * factor[:, None]
+    return edus, flows, draws[:, :, :n_years] * factor[:, None, None], years, point
 
 
 def supply_by_education_table(
@@ -545,7 +546,7 @@ def supply_by_education_table(
     """
     params = params or SupplyParams()
     proj = _projection(dataset, end_year, n_sims, seed, projection)
-    edus, flows, sims, years = _point_flows(dataset, region, params, proj, end_year)
+    edus, flows, sims, years, grads = _point_flows(dataset, region, params, proj, end_year)
     lo, hi = _bounds(sims)
     rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
     n = len(years)
@@ -562,12 +563,7 @@ def supply_by_education_table(
             "new_entrants_hi80": np.maximum(hi.ravel(), flows.ravel()),
         }
     )
-    factor = out["entry"] * out["retention"]
-    out.insert(
-        4,
-        "graduates",
-        np.where(factor > 0, out["new_entrants"] / factor.where(factor > 0, 1), np.nan),
-    )
+    out.insert(4, "graduates", grads.ravel())
     return out
 
 
@@ -614,7 +610,7 @@ def supply_table(
     """
     params = params or SupplyParams()
     proj = _projection(dataset, end_year, n_sims, seed, projection)
-    edus, flows, sims, years = _point_flows(dataset, region, params, proj, end_year)
+    edus, flows, sims, years, grads = _point_flows(dataset, region, params, proj, end_year)
     codes, mat = _crosswalk_matrix(dataset, edus, level)
     point = mat @ flows
     lo, hi = _bounds(np.einsum("oe,est->ost", mat, sims))
