@@ -133,6 +133,9 @@ def _population(rng: np.random.Generator, muni: pd.DataFrame) -> np.ndarray:
         cur[:, :, 1:] = prev[:, :, :-1] * (1 - q[None, None, :-1])
         cur[:, :, 100] += prev[:, :, 100] * (1 - q[100])
         births = (prev[:, 1, :] * fert_age[None, :]).sum(axis=1) * tfr
+        if i == 1:  # match the first simulated births to the base pyramid's youngest cohort
+            birth_level = pop[0, :, :, 0].sum(axis=1) / np.maximum(births, 1.0)
+        births = births * birth_level
         cur[:, 0, 0] = births * 0.513
         cur[:, 1, 0] = births * 0.487
         total = prev.sum(axis=(1, 2))
