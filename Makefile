@@ -45,8 +45,12 @@ format: $(STAMP)  ## Auto-fix lint and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## Run the benchmarks (slow; writes benchmarks/results/)
-	$(BIN)/python benchmarks/run_all.py
+bench: $(STAMP)  ## Run the benchmarks (slow, ~10 min; writes benchmarks/results/)
+	$(BIN)/python benchmarks/m3_yearly.py
+	$(BIN)/python benchmarks/demand_choice.py
+	$(BIN)/python benchmarks/demand_timing.py
+	$(BIN)/python benchmarks/demand_timing.py --no-backtest
+	$(BIN)/python benchmarks/supply_figures.py
 
 clean:  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
