@@ -789,7 +789,8 @@ def build_dataset(
     years : (int, int)
         First and last year of observed data; projections start after the last.
     sources : sequence of str, optional
-        Keys of :data:`SOURCES` to fetch (default all).
+        Keys of :data:`SOURCES` to fetch (default all; ``employment`` is always fetched, every
+        dataset needs it).
     cache : ResponseCache, optional
     refresh : bool
         Download again even when cached.
@@ -801,7 +802,7 @@ def build_dataset(
     tuple[dict[str, pandas.DataFrame], FetchReport]
     """
     report = FetchReport()
-    keys = list(sources or SOURCES)
+    keys = list(dict.fromkeys(["employment", *sources])) if sources else list(SOURCES)
     unknown = [k for k in keys if k not in SOURCES]
     if unknown:
         raise KompetensprognosError(f"unknown SCB source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
@@ -974,6 +975,9 @@ def fetch_scb(
         breaks=[SeriesBreak(year=y, table=t, description=d) for y, t, d in report.breaks],
         notes=_manifest_notes(report, client, years),
     )
+    kept = out / "yrkesbarometer.csv"
+    if kept.exists() and "yrkesbarometer" not in tables:  # added earlier by `data fetch yrkesbarometer`
+        tables["yrkesbarometer"] = pd.read_csv(kept, dtype=str, keep_default_na=False, na_values=[""])
     dataset = Dataset(manifest=manifest, **tables).validate()
     report.directory = write_dataset(dataset, out, overwrite=out.exists())
     if not keep_cache:

@@ -1,0 +1,180 @@
+"""Arbetsförmedlingen's yrkesbarometer: fetch the open JSON and map it to the contract.
+
+The yrkesbarometer (``https://data.arbetsformedlingen.se/prognoser/yrkesbarometer.json``, CC0)
+gives, per occupation (``yb_yrke``, mapped to one or more 4-digit SSYK codes) and county
+(``lan``; ``00`` = Sweden), the recruitment situation (``rekryteringssituation``: brist / balans /
+överskott) and the five-year direction of demand (``prognos``). It is kept as the contract table
+``yrkesbarometer`` for comparison with the model's balance.
+
+Examples
+--------
+>>> records = [{"lan": "14", "ssyk": "4119", "yb_yrke": "Administrativa assistenter",
+...             "rekryteringssituation": "balans", "prognos": "vara oförändrad", "omgang": "2025-2"}]
+>>> frame, unmapped = yrkesbarometer_frame(records)
+>>> frame.iloc[0].to_dict()
+{'region': '14', 'ssyk': '4119', 'occupation': 'Administrativa assistenter', 'status': 'balans', 'outlook': 'vara oförändrad', 'round': '2025-2'}
+>>> unmapped
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pandas as pd
+
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.sources.pxweb import MalformedResponseError, PxWebUnreachableError
+
+__all__ = [
+    "YRKESBAROMETER_URL",
+    "UnmappedRecord",
+    "add_to_dataset",
+    "fetch_yrkesbarometer",
+    "yrkesbarometer_frame",
+]
+
+YRKESBAROMETER_URL = "https://data.arbetsformedlingen.se/prognoser/yrkesbarometer.json"
+COLUMNS = ["region", "ssyk", "occupation", "status", "outlook", "round"]
+
+#: Recruitment situations → contract status. Older rounds used graded words; they map to the
+#: side they lean to. Anything else is reported, never guessed.
+STATUS = {
+    "brist": "brist",
+    "stor brist": "brist",
+    "viss brist": "brist",
+    "balans": "balans",
+    "överskott": "överskott",
+    "visst överskott": "överskott",
+    "stort överskott": "överskott",
+}
+
+
+@dataclass(frozen=True)
+class UnmappedRecord:
+    """A yrkesbarometer record that could not be mapped, with the reason."""
+
+    index: int
+    reason: str
+    record: Mapping[str, Any]
+
+    def __str__(self) -> str:
+        who = f"{self.record.get('yb_yrke', '?')} / lan {self.record.get('lan', '?')} / ssyk {self.record.get('ssyk', '?')}"
+        return f"record {self.index + 1} ({who}): {self.reason}"
+
+
+def fetch_yrkesbarometer(
+    url: str = YRKESBAROMETER_URL,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 60.0,
+) -> list[dict[str, Any]]:
+    """Download the yrkesbarometer records (a JSON array).
+
+    Raises
+    ------
+    PxWebUnreachableError
+        Offline or the host is down.
+    MalformedResponseError
+        The answer is not a JSON array of records.
+
+    Examples
+    --------
+    >>> records = fetch_yrkesbarometer()  # doctest: +SKIP
+    >>> records[0]["omgang"]  # doctest: +SKIP
+    '2025-2'
+    """
+    host = urlsplit(url).hostname or url
+    try:
+        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True) as client:
+            response = client.get(url)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise PxWebUnreachableError(f"cannot reach {host} — use --data demo or a dataset folder") from exc
+    except httpx.TransportError as exc:
+        raise KompetensprognosError(f"the download from {host} failed ({type(exc).__name__}); try again later") from exc
+    if not response.is_success:
+        raise KompetensprognosError(f"{host} answered {response.status_code} {response.reason_phrase} for {url}")
+    try:
+        records = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise MalformedResponseError(f"{url} did not return JSON") from None
+    if isinstance(records, dict):  # tolerate a wrapper object {"data": [...]}
+        records = next((v for v in records.values() if isinstance(v, list)), None)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise MalformedResponseError(f"{url} did not return a JSON array of records")
+    return records
+
+
+def yrkesbarometer_frame(records: Iterable[Mapping[str, Any]]) -> tuple[pd.DataFrame, list[UnmappedRecord]]:
+    """Map yrkesbarometer records onto the ``yrkesbarometer`` contract.
+
+    One row per (county, SSYK 4, occupation, round). Records without a usable county, SSYK code or
+    recruitment situation are returned in the second element with the reason — never dropped
+    silently. Duplicates of the contract key (region, ssyk) are kept only once per round, the
+    others reported (a yrkesbarometer occupation can share an SSYK code with another).
+    """
+    rows: list[dict[str, Any]] = []
+    unmapped: list[UnmappedRecord] = []
+    seen: dict[tuple[str, str, str], str] = {}
+    for i, rec in enumerate(records):
+        lan = str(rec.get("lan") or "").strip()
+        ssyk = str(rec.get("ssyk") or "").strip()
+        raw_status = str(rec.get("rekryteringssituation") or "").strip().lower()
+        if lan.isdigit() and len(lan) < 2:
+            lan = lan.zfill(2)
+        if ssyk.isdigit() and len(ssyk) < 4:
+            ssyk = ssyk.zfill(4)
+        if not (lan.isdigit() and len(lan) == 2):
+            unmapped.append(UnmappedRecord(i, f"county code {rec.get('lan')!r} is not two digits", rec))
+            continue
+        if not (ssyk.isdigit() and len(ssyk) == 4):
+            unmapped.append(UnmappedRecord(i, f"SSYK code {rec.get('ssyk')!r} is not four digits", rec))
+            continue
+        status = STATUS.get(raw_status)
+        if status is None:
+            unmapped.append(UnmappedRecord(i, f"unknown recruitment situation {raw_status!r}", rec))
+            continue
+        round_ = str(rec.get("omgang") or "").strip()
+        occupation = str(rec.get("yb_yrke") or rec.get("ssyk_text") or "").strip()
+        key = (lan, ssyk, round_)
+        if key in seen:
+            unmapped.append(
+                UnmappedRecord(i, f"SSYK {ssyk} in county {lan} already assessed as '{seen[key]}'", rec)
+            )
+            continue
+        seen[key] = occupation
+        outlook = rec.get("prognos")
+        rows.append(
+            {
+                "region": lan,
+                "ssyk": ssyk,
+                "occupation": occupation,
+                "status": status,
+                "outlook": None if outlook is None else str(outlook),
+                "round": round_,
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS), unmapped
+
+
+def add_to_dataset(frame: pd.DataFrame, directory: str | os.PathLike[str]) -> Path:
+    """Put the ``yrkesbarometer`` table into a dataset folder (created when missing).
+
+    An existing dataset folder keeps its other tables; a new folder is a partial dataset (no
+    ``employment``) until ``data fetch scb --out`` the same folder adds SCB data, which keeps
+    this table. Nothing is written when the table breaks its contract.
+    """
+    from kompetensprognos.sources.importers import merge_into_dataset
+
+    note = f"yrkesbarometer: Arbetsförmedlingen ({YRKESBAROMETER_URL}, CC0), read {date.today().isoformat()}."
+    return merge_into_dataset(
+        {"yrkesbarometer": frame}, directory, source="Arbetsförmedlingen yrkesbarometer", note=note
+    )
