@@ -31,3 +31,37 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory, demo_dataset) -> Path:
     from kompetensprognos.dataset import write_dataset
 
     return write_dataset(demo_dataset, tmp_path_factory.mktemp("demo") / "D")
+
+
+@pytest.fixture(scope="session")
+def small_demo_dir(tmp_path_factory: pytest.TempPathFactory, demo_dataset) -> Path:
+    """A smaller valid dataset folder: the demo restricted to SSYK major groups 2 and 5.
+
+    Fast enough to run the whole pipeline (demand, supply, balance, notebooks) in tests.
+    """
+    from kompetensprognos.dataset import Dataset, write_dataset
+
+    keep = demo_dataset.employment["ssyk"].str[:1].isin(["2", "5"])
+    age = demo_dataset.employment_age
+    small = Dataset(
+        manifest=demo_dataset.manifest,
+        employment=demo_dataset.employment[keep],
+        employment_age=age[age["ssyk"].str[:1].isin(["2", "5"])],
+        population=demo_dataset.population,
+        education_output=demo_dataset.education_output,
+        crosswalk=demo_dataset.crosswalk,
+    )
+    return write_dataset(small, tmp_path_factory.mktemp("small") / "D")
+
+
+@pytest.fixture(scope="session")
+def fast_params_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Parameter files that keep test runs short (no backtest, fewer draws)."""
+    d = tmp_path_factory.mktemp("params")
+    for region in ("fyrbodal", "goteborgsregionen", "sjuharad", "skaraborg", "vastra-gotaland"):
+        (d / f"{region}.yaml").write_text(
+            f"region: {region}\nn_sims: 200\nbacktest: false\n"
+            "demand:\n  method: theta\n  calibration_origins: 2\n",
+            encoding="utf-8",
+        )
+    return d

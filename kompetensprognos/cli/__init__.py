@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from kompetensprognos import __version__
 from kompetensprognos.cli import data as _data
 from kompetensprognos.cli import demand as _demand
+from kompetensprognos.cli import run as _run
 from kompetensprognos.errors import KompetensprognosError
 
-_COMMAND_MODULES = [_data, _demand]
+_COMMAND_MODULES = [_data, _demand, _run]
 
 try:  # commands whose modules may be absent in a partial install are added when importable
     from kompetensprognos.cli import forecast as _forecast

@@ -1,0 +1,335 @@
+"""The main job: one outlook report per region, executed with papermill and rendered to HTML.
+
+:func:`run_reports` validates every region's parameters before any kernel starts, fits the
+demand model once for all regions, then per region (in parallel) executes
+``notebooks/outlook.ipynb`` with papermill, renders standalone HTML without code cells and
+writes::
+
+    OUTPUT/<region>/rapport.html     the report (images embedded)
+    OUTPUT/<region>/rapport.ipynb    the executed notebook
+    OUTPUT/<region>/rapport.xlsx     the tables as Excel sheets
+    OUTPUT/<region>/tables/*.csv     the output contracts (demand, supply, balance)
+    OUTPUT/index.html                links to every region with its headline numbers
+    OUTPUT/manifest.json             parameters, data fingerprint, version, git revision, timings
+
+Each region is built in a staging folder and moved into place only when complete, so a failing
+region leaves no half-written folder and does not stop the others; the run then exits non-zero
+with the failing cell named.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kompetensprognos import __version__, regions
+from kompetensprognos.dataset import load_dataset
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
+from kompetensprognos.report import CONTEXT_FILE, compute_tables
+
+__all__ = [
+    "BatchResult",
+    "RegionOutcome",
+    "find_notebook",
+    "format_failure",
+    "render_html",
+    "run_reports",
+]
+
+NOTEBOOK = "outlook.ipynb"
+
+
+@dataclass
+class RegionOutcome:
+    """What happened to one region."""
+
+    region: str
+    ok: bool
+    seconds: float = 0.0
+    error: str | None = None
+    failed_cell: int | None = None
+    headline: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch run."""
+
+    output: Path
+    outcomes: list[RegionOutcome]
+    timings: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        """True when every region succeeded."""
+        return all(o.ok for o in self.outcomes)
+
+
+def find_notebook(name: str = NOTEBOOK) -> Path:
+    """Locate a report notebook: ``./notebooks/`` first, then beside the package source."""
+    for base in (Path.cwd() / "notebooks", Path(__file__).resolve().parents[1] / "notebooks"):
+        if (base / name).exists():
+            return base / name
+    raise KompetensprognosError(f"cannot find notebooks/{name} — run from the project folder")
+
+
+def render_html(notebook: Path, target: Path) -> None:
+    """Render an executed notebook to standalone HTML without code cells or prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+
+
+def _write_excel(tables: dict[str, pd.DataFrame], target: Path) -> None:
+    with pd.ExcelWriter(target, engine="openpyxl") as xl:
+        for name, df in tables.items():
+            df.to_excel(xl, sheet_name=name[:31], index=False)
+
+
+def _headline(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    need = tables.get("recruitment_need")
+    if need is not None:
+        total = need[need["ssyk"] == "total"]
+        if len(total):
+            out["recruitment_need"] = round(float(total["recruitment_need"].iloc[0]))
+            out["expansion"] = round(float(total["expansion"].iloc[0]))
+            out["replacement"] = round(float(total["replacement"].iloc[0]))
+    bal = tables.get("balance")
+    if bal is not None and "status" in bal:
+        level = bal[bal["ssyk_level"] == bal["ssyk_level"].max()] if "ssyk_level" in bal else bal
+        out["brist"] = int((level["status"] == "brist").sum())
+    return out
+
+
+def _git_revision() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        return done.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _execute_region(
+    region: str, staging: Path, notebook: Path, data: str, timeout: int, kernel: str
+) -> RegionOutcome:
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    folder = staging / region
+    try:
+        executed = folder / "rapport.ipynb"
+        pm.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters={"region": region, "data": data, "tables_dir": str(folder / "tables")},
+            kernel_name=kernel,
+            execution_timeout=timeout,
+            progress_bar=False,
+            cwd=str(folder),
+            log_output=False,
+        )
+        render_html(executed, folder / "rapport.html")
+        return RegionOutcome(region, True, time.perf_counter() - t0)
+    except Exception as exc:
+        cell = getattr(exc, "cell_index", None)
+        if cell is None and getattr(exc, "exec_count", None) is not None:
+            cell = exc.exec_count
+        ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+        return RegionOutcome(
+            region, False, time.perf_counter() - t0, f"{ename}: {evalue}".strip(), cell
+        )
+
+
+def run_reports(
+    region_ids: Sequence[str] = regions.REGION_IDS,
+    *,
+    data: str = "demo",
+    output: str | os.PathLike[str] = "outputs",
+    params_dir: str | os.PathLike[str] = DEFAULT_PARAMS_DIR,
+    jobs: int = 2,
+    timeout: int = 600,
+    kernel: str = "python3",
+    progress: bool = True,
+    notebook: str | os.PathLike[str] | None = None,
+) -> BatchResult:
+    """Build the outlook report of every region (the main job).
+
+    Parameters
+    ----------
+    region_ids : sequence of str
+        Regions to build (default: the five report regions).
+    data : str
+        ``"demo"`` or a dataset folder.
+    output : path
+        Output folder.
+    params_dir : path
+        Folder with ``<region>.yaml`` parameter files.
+    jobs : int
+        Notebooks executed in parallel.
+    timeout : int
+        Seconds a single notebook cell may run.
+    kernel : str
+        Jupyter kernel name.
+    progress : bool
+        Show progress bars on stderr.
+    notebook : path, optional
+        Notebook to execute (default ``notebooks/outlook.ipynb``).
+
+    Returns
+    -------
+    BatchResult
+    """
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    params = load_region_params(region_ids, params_dir, data=data)  # before any kernel starts
+    nb_path = Path(notebook) if notebook else find_notebook()
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = load_dataset(data)
+    timings["load_data"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    tables = compute_tables(params, dataset, progress=progress)
+    timings["tables"] = time.perf_counter() - t1
+
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    context = {
+        "manifest": json.loads(dataset.manifest.model_dump_json()),
+        "fingerprint": dataset.fingerprint(),
+    }
+    try:
+        for region, t in tables.items():
+            tdir = staging / region / "tables"
+            tdir.mkdir(parents=True)
+            for name, df in t.items():
+                df.to_csv(tdir / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+            (tdir / CONTEXT_FILE).write_text(
+                json.dumps(context, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            (staging / region / "params.json").write_text(
+                params[region].model_dump_json(indent=2), encoding="utf-8"
+            )
+
+        t2 = time.perf_counter()
+        outcomes: dict[str, RegionOutcome] = {}
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {
+                pool.submit(_execute_region, r, staging, nb_path, data, timeout, kernel): r
+                for r in tables
+            }
+            for fut in tqdm(
+                as_completed(futures), total=len(futures), desc="reports", disable=not progress
+            ):
+                outcome = fut.result()
+                outcomes[outcome.region] = outcome
+        timings["notebooks"] = time.perf_counter() - t2
+
+        for region in tables:
+            o = outcomes[region]
+            if not o.ok:
+                continue
+            try:
+                _write_excel(tables[region], staging / region / "rapport.xlsx")
+                o.headline = _headline(tables[region])
+                target = out / region
+                if target.exists():
+                    old = out / f".{region}.old"
+                    shutil.rmtree(old, ignore_errors=True)
+                    target.rename(old)
+                    (staging / region).rename(target)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    (staging / region).rename(target)
+            except Exception as exc:
+                o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    result = BatchResult(out, [outcomes[r] for r in tables], timings)
+    timings["total"] = time.perf_counter() - t0
+    _write_index(result, params, dataset.manifest.synthetic)
+    manifest = {
+        "package_version": __version__,
+        "git_revision": _git_revision(),
+        "data": data,
+        "dataset": context["manifest"],
+        "data_fingerprint": context["fingerprint"],
+        "parameters": {r: json.loads(p.model_dump_json()) for r, p in params.items()},
+        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        "regions": [asdict(o) for o in result.outcomes],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return result
+
+
+def _write_index(result: BatchResult, params: dict[str, Any], synthetic: bool) -> None:
+    rows = []
+    for o in result.outcomes:
+        name = html.escape(regions.region_name(o.region))
+        if o.ok:
+            h = o.headline
+            need = f"{h.get('recruitment_need', 0):,}".replace(",", "\u00a0")
+            rows.append(
+                f'<tr><td><a href="{o.region}/rapport.html">{name}</a></td><td>{need}</td>'
+                f"<td>{h.get('brist', '–')}</td>"
+                f'<td><a href="{o.region}/rapport.xlsx">Excel</a></td></tr>'
+            )
+        else:
+            rows.append(
+                f"<tr><td>{name}</td><td colspan='3'>misslyckades: {html.escape(o.error or '')}</td></tr>"
+            )
+    first = next(iter(params.values()), None)
+    period = f"{first.period_start}–{first.period_end}" if first else ""
+    banner = (
+        "<p style='background:#fff3cd;padding:0.8em;border:1px solid #e0c060'><strong>Syntetiska "
+        "demonstrationsdata</strong> — siffrorna är inte verklig statistik.</p>"
+        if synthetic
+        else ""
+    )
+    page = f"""<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><title>Kompetensprognoser Västra Götaland</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:0.5em;text-align:left}}</style>
+</head><body><h1>Kompetensprognoser för Västra Götaland</h1>{banner}
+<table><tr><th>Region</th><th>Rekryteringsbehov {period}</th><th>Yrken med brist</th><th>Tabeller</th></tr>
+{"".join(rows)}</table>
+<p><small>kompetensprognos {__version__}</small></p></body></html>
+"""
+    (result.output / "index.html").write_text(page, encoding="utf-8")
+
+
+def format_failure(outcome: RegionOutcome) -> str:
+    """One line saying which region failed, in which cell, and why."""
+    cell = f" in notebook cell {outcome.failed_cell}" if outcome.failed_cell is not None else ""
+    return f"{outcome.region}: failed{cell}: {outcome.error}"
