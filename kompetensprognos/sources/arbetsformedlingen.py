@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import pandas as pd
 
+from kompetensprognos import classifications
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.sources.pxweb import MalformedResponseError, PxWebUnreachableError
 
@@ -135,8 +136,8 @@ def yrkesbarometer_frame(records: Iterable[Mapping[str, Any]]) -> tuple[pd.DataF
         if not (lan.isdigit() and len(lan) == 2):
             unmapped.append(UnmappedRecord(i, f"county code {rec.get('lan')!r} is not two digits", rec))
             continue
-        if not (ssyk.isdigit() and len(ssyk) == 4):
-            unmapped.append(UnmappedRecord(i, f"SSYK code {rec.get('ssyk')!r} is not four digits", rec))
+        if not (ssyk.isdigit() and len(ssyk) == 4 and classifications.is_ssyk(ssyk, 4)):
+            unmapped.append(UnmappedRecord(i, f"SSYK code {rec.get('ssyk')!r} is not a 4-digit SSYK 2012 code", rec))
             continue
         status = STATUS.get(raw_status)
         if status is None:
