@@ -1,0 +1,92 @@
+"""Tests of the batch run: per-region notebooks, staging, failures, HTML without code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from kompetensprognos.batch import run_reports
+from kompetensprognos.params import ParamsError
+
+pytestmark = pytest.mark.slow
+
+
+def tiny_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell('if region == "fyrbodal":\n    raise RuntimeError("boom in " + region)'),
+        nbformat.v4.new_code_cell('print("rapport för", region)'),
+    ]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failing_region_is_reported_and_leaves_nothing_behind(
+    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run_reports(
+        ["fyrbodal", "skaraborg"],
+        data=str(small_demo_dir),
+        output=out,
+        params_dir=fast_params_dir,
+        jobs=2,
+        progress=False,
+        notebook=tiny_notebook(tmp_path / "tiny.ipynb"),
+    )
+    assert not result.ok
+    by = {o.region: o for o in result.outcomes}
+    assert by["skaraborg"].ok and not by["fyrbodal"].ok
+    assert "boom in fyrbodal" in by["fyrbodal"].error and by["fyrbodal"].failed_cell is not None
+    assert not (out / "fyrbodal").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "manifest.json", "skaraborg"]
+    sk = out / "skaraborg"
+    for name in ("rapport.html", "rapport.ipynb", "rapport.xlsx", "tables/employment_forecast.csv"):
+        assert (sk / name).exists(), name
+    assert "rapport för skaraborg" in (sk / "rapport.html").read_text(encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["data_fingerprint"] and {r["region"] for r in manifest["regions"]} == {"fyrbodal", "skaraborg"}
+    assert "misslyckades" in (out / "index.html").read_text(encoding="utf-8")
+    tables = pd.read_csv(sk / "tables" / "recruitment_need.csv", dtype={"ssyk": str})
+    assert "total" in set(tables["ssyk"]) and tables["ssyk"].str.match(r"^(\d{1,3}|total)$").all()
+
+
+def test_parameters_are_validated_before_any_kernel(tmp_path: Path) -> None:
+    bad = tmp_path / "params"
+    bad.mkdir()
+    (bad / "skaraborg.yaml").write_text("region: skaraborg\nunknown_setting: 1\n")
+    with pytest.raises(ParamsError, match="unknown_setting"):
+        run_reports(["skaraborg"], output=tmp_path / "out", params_dir=bad, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_outlook_report_end_to_end(small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("kompetensprognos.plots")
+    pytest.importorskip("kompetensprognos.balance")
+    from kompetensprognos.narrative import fmt_int
+
+    out = tmp_path / "out"
+    result = run_reports(
+        ["skaraborg"], data=str(small_demo_dir), output=out, params_dir=fast_params_dir, jobs=1, progress=False
+    )
+    assert result.ok, [o.error for o in result.outcomes]
+    html = (out / "skaraborg" / "rapport.html").read_text(encoding="utf-8")
+    assert "jp-InputArea" not in html and "report.load(" not in html  # no code cells
+    assert "data:image/png;base64" in html  # figures embedded
+    assert "Syntetiska demonstrationsdata" in html
+    need = pd.read_csv(out / "skaraborg" / "tables" / "recruitment_need.csv", dtype={"ssyk": str})
+    total = need.loc[need["ssyk"] == "total", "recruitment_need"].iloc[0]
+    assert fmt_int(total) in html
+    balance = pd.read_csv(out / "skaraborg" / "tables" / "balance.csv", dtype={"ssyk": str})
+    level = balance[balance["ssyk_level"] == balance["ssyk_level"].max()] if "ssyk_level" in balance else balance
+    n_brist = int((level["status"] == "brist").sum())
+    assert re.search(rf"\b{n_brist}\b", html)
