@@ -88,7 +88,7 @@ class ImportResult:
 
 # --- reading any file into a raw long frame -----------------------------------------------------
 
-_YEAR_HEADER = re.compile(r"(?:^|\D)((?:19|20)\d\d)(?:$|\D)")
+_YEAR_HEADER = re.compile(r"(?:^|\s)((?:19|20)\d\d)$")  # "2014" or "Anställda 2014", not "SSYK 2012)"
 _CODE_LABEL = re.compile(r"^\s*(\d{1,6})\s+(\S.*)$")
 
 
@@ -187,14 +187,16 @@ def read_any(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, int]:
 
 def _melt_years(frame: pd.DataFrame) -> pd.DataFrame:
     """Wide SCB exports have one column per year (``2014`` or ``Anställda 2014``): make them long."""
-    year_cols = {c: _YEAR_HEADER.search(str(c)) for c in frame.columns}
-    year_cols = {c: m.group(1) for c, m in year_cols.items() if m and not _is_column(str(c), "year")}
-    if len(year_cols) < 1 or any(_is_column(str(c), "year") for c in frame.columns):
+    if any(_is_column(str(c), "year") for c in frame.columns):
+        return frame
+    year_cols = {c: _YEAR_HEADER.search(str(c)) for c in frame.columns if c != "_line"}
+    year_cols = {c: m.group(1) for c, m in year_cols.items() if m}
+    if not year_cols:
         return frame
     ids = [c for c in frame.columns if c not in year_cols]
-    long = frame.reset_index(names="_row").melt(id_vars=["_row", *ids], value_vars=list(year_cols), var_name="år", value_name="value")
+    long = frame.melt(id_vars=ids, value_vars=list(year_cols), var_name="år", value_name="value")
     long["år"] = long["år"].map(year_cols)
-    return long.sort_values(["_row", "år"], kind="stable").set_index("_row")
+    return long.sort_values(["_line", "år"], kind="stable").reset_index(drop=True)
 
 
 _COLUMN_PATTERNS: dict[str, str] = {
@@ -214,9 +216,11 @@ def _is_column(name: str, role: str) -> bool:
 def _columns(frame: pd.DataFrame, roles: Sequence[str], file: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for role in roles:
-        col = next((c for c in frame.columns if c not in found.values() and _is_column(str(c), role)), None)
+        col = next(
+            (c for c in frame.columns if c != "_line" and c not in found.values() and _is_column(str(c), role)), None
+        )
         if col is None and role == "value":
-            numeric_like = [c for c in frame.columns if c not in found.values()]
+            numeric_like = [c for c in frame.columns if c != "_line" and c not in found.values()]
             col = numeric_like[-1] if numeric_like else None
         if col is not None:
             found[role] = col
@@ -240,19 +244,15 @@ def _number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 Mapper = Callable[[pd.DataFrame, str, int, "ImportResult"], pd.DataFrame]
 
 
-def _lines(frame: pd.DataFrame, first: int) -> pd.Series:
-    index = pd.Series(frame.index, index=frame.index)
-    return (index.astype(int) + first) if first else pd.Series([None] * len(frame), index=frame.index)
-
-
 def _drop(result: ImportResult, frame: pd.DataFrame, mask: pd.Series, reason: str, file: str, first: int) -> pd.DataFrame:
+    """Move the rows under ``mask`` to ``result.unmapped`` with the reason; return the rest."""
     if mask.any():
-        lines = _lines(frame, first)
         for i in frame.index[mask]:
-            line = lines[i]
-            values = " | ".join(str(v) for v in frame.loc[i].tolist()[:6])
+            row = frame.loc[i]
+            line = row.get("_line")
+            values = " | ".join(str(v) for k, v in row.items() if k != "_line")
             result.unmapped.append(UnmappedRow(file, None if line is None or pd.isna(line) else int(line), reason, values))
-    return frame.loc[~mask]
+    return frame.loc[~mask].copy()
 
 
 def _common(frame: pd.DataFrame, roles: Sequence[str], optional: Sequence[str], file: str, first: int,
@@ -265,7 +265,7 @@ def _common(frame: pd.DataFrame, roles: Sequence[str], optional: Sequence[str], 
             f"{file}: cannot find column(s) for {', '.join(missing)} among {', '.join(map(str, frame.columns))} — "
             "export the table with Swedish headers (region, yrke, kön, ålder, år) or rename the columns"
         )
-    out = pd.DataFrame(index=frame.index)
+    out = pd.DataFrame({"_line": frame["_line"]}, index=frame.index)
     for role, col in cols.items():
         out[role] = frame[col]
     values, markers = _number(out["value"])
@@ -349,7 +349,7 @@ def _employment_age(frame: pd.DataFrame, file: str, first: int, result: ImportRe
 
 def _population(frame: pd.DataFrame, file: str, first: int, result: ImportResult) -> pd.DataFrame:
     out = _common(frame, ["region", "age", "sex", "year", "value"], [], file, first, result)
-    out = _map_region(out, file, first, result, "any")
+    out = _map_region(out, file, first, result, "municipality")  # one level per table
     age = out["age"].astype(str).str.extract(r"^\s*(\d{1,3})\s*\+?\s*(?:år)?\s*$")[0]
     out = _drop(result, out, age.isna(), "age is not a single year (totals and bands are not imported)", file, first)
     out["age"] = age.loc[out.index].astype(int).clip(upper=100)
@@ -380,7 +380,7 @@ def _gymnasium(frame: pd.DataFrame, file: str, first: int, result: ImportResult)
             f"{file}: cannot find Skolverket column(s) for {', '.join(missing)} — expected e.g. "
             "program, kommunkod, startlasar, totalt_antal, examen_3ar"
         )
-    out = pd.DataFrame({role: frame[col] for role, col in cols.items()}, index=frame.index)
+    out = pd.DataFrame({"_line": frame["_line"], **{role: frame[col] for role, col in cols.items()}}, index=frame.index)
     if "organiser" in out:
         out = _drop(result, out, out["organiser"].astype(str).str.strip().str.lower() != "samtliga",
                     "breakdown by organiser (only 'Samtliga' is imported)", file, first)
@@ -451,6 +451,7 @@ def import_files(kind: str, files: Sequence[str | os.PathLike[str]]) -> ImportRe
     for file in files:
         frame, first = read_any(file)
         frame = frame.reset_index(drop=True)
+        frame.insert(0, "_line", [first + i if first else None for i in range(len(frame))])
         result.read += len(frame)
         parts.append(mapper(frame, str(file), first, result))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
