@@ -13,17 +13,12 @@ from collections.abc import Sequence
 from kompetensprognos import __version__
 from kompetensprognos.cli import data as _data
 from kompetensprognos.cli import demand as _demand
+from kompetensprognos.cli import forecast as _forecast
 from kompetensprognos.cli import run as _run
 from kompetensprognos.errors import KompetensprognosError
 
-_COMMAND_MODULES = [_data, _demand, _run]
+_COMMAND_MODULES = [_data, _forecast, _demand, _run]
 
-try:  # commands whose modules may be absent in a partial install are added when importable
-    from kompetensprognos.cli import forecast as _forecast
-
-    _COMMAND_MODULES.append(_forecast)
-except ImportError:  # pragma: no cover - only when the forecasting extra is missing
-    pass
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -73,9 +73,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     val.add_argument("directory", type=Path, metavar="DIR", help="dataset folder")
     val.set_defaults(func=_validate)
 
-    try:  # connector commands (fetch, import) live in their own module
-        from kompetensprognos.cli import sources as _sources
-    except ImportError:
-        _sources = None
-    if _sources is not None:
-        _sources.register_data_commands(data_sub)
+    from kompetensprognos.cli import sources as _sources  # connector commands: fetch, import
+
+    _sources.register_data_commands(data_sub)
