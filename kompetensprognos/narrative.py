@@ -1,0 +1,644 @@
+"""Swedish text for the regional outlook report: banner, summary, tables, method and accuracy.
+
+Every function takes the per-region output tables (see :mod:`kompetensprognos.report`) and
+returns Markdown (``str``) or a :class:`pandas.DataFrame` with Swedish column names, ready for
+``IPython.display.Markdown`` / ``display`` in the notebook. Numbers are written the Swedish way:
+a non-breaking space as thousands separator (``"12 300"``), a decimal comma (``"0,85"``) and a
+space before the percent sign (``"12 %"``).
+
+The headline numbers follow the batch summary (:func:`kompetensprognos.batch._headline`): the
+recruitment need is the ``ssyk == "total"`` row rounded with :func:`round`, and occupations in
+shortage are counted at the finest SSYK level in the balance table. Format a number with
+:func:`fmt_int` to find it in the report.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from kompetensprognos.classifications import ssyk_name
+from kompetensprognos.dataset import Manifest
+
+__all__ = [
+    "NBSP",
+    "backtest_text",
+    "fmt_float",
+    "fmt_int",
+    "fmt_pct",
+    "method_text",
+    "occupation_label",
+    "shortage_table",
+    "style_shortage_table",
+    "summary",
+    "synthetic_banner",
+]
+
+NBSP = "\u00a0"
+"""Non-breaking space: the thousands separator and the space before ``%``."""
+_MINUS = "\u2212"
+_DASH = "\u2013"  # en dash for ranges: 2023–2030
+
+STATUS_ORDER: tuple[str, ...] = ("brist", "balans", "överskott")
+
+_MODEL_NAMES = {
+    "kompetensprognos": "Vår modell",
+    "naive": "Naiv",
+    "drift": "Trend (drift)",
+    "constant_share": "Konstant andel",
+}
+_NUMBER_WORDS = {1: "ett", 2: "två", 3: "tre", 4: "fyra", 5: "fem", 6: "sex", 7: "sju", 8: "åtta"}
+
+# SSYK 1 names are long sentences ("Yrken med krav på ..."); these are the short forms used in
+# charts. The full names stay in the tables.
+_SHORT_SSYK1 = {
+    "0": "Militära yrken",
+    "1": "Chefsyrken",
+    "2": "Yrken med fördjupad högskolekompetens",
+    "3": "Yrken med högskolekompetens",
+    "4": "Administration och kundtjänst",
+    "5": "Service, omsorg och försäljning",
+    "6": "Lantbruk, trädgård, skogsbruk och fiske",
+    "7": "Bygg och tillverkning",
+    "8": "Maskinell tillverkning och transport",
+    "9": "Yrken med kortare utbildning",
+}
+_PREFIXES = (
+    ("Yrken med krav på fördjupad högskolekompetens inom ", "Specialister inom "),
+    ("Yrken med krav på högskolekompetens eller motsvarande inom ", "Högskoleyrken inom "),
+)
+
+
+# --------------------------------------------------------------------------- number formatting
+def _is_missing(x: Any) -> bool:
+    try:
+        return x is None or math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def fmt_int(x: float | int | None) -> str:
+    """Format a number as a whole number the Swedish way (non-breaking space between thousands).
+
+    Rounds with Python's :func:`round` (as the batch summary does); missing values give ``"–"``;
+    negative numbers get a true minus sign.
+
+    Examples
+    --------
+    >>> fmt_int(12345.6) == "12\\u00a0346"
+    True
+    >>> fmt_int(-1500) == "\\u22121\\u00a0500", fmt_int(float("nan"))
+    (True, '–')
+    """
+    if _is_missing(x):
+        return _DASH
+    n = int(round(float(x)))  # type: ignore[arg-type]
+    text = f"{abs(n):,}".replace(",", NBSP)
+    return f"{_MINUS}{text}" if n < 0 else text
+
+
+def fmt_float(x: float | None, decimals: int = 1) -> str:
+    """Format a number with a decimal comma.
+
+    Examples
+    --------
+    >>> fmt_float(0.854, 2), fmt_float(1234.5, 1) == "1\\u00a0234,5"
+    ('0,85', True)
+    """
+    if _is_missing(x):
+        return _DASH
+    text = f"{abs(float(x)):,.{decimals}f}".replace(",", " ").replace(".", ",")  # type: ignore[arg-type]
+    text = text.replace(" ", NBSP)
+    return f"{_MINUS}{text}" if round(float(x), decimals) < 0 else text  # type: ignore[arg-type]
+
+
+def fmt_pct(x: float | None, decimals: int = 0, sign: bool = False) -> str:
+    """Format a share (0.12) as a Swedish percentage (``"12 %"``, non-breaking space).
+
+    Parameters
+    ----------
+    x : float
+        A share; ``0.12`` is 12 %.
+    decimals : int, default 0
+    sign : bool, default False
+        Prefix positive values with ``+`` (for changes).
+
+    Examples
+    --------
+    >>> fmt_pct(0.123) == "12\\u00a0%", fmt_pct(0.05, sign=True) == "+5\\u00a0%"
+    (True, True)
+    """
+    if _is_missing(x):
+        return _DASH
+    text = fmt_float(100 * float(x), decimals)  # type: ignore[arg-type]
+    if sign and round(100 * float(x), decimals) > 0:  # type: ignore[arg-type]
+        text = "+" + text
+    return f"{text}{NBSP}%"
+
+
+def _range(lo: float, hi: float) -> str:
+    return f"{fmt_int(lo)}{_DASH}{fmt_int(hi)}"
+
+
+# --------------------------------------------------------------------------- names
+def occupation_label(code: str, width: int | None = 40) -> str:
+    """A short, readable Swedish name for an SSYK code (for chart labels).
+
+    SSYK 1 groups get hand-written short names; the long SSYK 2 phrases "Yrken med krav på
+    (fördjupad) högskolekompetens inom X" become "Specialister inom X" / "Högskoleyrken inom X";
+    a trailing "m.fl." / "m.m." is dropped when the name is too long, and a name still longer than
+    ``width`` is cut at a word boundary with "…". ``"total"`` gives ``"Samtliga yrken"``; a code
+    outside SSYK is returned as it is.
+
+    Parameters
+    ----------
+    code : str
+        SSYK 2012 code (text), ``"0002"`` or ``"total"``.
+    width : int or None, default 40
+        Maximum length; ``None`` never cuts.
+
+    Examples
+    --------
+    >>> occupation_label("2512")
+    'Mjukvaru- och systemutvecklare m.fl.'
+    >>> occupation_label("3"), occupation_label("22")
+    ('Yrken med högskolekompetens', 'Specialister inom hälso- och sjukvård')
+    """
+    code = str(code)
+    if code == "total":
+        return "Samtliga yrken"
+    if code in _SHORT_SSYK1:
+        name = _SHORT_SSYK1[code]
+    else:
+        try:
+            name = ssyk_name(code)
+        except Exception:  # not an SSYK code: show what we were given
+            return code
+        for long, short in _PREFIXES:
+            if name.startswith(long):
+                name = short + name[len(long) :]
+    if width is None or len(name) <= width:
+        return name
+    for tail in (" m.fl.", " m.m."):
+        if name.endswith(tail):
+            name = name[: -len(tail)]
+    if len(name) <= width:
+        return name
+    return textwrap.shorten(name, width=width, placeholder=" …")
+
+
+# --------------------------------------------------------------------------- banner and summary
+def synthetic_banner(manifest: Manifest) -> str:
+    """A prominent first-page notice for reports built on synthetic data; ``""`` otherwise.
+
+    Examples
+    --------
+    >>> m = Manifest(name="demo", source="generator", vintage="2025", synthetic=True)
+    >>> synthetic_banner(m).startswith("> **⚠ Syntetiska demonstrationsdata**")
+    True
+    >>> synthetic_banner(m.model_copy(update={"synthetic": False}))
+    ''
+    """
+    if not manifest.synthetic:
+        return ""
+    return (
+        "> **⚠ Syntetiska demonstrationsdata** — siffrorna i rapporten är inte verklig statistik. "
+        "De är simulerade för att visa hur rapporten ser ut och fungerar, och får inte användas "
+        "som underlag för beslut eller citeras som fakta om regionen.\n"
+    )
+
+
+def _period_rows(need: pd.DataFrame, period: tuple[int, int]) -> pd.DataFrame:
+    if {"period_start", "period_end"} <= set(need.columns):
+        hit = need[(need["period_start"] == period[0]) & (need["period_end"] == period[1])]
+        if len(hit):
+            return hit
+    return need
+
+
+def _finest(balance: pd.DataFrame) -> pd.DataFrame:
+    """Rows at the finest SSYK level (as the batch summary counts them), without the total."""
+    bal = balance[balance["ssyk"].astype(str) != "total"]
+    if "ssyk_level" in bal.columns and bal["ssyk_level"].notna().any():
+        bal = bal[bal["ssyk_level"] == bal["ssyk_level"].max()]
+    return bal
+
+
+def _level_word(balance: pd.DataFrame) -> str:
+    if "ssyk_level" in balance.columns and balance["ssyk_level"].notna().any():
+        return f" (SSYK-nivå {int(balance['ssyk_level'].max())})"
+    return ""
+
+
+def summary(
+    region_name: str,
+    employment_forecast: pd.DataFrame,
+    recruitment_need: pd.DataFrame,
+    balance: pd.DataFrame | None = None,
+    period: tuple[int, int] = (2023, 2030),
+) -> str:
+    """The report's headline numbers as Swedish Markdown.
+
+    Employment in the last observed year; the forecast for the period's end year with its 80 %
+    interval; the total recruitment need over the period split into expansion and replacement;
+    the number of occupations in brist / balans / överskott (finest SSYK level in ``balance``) and
+    the five occupations with the highest probability of shortage.
+
+    Parameters
+    ----------
+    region_name : str
+        Display name, e.g. ``region_name("skaraborg")``.
+    employment_forecast, recruitment_need : pandas.DataFrame
+        The region's tables; the ``ssyk == "total"`` rows give the headline numbers.
+    balance : pandas.DataFrame, optional
+        The balance table; without it the balance paragraph says the section is missing.
+    period : (int, int), default (2023, 2030)
+        Outlook period, inclusive.
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> ef = pd.DataFrame({"ssyk": "total", "ssyk_level": 0, "year": [2024, 2030],
+    ...     "employed": [1000.0, 1100.0], "lo80": [None, 1050.0], "hi80": [None, 1150.0],
+    ...     "kind": ["observed", "forecast"]})
+    >>> rn = pd.DataFrame({"ssyk": ["total"], "ssyk_level": [0], "period_start": [2023],
+    ...     "period_end": [2030], "expansion": [100.0], "replacement": [250.0],
+    ...     "recruitment_need": [350.0], "recruitment_need_lo80": [300.0],
+    ...     "recruitment_need_hi80": [420.0]})
+    >>> "**350**" in summary("Skaraborg", ef, rn)
+    True
+    """
+    start, end = period
+    parts: list[str] = []
+
+    ef = employment_forecast[employment_forecast["ssyk"].astype(str) == "total"]
+    obs = ef[ef["kind"] == "observed"]
+    if len(obs):
+        last = obs.loc[obs["year"].idxmax()]
+        last_year, last_value = int(last["year"]), float(last["employed"])
+        text = f"**Sysselsättning.** År {last_year} var **{fmt_int(last_value)}** personer sysselsatta i {region_name}."
+        fc = ef[(ef["kind"] == "forecast") & (ef["year"] == end)]
+        if len(fc):
+            row = fc.iloc[0]
+            change = float(row["employed"]) / last_value - 1 if last_value else float("nan")
+            text += (
+                f" Prognosen för {end} är **{fmt_int(row['employed'])}** sysselsatta "
+                f"(80{NBSP}% osäkerhetsintervall {_range(row['lo80'], row['hi80'])}), "
+                f"en förändring med {fmt_pct(change, 1, sign=True)} jämfört med {last_year}."
+            )
+        parts.append(text)
+
+    need = _period_rows(recruitment_need, period)
+    tot = need[need["ssyk"].astype(str) == "total"]
+    if len(tot):
+        row = tot.iloc[0]
+        exp, rep = float(row["expansion"]), float(row["replacement"])
+        text = (
+            f"**Rekryteringsbehov {start}{_DASH}{end}.** Arbetsgivarna i {region_name} behöver "
+            f"rekrytera omkring **{fmt_int(row['recruitment_need'])}** personer under perioden "
+            f"(80{NBSP}% osäkerhetsintervall "
+            f"{_range(row['recruitment_need_lo80'], row['recruitment_need_hi80'])}). "
+        )
+        if exp > 0:
+            text += (
+                f"Av dem behövs {fmt_int(exp)} för att antalet sysselsatta växer (expansionsbehov) "
+                f"och {fmt_int(rep)} för att ersätta dem som går i pension eller lämnar yrket av "
+                "andra skäl (ersättningsbehov)."
+            )
+        else:
+            text += (
+                f"Antalet sysselsatta väntas minska med {fmt_int(-exp)}, så hela behovet är "
+                f"ersättningsbehov: {fmt_int(rep)} personer som går i pension eller lämnar yrket "
+                "av andra skäl behöver ersättas."
+            )
+        parts.append(text)
+
+    if balance is None or len(balance) == 0 or "status" not in balance.columns:
+        parts.append(
+            "**Balans.** Balansen mellan rekryteringsbehov och nytillskott kunde inte beräknas "
+            "för regionen (underlag om utbildning saknas)."
+        )
+    else:
+        bal = _finest(balance)
+        counts = bal["status"].value_counts()
+        n = {s: int(counts.get(s, 0)) for s in STATUS_ORDER}
+        other = int(len(bal) - sum(n.values()))
+        text = (
+            f"**Balans.** Av {fmt_int(len(bal))} yrken{_level_word(balance)} bedöms "
+            f"**{fmt_int(n['brist'])}** ha **brist** (nyutbildade som börjar arbeta i regionen "
+            f"räcker inte till rekryteringsbehovet), {fmt_int(n['balans'])} vara i balans och "
+            f"{fmt_int(n['överskott'])} ha överskott under {start}{_DASH}{end}."
+        )
+        if other:
+            text += f" För {fmt_int(other)} yrken finns för lite underlag för en bedömning."
+        parts.append(text)
+        if "p_shortage" in bal.columns:
+            top = bal.dropna(subset=["p_shortage"]).sort_values(
+                ["p_shortage", "balance_ratio"], ascending=[False, True], kind="stable"
+            )
+            top = top[top["p_shortage"] > 0].head(5)
+            if len(top):
+                lines = [
+                    f"{i}. {occupation_label(str(r.ssyk), width=None)} "
+                    f"(sannolikhet för brist {fmt_pct(r.p_shortage)})"
+                    for i, r in enumerate(top.itertuples(), start=1)
+                ]
+                parts.append("**Yrken med störst risk för brist:**\n\n" + "\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- tables
+_TABLE_COLUMNS = [
+    "Yrke",
+    "Rekryteringsbehov",
+    "Nytillskott",
+    "Kvot",
+    "Status",
+    "Sannolikhet för brist",
+]
+
+
+def shortage_table(
+    balance: pd.DataFrame, top: int = 20, ssyk_level: int | None = None
+) -> pd.DataFrame:
+    """The occupations most likely to face shortage, as a Swedish table.
+
+    Sorted by probability of shortage (highest first), ties by the lowest balance ratio.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        The balance table.
+    top : int, default 20
+        Number of rows.
+    ssyk_level : int, optional
+        SSYK level to show; default the finest level in the table (as the summary counts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``SSYK`` (the code); columns Yrke (full Swedish name), Rekryteringsbehov and
+        Nytillskott (whole numbers), Kvot (nytillskott ÷ rekryteringsbehov, two decimals),
+        Status, Sannolikhet för brist (percent, whole number 0–100). Use
+        :func:`style_shortage_table` for Swedish number formatting on screen.
+
+    Examples
+    --------
+    >>> bal = pd.DataFrame({"ssyk": ["2221", "5321"], "ssyk_level": 4,
+    ...     "recruitment_need": [120.4, 300.0], "new_entrants": [60.0, 330.0],
+    ...     "balance_ratio": [0.4983, 1.1], "status": ["brist", "balans"],
+    ...     "p_shortage": [0.93, 0.2]})
+    >>> shortage_table(bal)["Yrke"].tolist()
+    ['Grundutbildade sjuksköterskor', 'Undersköterskor, hemtjänst, hemsjukvård och äldreboende']
+    """
+    bal = balance[balance["ssyk"].astype(str) != "total"]
+    if ssyk_level is not None and "ssyk_level" in bal.columns:
+        bal = bal[bal["ssyk_level"] == ssyk_level]
+    else:
+        bal = _finest(bal)
+    keys = [c for c in ("p_shortage", "balance_ratio") if c in bal.columns]
+    bal = bal.sort_values(
+        keys, ascending=[False, True][: len(keys)], kind="stable", na_position="last"
+    )
+    bal = bal.head(top)
+    out = pd.DataFrame(
+        {
+            "Yrke": [occupation_label(str(c), width=None) for c in bal["ssyk"]],
+            "Rekryteringsbehov": bal["recruitment_need"].round().astype("Int64").to_numpy(),
+            "Nytillskott": bal["new_entrants"].round().astype("Int64").to_numpy(),
+            "Kvot": bal["balance_ratio"].astype(float).round(2).to_numpy(),
+            "Status": bal["status"].to_numpy(),
+            "Sannolikhet för brist": (100 * bal["p_shortage"].astype(float))
+            .round()
+            .astype("Int64")
+            .to_numpy(),
+        },
+        index=pd.Index(bal["ssyk"].astype(str).to_numpy(), name="SSYK"),
+    )
+    return out[_TABLE_COLUMNS]
+
+
+def style_shortage_table(table: pd.DataFrame) -> Any:
+    """Swedish number formatting for :func:`shortage_table` output (a pandas ``Styler``).
+
+    Examples
+    --------
+    >>> bal = pd.DataFrame({"ssyk": ["2221"], "recruitment_need": [1204.0],
+    ...     "new_entrants": [600.0], "balance_ratio": [0.498], "status": ["brist"],
+    ...     "p_shortage": [0.93]})
+    >>> html = style_shortage_table(shortage_table(bal)).to_html()
+    >>> "1\\u00a0204" in html and "0,50" in html and "93\\u00a0%" in html
+    True
+    """
+    return table.style.format(
+        {
+            "Rekryteringsbehov": fmt_int,
+            "Nytillskott": fmt_int,
+            "Kvot": lambda x: fmt_float(x, 2),
+            "Sannolikhet för brist": lambda x: fmt_pct(None if _is_missing(x) else x / 100),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- method and accuracy
+def _flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.extend(_flatten(value, prefix=f"{name}."))
+        else:
+            out.append((name, value))
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if value is None:
+        return "–"
+    return str(value)
+
+
+def method_text(
+    manifest: Manifest, params: Mapping[str, Any], fingerprint: str, version: str
+) -> str:
+    """Method, data sources and vintage, series breaks and the reproducibility stamp (Markdown).
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The dataset's manifest.
+    params : Mapping
+        The run's parameters (e.g. ``ReportContext.stamp()``); nested mappings are flattened to
+        ``demand.method=…``.
+    fingerprint : str
+        Data fingerprint.
+    version : str
+        Package version.
+
+    Returns
+    -------
+    str
+        Markdown with the sub-headings *Så har prognosen tagits fram*, *Data*, *Tidsseriebrott*
+        and *Reproducerbarhet*.
+
+    Examples
+    --------
+    >>> m = Manifest(name="demo", source="SCB", vintage="2025-03-01")
+    >>> text = method_text(m, {"region": "skaraborg", "n_sims": 1000}, "ab12", "0.3.0")
+    >>> "`region=skaraborg`" in text and "0.3.0" in text and "2025-03-01" in text
+    True
+    """
+    method = (
+        "### Så har prognosen tagits fram\n\n"
+        "- **Sysselsättning per yrke** prognostiseras från de senaste årens statistik för "
+        "regionen. Yrken, yrkesgrupper och regionens total samordnas så att de summerar, och "
+        "osäkerhetsintervallen är kalibrerade mot hur stora felen har varit när modellen prövats "
+        "på tidigare år.\n"
+        "- **Expansionsbehov** är ökningen av antalet sysselsatta under perioden (en minskning "
+        "ger inget expansionsbehov).\n"
+        "- **Ersättningsbehov** är de som lämnar yrket, främst genom pension. Det beräknas från "
+        "åldersfördelningen i varje yrke och hur snabbt olika åldersgrupper brukar lämna.\n"
+        "- **Rekryteringsbehov** = expansionsbehov (om det är positivt) + ersättningsbehov.\n"
+        "- **Nytillskott** är de nyutbildade från gymnasieskolan, yrkeshögskolan och högskolan som "
+        "börjar arbeta och stannar i regionen, fördelade på yrken efter var personer med samma "
+        "utbildning arbetar i dag.\n"
+        "- **Balans**: kvoten nytillskott ÷ rekryteringsbehov avgör om yrket bedöms ha brist, "
+        "balans eller överskott. *Sannolikheten för brist* kommer från tusentals simulerade "
+        "utfall och visar hur säker bedömningen är. Yrken som också kan rekrytera från andra "
+        "regioner, andra yrken eller arbetslösa kan klara sig trots brist på nyutbildade.\n"
+    )
+    data = ["### Data\n"]
+    if manifest.synthetic:
+        data.append(
+            f"- Källa: **{manifest.label}** — simulerade siffror, inte verklig statistik "
+            f"(generator: {manifest.source}, version {manifest.vintage})."
+        )
+    else:
+        data.append(f"- Källa: {manifest.source}.")
+        data.append(f"- Dataversion (vintage): {manifest.vintage}.")
+    data.append(f"- Datamängd: {manifest.name}, skapad {manifest.created}.")
+    if manifest.notes:
+        data.append(f"- Anmärkning: {manifest.notes}")
+    breaks = ["### Tidsseriebrott\n"]
+    if manifest.breaks:
+        for b in sorted(manifest.breaks, key=lambda b: (b.year, b.table)):
+            desc = f": {b.description}" if b.description else ""
+            breaks.append(f"- {b.year}, tabellen `{b.table}`{desc}")
+        breaks.append(
+            "\nÅren före ett brott räknas om till den nya grunden innan prognosen görs, så att "
+            "brottet inte tolkas som verklig förändring. Diagrammen visar de publicerade värdena."
+        )
+    else:
+        breaks.append("- Inga kända tidsseriebrott i underlaget.")
+    stamp = ", ".join(f"`{k}={_show(v)}`" for k, v in _flatten(params))
+    repro = (
+        "### Reproducerbarhet\n\n"
+        f"- Paketversion: `kompetensprognos {version}`\n"
+        f"- Datafingeravtryck: `{fingerprint}`\n"
+        f"- Parametrar: {stamp if stamp else '–'}\n"
+    )
+    return "\n\n".join([method, "\n".join(data), "\n".join(breaks), repro])
+
+
+def _mean_mase(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Mean MASE per model (columns) and horizon (index), averaged over any other rows."""
+    return backtest.groupby(["horizon", "model"])["mase"].mean().unstack("model").sort_index()
+
+
+def backtest_text(backtest: pd.DataFrame, horizon: int = 3) -> str:
+    """A plain-Swedish paragraph on how accurate the model has been compared with a naive forecast.
+
+    Compares mean MASE (averaged over occupations/levels in the table) of ``kompetensprognos``
+    and ``naive`` at ``horizon`` years ahead (or the nearest horizon available), says so honestly
+    when the model is not better, names a baseline that beats the model, and reports how often
+    the 80 % interval held the outcome.
+
+    Parameters
+    ----------
+    backtest : pandas.DataFrame
+        The backtest table.
+    horizon : int, default 3
+        Years ahead to describe.
+
+    Returns
+    -------
+    str
+        Markdown paragraph.
+
+    Examples
+    --------
+    >>> bt = pd.DataFrame({"model": ["kompetensprognos", "naive"], "horizon": 3,
+    ...     "mase": [0.8, 1.0], "coverage80": [0.78, None]})
+    >>> backtest_text(bt).startswith("Vid prognoser tre år framåt har modellens fel")
+    True
+    """
+    if backtest is None or len(backtest) == 0 or "mase" not in backtest.columns:
+        return "Modellens träffsäkerhet har inte prövats för den här rapporten.\n"
+    mase = _mean_mase(backtest)
+    if "kompetensprognos" not in mase.columns or "naive" not in mase.columns:
+        return "Modellens träffsäkerhet kunde inte jämföras med en naiv prognos.\n"
+    both = mase[["kompetensprognos", "naive"]].dropna()
+    if both.empty:
+        return "Modellens träffsäkerhet kunde inte jämföras med en naiv prognos.\n"
+    h = int(min(both.index, key=lambda x: (abs(int(x) - horizon), -int(x))))
+    ours, naive = float(mase.loc[h, "kompetensprognos"]), float(mase.loc[h, "naive"])
+    years = f"{_NUMBER_WORDS.get(h, str(h))} år"
+    gain = 1 - ours / naive if naive > 0 else float("nan")
+    head = f"Vid prognoser {years} framåt har modellens fel i genomsnitt varit"
+    naive_words = "en naiv prognos (som antar att antalet sysselsatta förblir som det senaste året)"
+    if _is_missing(gain):
+        text = f"{head} {fmt_float(ours, 2)} (MASE) mot {fmt_float(naive, 2)} för {naive_words}."
+    elif gain >= 0.02:
+        text = (
+            f"{head} {fmt_pct(gain)} mindre än i {naive_words}: modellen har alltså varit "
+            "mer träffsäker än att bara räkna med oförändrat."
+        )
+    elif gain <= -0.02:
+        text = (
+            f"{head} {fmt_pct(-gain)} **större** än i {naive_words}. Modellen har alltså inte "
+            "varit bättre än att räkna med oförändrat, och prognoserna bör läsas med den "
+            "försiktigheten."
+        )
+    else:
+        text = (
+            f"{head} ungefär lika stort som i {naive_words}; modellen har inte varit tydligt "
+            "bättre än att räkna med oförändrat."
+        )
+    others = {
+        m: float(mase.loc[h, m]) for m in mase.columns if m not in ("kompetensprognos", "naive")
+    }
+    better = {m: v for m, v in others.items() if not _is_missing(v) and v < ours}
+    if better:
+        best = min(better, key=lambda m: better[m])
+        name = _MODEL_NAMES.get(best, best).lower()
+        text += (
+            f" Den enkla jämförelsemetoden *{name}* har dock haft mindre fel än modellen "
+            f"({fmt_float(better[best], 2)} mot {fmt_float(ours, 2)} i MASE)."
+        )
+    ours_rows = backtest[(backtest["model"] == "kompetensprognos") & (backtest["horizon"] == h)]
+    if "coverage80" in ours_rows.columns and ours_rows["coverage80"].notna().any():
+        cov = float(ours_rows["coverage80"].mean())
+        text += (
+            f" De 80-procentiga osäkerhetsintervallen innehöll det verkliga utfallet i "
+            f"{fmt_pct(cov)} av fallen (målet är 80{NBSP}%)"
+        )
+        if cov < 0.7:
+            text += ", så osäkerheten är i praktiken större än intervallen visar."
+        else:
+            text += "."
+    if "direction_accuracy" in ours_rows.columns and ours_rows["direction_accuracy"].notna().any():
+        acc = float(ours_rows["direction_accuracy"].mean())
+        text += (
+            f" Modellen pekade åt rätt håll (ökning eller minskning) i {fmt_pct(acc)} av fallen."
+        )
+    return text + "\n"

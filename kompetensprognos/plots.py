@@ -1,0 +1,699 @@
+"""Figures for the regional outlook report, drawn for readers who are not statisticians.
+
+Every function takes one of the per-region output tables (see :mod:`kompetensprognos.report`)
+and returns a :class:`matplotlib.figure.Figure`. Conventions, chosen for competence councils
+reading a printed or HTML report:
+
+* Swedish labels, occupation **names** (shortened by
+  :func:`kompetensprognos.narrative.occupation_label`), years as whole numbers and Swedish
+  thousands separators ("12 300").
+* Large fonts (seaborn ``talk``-like sizes) and a white grid; styling is applied inside each call
+  with context managers, so the caller's matplotlib settings are left alone.
+* Observed values in dark grey, forecasts in blue with the 80 % interval darker than the 95 %
+  interval, and a dotted vertical line where the forecast starts.
+* Employment axes start at zero by default, so a 2 % change does not look like a doubling.
+
+Nothing here calls ``plt.show()`` or closes figures; pass ``ax=`` to draw into an existing axes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.narrative import (
+    NBSP,
+    fmt_float,
+    fmt_int,
+    occupation_label,
+)
+
+__all__ = [
+    "COLORS",
+    "backtest_chart",
+    "balance_chart",
+    "balance_heatmap",
+    "education_output_chart",
+    "employment_today",
+    "fan_chart",
+    "recruitment_need_bars",
+    "total_fan_chart",
+]
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+COLORS: dict[str, str] = {
+    "observed": "#333333",
+    "forecast": "#0072B2",
+    "expansion": "#0072B2",
+    "replacement": "#E69F00",
+    "brist": "#D55E00",
+    "balans": "#8C8C8C",
+    "överskott": "#009E73",
+    "other": "#BBBBBB",
+}
+_MODEL_STYLE = {  # label, colour, line width
+    "kompetensprognos": ("Vår modell", "#0072B2", 3.5),
+    "naive": ("Naiv", "#555555", 2.0),
+    "drift": ("Trend (drift)", "#E69F00", 2.0),
+    "constant_share": ("Konstant andel", "#CC79A7", 2.0),
+}
+_TYPE_NAMES = {
+    "gymnasium": "Gymnasieskolan",
+    "yh": "Yrkeshögskolan",
+    "higher": "Högskola och universitet",
+}
+_STATUS_NAMES = {"brist": "Brist", "balans": "Balans", "överskott": "Överskott"}
+_DASH = "\u2013"
+
+_thousands = FuncFormatter(lambda x, _pos: fmt_int(x))
+_years = FuncFormatter(lambda x, _pos: f"{int(round(x))}")
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """Seaborn styling for one figure, without touching the caller's global settings."""
+    with (
+        sns.axes_style("whitegrid", {"axes.edgecolor": "#BBBBBB"}),
+        sns.plotting_context("notebook", font_scale=1.35),
+        plt.rc_context({"axes.titleweight": "bold", "axes.titlesize": 15, "figure.dpi": 100}),
+    ):
+        yield
+
+
+def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.get_figure(), ax  # type: ignore[return-value]
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str], table: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KompetensprognosError(
+            f"table {table!r} lacks column(s) {', '.join(missing)}; "
+            f"pass the {table}.csv table of one region"
+        )
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=width)) or text
+
+
+def _region_of(df: pd.DataFrame) -> str | None:
+    if "region" not in df.columns or df["region"].nunique() != 1:
+        return None
+    from kompetensprognos.regions import region_name
+
+    rid = str(df["region"].iloc[0])
+    try:
+        return region_name(rid)
+    except Exception:  # an ad-hoc region id: show it as it is
+        return rid
+
+
+def _last_observed(df: pd.DataFrame) -> int:
+    obs = df[df["kind"] == "observed"]
+    if obs.empty:
+        raise KompetensprognosError("employment_forecast has no observed rows (kind == 'observed')")
+    return int(obs["year"].max())
+
+
+# --------------------------------------------------------------------------- employment
+def employment_today(
+    employment_forecast: pd.DataFrame,
+    top: int = 15,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """The largest occupations (SSYK 3) in the last observed year, as horizontal bars.
+
+    Parameters
+    ----------
+    employment_forecast : pandas.DataFrame
+        The region's ``employment_forecast`` table.
+    top : int, default 15
+        Number of occupations.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of a new figure.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = employment_today(ctx.table("employment_forecast"))  # doctest: +SKIP
+    """
+    _require(
+        employment_forecast,
+        ["ssyk", "ssyk_level", "year", "employed", "kind"],
+        "employment_forecast",
+    )
+    ef = employment_forecast[employment_forecast["ssyk_level"] == 3]
+    year = _last_observed(ef)
+    rows = ef[(ef["kind"] == "observed") & (ef["year"] == year)].nlargest(top, "employed")
+    labels = [occupation_label(str(c), width=42) for c in rows["ssyk"]]
+    with _style():
+        fig, ax = _figure(ax, figsize or (11, 0.45 * len(rows) + 1.8))
+        ax.barh(labels[::-1], rows["employed"].to_numpy()[::-1], color=COLORS["forecast"])
+        for y, v in enumerate(rows["employed"].to_numpy()[::-1]):
+            ax.annotate(
+                fmt_int(v),
+                (v, y),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=12,
+            )
+        ax.xaxis.set_major_formatter(_thousands)
+        ax.set_xlim(0, rows["employed"].max() * 1.15 if len(rows) else 1)
+        ax.set_xlabel(f"Antal sysselsatta {year}")
+        ax.set_ylabel("")
+        ax.grid(axis="y", visible=False)
+        region = _region_of(ef)
+        ax.set_title(
+            f"De {len(rows)} största yrkena" + (f" i {region}" if region else "") + f", {year}",
+            loc="left",
+        )
+    return fig
+
+
+def _draw_fan(
+    ax: Axes, series: pd.DataFrame, *, from_zero: bool = True, bands: Sequence[int] = (95, 80)
+) -> int:
+    """Observed line, forecast line and interval bands for one series; returns the last observed year."""
+    s = series.sort_values("year")
+    obs = s[s["kind"] == "observed"]
+    fc = s[s["kind"] == "forecast"]
+    last = int(obs["year"].max()) if len(obs) else int(fc["year"].min()) - 1
+    if len(obs) and len(fc):
+        # start the forecast line and bands at the last observed point so the two lines join
+        anchor = obs[obs["year"] == last].iloc[[0]].copy()
+        for b in bands:
+            anchor[f"lo{b}"] = anchor["employed"] if "employed" in anchor else np.nan
+            anchor[f"hi{b}"] = anchor[f"lo{b}"]
+        fc = pd.concat([anchor, fc], ignore_index=True)
+    value = "employed"
+    for b, alpha in zip(bands, (0.18, 0.35) if len(bands) == 2 else (0.3,), strict=False):
+        if f"lo{b}" in fc and fc[f"lo{b}"].notna().any():
+            ax.fill_between(
+                fc["year"], fc[f"lo{b}"], fc[f"hi{b}"], color=COLORS["forecast"], alpha=alpha, lw=0
+            )
+    ax.plot(obs["year"], obs[value], color=COLORS["observed"], lw=2.5, marker="o", ms=4)
+    ax.plot(fc["year"], fc[value], color=COLORS["forecast"], lw=2.5, ls="--")
+    if len(obs) and len(s["kind"].unique()) > 1:
+        ax.axvline(last, color="#777777", ls=":", lw=1.5)
+    ax.yaxis.set_major_formatter(_thousands)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    ax.xaxis.set_major_formatter(_years)
+    if from_zero:
+        ax.set_ylim(bottom=0)
+    ax.set_xlabel("")
+    return last
+
+
+def _fan_legend(bands: Sequence[int] = (80, 95)) -> list[object]:
+    handles: list[object] = [
+        Line2D([], [], color=COLORS["observed"], lw=2.5, marker="o", ms=4, label="Statistik"),
+        Line2D([], [], color=COLORS["forecast"], lw=2.5, ls="--", label="Prognos"),
+    ]
+    alphas = {80: 0.45, 95: 0.18}
+    for b in bands:
+        handles.append(
+            Patch(
+                color=COLORS["forecast"],
+                alpha=alphas.get(b, 0.3),
+                label=f"{b}{NBSP}% osäkerhetsintervall",
+            )
+        )
+    return handles
+
+
+def fan_chart(
+    employment_forecast: pd.DataFrame,
+    ssyk_level: int = 1,
+    codes: Sequence[str] | None = None,
+    *,
+    ncols: int = 3,
+    from_zero: bool = True,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Small multiples of employment per occupation group: statistics, forecast and intervals.
+
+    One panel per group, ordered by size in the last observed year, each with its own y axis
+    (groups differ a lot in size). The forecast is drawn dashed with its 80 % (darker) and 95 %
+    (lighter) interval; a dotted line marks the last observed year.
+
+    Parameters
+    ----------
+    employment_forecast : pandas.DataFrame
+        The region's ``employment_forecast`` table.
+    ssyk_level : {1, 2, 3}, default 1
+        Level of the groups.
+    codes : sequence of str, optional
+        Only these SSYK codes (at ``ssyk_level``), in this order.
+    ncols : int, default 3
+        Panels per row.
+    from_zero : bool, default True
+        Start every y axis at zero.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = fan_chart(ctx.table("employment_forecast"), ssyk_level=2, codes=["22", "53"])  # doctest: +SKIP
+    """
+    _require(
+        employment_forecast,
+        ["ssyk", "ssyk_level", "year", "employed", "kind"],
+        "employment_forecast",
+    )
+    ef = employment_forecast[employment_forecast["ssyk_level"] == ssyk_level]
+    if codes is not None:
+        codes = [str(c) for c in codes]
+        missing = sorted(set(codes) - set(ef["ssyk"].astype(str)))
+        if missing:
+            raise KompetensprognosError(
+                f"SSYK code(s) {', '.join(missing)} not in employment_forecast at level {ssyk_level}"
+            )
+        order = codes
+    else:
+        last = _last_observed(ef)
+        size = ef[(ef["kind"] == "observed") & (ef["year"] == last)].set_index("ssyk")["employed"]
+        order = list(size.sort_values(ascending=False).index.astype(str))
+        order += sorted(set(ef["ssyk"].astype(str)) - set(order))
+    if not order:
+        raise KompetensprognosError(f"employment_forecast has no rows at SSYK level {ssyk_level}")
+    ncols = max(1, min(ncols, len(order)))
+    nrows = math.ceil(len(order) / ncols)
+    with _style():
+        fig, axes = plt.subplots(
+            nrows,
+            ncols,
+            figsize=figsize or (5.2 * ncols, 3.6 * nrows + 1.2),
+            squeeze=False,
+            layout="constrained",
+        )
+        for ax, code in zip(axes.flat, order, strict=False):
+            _draw_fan(ax, ef[ef["ssyk"].astype(str) == code], from_zero=from_zero)
+            ax.set_title(_wrap(occupation_label(code, width=60), 30), fontsize=13, loc="left")
+            ax.tick_params(labelsize=11)
+        for ax in axes.flat[len(order) :]:
+            ax.set_visible(False)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("Sysselsatta")
+        fig.legend(
+            handles=_fan_legend(), loc="outside lower center", ncols=4, frameon=False, fontsize=12
+        )
+        region = _region_of(ef)
+        fig.suptitle(
+            "Sysselsatta per yrkesgrupp"
+            + (f" i {region}" if region else "")
+            + ": statistik och prognos",
+            fontsize=17,
+            fontweight="bold",
+        )
+    return fig
+
+
+def total_fan_chart(
+    employment_forecast: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    from_zero: bool = False,
+    figsize: tuple[float, float] = (11, 5.5),
+) -> Figure:
+    """The region's total employment: statistics, forecast and 80 % / 95 % intervals.
+
+    The y axis does not start at zero by default: the total moves a few percent, and the
+    interval is what the reader should see. Pass ``from_zero=True`` to show the scale.
+
+    Parameters
+    ----------
+    employment_forecast : pandas.DataFrame
+        The region's ``employment_forecast`` table (the ``ssyk == "total"`` rows are used).
+    ax : matplotlib.axes.Axes, optional
+    from_zero : bool, default False
+    figsize : (float, float), default (11, 5.5)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = total_fan_chart(ctx.table("employment_forecast"))  # doctest: +SKIP
+    """
+    _require(employment_forecast, ["ssyk", "year", "employed", "kind"], "employment_forecast")
+    ef = employment_forecast[employment_forecast["ssyk"].astype(str) == "total"]
+    if ef.empty:
+        raise KompetensprognosError("employment_forecast has no total row (ssyk == 'total')")
+    with _style():
+        fig, ax = _figure(ax, figsize)
+        last = _draw_fan(ax, ef, from_zero=from_zero)
+        ax.set_ylabel("Antal sysselsatta")
+        ax.legend(handles=_fan_legend(), loc="upper left", frameon=True, fontsize=12)
+        region = _region_of(ef)
+        ax.set_title(
+            "Sysselsatta totalt"
+            + (f" i {region}" if region else "")
+            + f" (statistik till {last}, sedan prognos)",
+            loc="left",
+        )
+    return fig
+
+
+# --------------------------------------------------------------------------- recruitment need
+def recruitment_need_bars(
+    recruitment_need: pd.DataFrame,
+    top: int = 15,
+    ssyk_level: int = 3,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """The occupations with the largest recruitment need, split into replacement and expansion.
+
+    Stacked horizontal bars: *Ersättningsbehov* (replacing those who leave, mostly retirement)
+    first, then *Expansionsbehov* (growth; zero when the occupation shrinks), so the bar's length
+    is the recruitment need. The black whisker is the 80 % interval of the total.
+
+    Parameters
+    ----------
+    recruitment_need : pandas.DataFrame
+        The region's ``recruitment_need`` table.
+    top : int, default 15
+        Number of occupations, largest need first.
+    ssyk_level : {1, 2, 3}, default 3
+    ax : matplotlib.axes.Axes, optional
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = recruitment_need_bars(ctx.table("recruitment_need"), top=10)  # doctest: +SKIP
+    """
+    cols = ["ssyk", "ssyk_level", "expansion", "replacement", "recruitment_need"]
+    _require(recruitment_need, cols, "recruitment_need")
+    rn = recruitment_need[recruitment_need["ssyk_level"] == ssyk_level]
+    rows = rn.nlargest(top, "recruitment_need").iloc[::-1]
+    labels = [occupation_label(str(c), width=42) for c in rows["ssyk"]]
+    rep = rows["replacement"].to_numpy(float)
+    exp = rows["expansion"].clip(lower=0).to_numpy(float)
+    total = rows["recruitment_need"].to_numpy(float)
+    with _style():
+        fig, ax = _figure(ax, figsize or (12, 0.5 * len(rows) + 2.2))
+        y = np.arange(len(rows))
+        ax.barh(y, rep, color=COLORS["replacement"], label="Ersättningsbehov")
+        ax.barh(y, exp, left=rep, color=COLORS["expansion"], label="Expansionsbehov")
+        right = total
+        if {"recruitment_need_lo80", "recruitment_need_hi80"} <= set(rows.columns):
+            lo = rows["recruitment_need_lo80"].to_numpy(float)
+            hi = rows["recruitment_need_hi80"].to_numpy(float)
+            err = np.vstack([np.clip(total - lo, 0, None), np.clip(hi - total, 0, None)])
+            ax.errorbar(
+                total, y, xerr=err, fmt="none", ecolor="black", elinewidth=1.5, capsize=4,
+                label=f"80{NBSP}% osäkerhetsintervall",
+            )  # fmt: skip
+            right = np.fmax(total, np.nan_to_num(hi))
+        for yi, (r, t) in enumerate(zip(right, total, strict=True)):
+            ax.annotate(
+                fmt_int(t),
+                (r, yi),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=12,
+            )
+        ax.set_yticks(y, labels)
+        ax.xaxis.set_major_formatter(_thousands)
+        ax.set_xlim(0, (np.nanmax(right) if len(right) else 1) * 1.18)
+        ax.grid(axis="y", visible=False)
+        period = ""
+        if {"period_start", "period_end"} <= set(rows.columns) and len(rows):
+            period = f" {int(rows['period_start'].iloc[0])}{_DASH}{int(rows['period_end'].iloc[0])}"
+        ax.set_xlabel(f"Antal personer att rekrytera{period}")
+        handles, names = ax.get_legend_handles_labels()
+        ax.legend(handles, names, loc="lower right", fontsize=12, frameon=True)
+        region = _region_of(rn)
+        ax.set_title(
+            "Störst rekryteringsbehov" + (f" i {region}" if region else "") + period, loc="left"
+        )
+    return fig
+
+
+# --------------------------------------------------------------------------- education
+def education_output_chart(
+    education_output: pd.DataFrame,
+    *,
+    from_zero: bool = True,
+    figsize: tuple[float, float] = (16, 5.2),
+) -> Figure:
+    """Graduates per type of education over time: statistics, forecast and 80 % interval.
+
+    One panel per type (Gymnasieskolan, Yrkeshögskolan, Högskola och universitet), each with its
+    own scale since the types differ in size. The forecast interval of a type is the sum of its
+    educations' bounds: a cautious (wide) interval that assumes the educations move together,
+    which is close to true when a shared population cohort drives them.
+
+    Parameters
+    ----------
+    education_output : pandas.DataFrame
+        The region's ``education_output`` table.
+    from_zero : bool, default True
+    figsize : (float, float), default (16, 5.2)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = education_output_chart(ctx.table("education_output"))  # doctest: +SKIP
+    """
+    cols = ["type", "year", "graduates", "kind"]
+    _require(education_output, cols, "education_output")
+    eo = education_output.copy()
+    for c in ("graduates_lo80", "graduates_hi80"):
+        if c not in eo:
+            eo[c] = np.nan
+    agg = (
+        eo.groupby(["type", "kind", "year"], as_index=False)[
+            ["graduates", "graduates_lo80", "graduates_hi80"]
+        ]
+        .sum(min_count=1)
+        .rename(
+            columns={"graduates": "employed", "graduates_lo80": "lo80", "graduates_hi80": "hi80"}
+        )
+    )
+    types = [t for t in _TYPE_NAMES if t in set(agg["type"])] + sorted(
+        set(agg["type"]) - set(_TYPE_NAMES)
+    )
+    if not types:
+        raise KompetensprognosError("education_output has no rows")
+    with _style():
+        fig, axes = plt.subplots(
+            1, len(types), figsize=figsize, squeeze=False, layout="constrained"
+        )
+        for ax, t in zip(axes.flat, types, strict=True):
+            _draw_fan(ax, agg[agg["type"] == t], from_zero=from_zero, bands=(80,))
+            ax.set_title(_TYPE_NAMES.get(t, t), loc="left")
+        axes[0, 0].set_ylabel("Antal examinerade per år")
+        fig.legend(
+            handles=_fan_legend((80,)),
+            loc="outside lower center",
+            ncols=3,
+            frameon=False,
+            fontsize=12,
+        )
+        region = _region_of(education_output)
+        fig.suptitle(
+            "Examinerade per utbildningsform" + (f" i {region}" if region else ""),
+            fontsize=17,
+            fontweight="bold",
+        )
+    return fig
+
+
+# --------------------------------------------------------------------------- balance
+def balance_heatmap(
+    balance: pd.DataFrame,
+    ssyk_level: int = 2,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Supply against need per occupation group, as a sorted dot chart (not a colour grid).
+
+    Each row is an occupation group; the dot shows new entrants as a percentage of the
+    recruitment need (*balance_ratio* × 100) on a logarithmic axis, so 50 % and 200 % lie equally
+    far from the 100 % line where supply equals need. Dots are coloured by status (brist /
+    balans / överskott, grey when there is too little data) and the right margin states the
+    status and the probability of shortage in words. Rows run from the largest shortage at the
+    top to the largest surplus at the bottom.
+
+    Why not a heat map: a one-column grid asks the reader to decode a colour scale into a number,
+    whereas a position on a labelled axis with a "behov = nytillskott" line is read at a glance,
+    and the status text keeps the classification explicit. Ratios beyond 10 % / 1 000 % are
+    drawn at the edge (shown as "◀" / "▶").
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        The region's ``balance`` table.
+    ssyk_level : int, default 2
+        Level to show, when the table has a ``ssyk_level`` column; otherwise all rows.
+    ax : matplotlib.axes.Axes, optional
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = balance_heatmap(ctx.table("balance"), ssyk_level=2)  # doctest: +SKIP
+    """
+    _require(balance, ["ssyk", "balance_ratio", "status"], "balance")
+    bal = balance[balance["ssyk"].astype(str) != "total"]
+    if "ssyk_level" in bal.columns:
+        bal = bal[bal["ssyk_level"] == ssyk_level]
+    if bal.empty:
+        raise KompetensprognosError(f"balance has no rows at SSYK level {ssyk_level}")
+    bal = bal.assign(plot_ratio=bal["balance_ratio"].astype(float)).sort_values(
+        "plot_ratio", na_position="last", kind="stable"
+    )
+    lo_lim, hi_lim = 0.1, 10.0
+    with _style():
+        fig, ax = _figure(ax, figsize or (13, 0.5 * len(bal) + 2.2))
+        y = np.arange(len(bal))[::-1]
+        ax.axvline(1.0, color="#333333", lw=1.5)
+        ax.axvspan(lo_lim, 1.0, color=COLORS["brist"], alpha=0.05, lw=0)
+        for yi, row in zip(y, bal.itertuples(), strict=True):
+            status = str(row.status)
+            color = COLORS.get(status, COLORS["other"])
+            r = float(row.plot_ratio)
+            ax.axhline(yi, color="#EEEEEE", lw=1, zorder=0)
+            if not math.isnan(r):
+                shown = min(max(r, lo_lim), hi_lim)
+                marker = "o" if shown == r else ("<" if r < lo_lim else ">")
+                ax.plot([1.0, shown], [yi, yi], color=color, lw=2, alpha=0.6)
+                ax.plot(shown, yi, marker=marker, ms=11, color=color, mec="white", zorder=3)
+            text = _STATUS_NAMES.get(status, status)
+            p = getattr(row, "p_shortage", float("nan"))
+            if p is not None and not (isinstance(p, float) and math.isnan(p)):
+                text += f" · risk för brist {fmt_int(100 * float(p))}{NBSP}%"
+            ax.annotate(
+                text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(10, 0),
+                textcoords="offset points", va="center", fontsize=12, color=color if status in COLORS else "#555555",
+            )  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlim(lo_lim, hi_lim)
+        ticks = [0.1, 0.25, 0.5, 1, 2, 4, 10]
+        ax.set_xticks(ticks, [f"{fmt_float(100 * t, 0)}{NBSP}%" for t in ticks])
+        ax.minorticks_off()
+        ax.set_yticks(y, [occupation_label(str(c), width=45) for c in bal["ssyk"]])
+        ax.set_ylim(-0.7, len(bal) - 0.3)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(
+            "Nytillskott av nyutbildade i procent av rekryteringsbehovet (100 % = balans)".replace(
+                " %", f"{NBSP}%"
+            )
+        )
+        ax.text(0.105, len(bal) - 0.4, "◀ brist", color=COLORS["brist"], fontsize=12, va="top")
+        ax.text(
+            9.5,
+            len(bal) - 0.4,
+            "överskott ▶",
+            color=COLORS["överskott"],
+            fontsize=12,
+            va="top",
+            ha="right",
+        )
+        region = _region_of(balance)
+        period = ""
+        if {"period_start", "period_end"} <= set(bal.columns):
+            period = f" {int(bal['period_start'].iloc[0])}{_DASH}{int(bal['period_end'].iloc[0])}"
+        ax.set_title(
+            "Räcker de nyutbildade?" + (f" {region}" if region else "") + period, loc="left"
+        )
+    return fig
+
+
+balance_chart = balance_heatmap
+"""Alias of :func:`balance_heatmap` under the name of what it draws."""
+
+
+# --------------------------------------------------------------------------- backtest
+def backtest_chart(
+    backtest: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (10, 5.5),
+) -> Figure:
+    """Forecast error (MASE, lower is better) by horizon: our model against simple baselines.
+
+    MASE is averaged over the rows of each model and horizon (occupations, levels). Our model is
+    the thick blue line; the baselines are *Naiv* (last value carried forward), *Trend (drift)*
+    and *Konstant andel* (the occupation keeps its share of total employment).
+
+    Parameters
+    ----------
+    backtest : pandas.DataFrame
+        The region's ``backtest`` table.
+    ax : matplotlib.axes.Axes, optional
+    figsize : (float, float), default (10, 5.5)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = backtest_chart(ctx.table("backtest"))  # doctest: +SKIP
+    """
+    _require(backtest, ["model", "horizon", "mase"], "backtest")
+    mase = backtest.groupby(["model", "horizon"], as_index=False)["mase"].mean()
+    models = [m for m in _MODEL_STYLE if m in set(mase["model"])]
+    models += sorted(set(mase["model"]) - set(models))
+    with _style():
+        fig, ax = _figure(ax, figsize)
+        for m in models:
+            label, color, lw = _MODEL_STYLE.get(m, (m, COLORS["other"], 2.0))
+            d = mase[mase["model"] == m].sort_values("horizon")
+            ax.plot(d["horizon"], d["mase"], color=color, lw=lw, marker="o", ms=7 if lw > 2 else 5, label=label,
+                    zorder=3 if m == "kompetensprognos" else 2)  # fmt: skip
+        ax.set_xlabel("Antal år framåt som prognosen gäller")
+        ax.set_ylabel("Prognosfel (MASE) – lägre är bättre")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: fmt_float(x, 1)))
+        ax.set_ylim(bottom=0)
+        ax.legend(title="Prognosmetod", fontsize=12, title_fontsize=12, loc="upper left")
+        region = _region_of(backtest)
+        ax.set_title(
+            "Hur träffsäker har modellen varit?" + (f" ({region})" if region else ""), loc="left"
+        )
+    return fig
