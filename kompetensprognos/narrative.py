@@ -30,6 +30,7 @@ __all__ = [
     "fmt_float",
     "fmt_int",
     "fmt_pct",
+    "fmt_prob",
     "method_text",
     "occupation_label",
     "shortage_table",
@@ -138,6 +139,27 @@ def fmt_pct(x: float | None, decimals: int = 0, sign: bool = False) -> str:
     if sign and round(100 * float(x), decimals) > 0:  # type: ignore[arg-type]
         text = "+" + text
     return f"{text}{NBSP}%"
+
+
+def fmt_prob(p: float | None) -> str:
+    """Format a probability as a percentage, without claiming certainty.
+
+    Simulated probabilities of exactly 0 or 1 only mean "in none/all of the draws", so values
+    that round to 0 % or 100 % are shown as ``"<1 %"`` / ``">99 %"``.
+
+    Examples
+    --------
+    >>> [fmt_prob(p).replace("\u00a0", " ") for p in (0.0, 0.423, 0.999)]
+    ['<1 %', '42 %', '>99 %']
+    """
+    if _is_missing(p):
+        return _DASH
+    p = float(p)  # type: ignore[arg-type]
+    if p < 0.005:
+        return f"<1{NBSP}%"
+    if p >= 0.995:
+        return f">99{NBSP}%"
+    return fmt_pct(p)
 
 
 def _range(lo: float, hi: float) -> str:
@@ -348,7 +370,7 @@ def summary(
             if len(top):
                 lines = [
                     f"{i}. {occupation_label(str(r.ssyk), width=None)} "
-                    f"(sannolikhet för brist {fmt_pct(r.p_shortage)})"
+                    f"(sannolikhet för brist {fmt_prob(r.p_shortage)})"
                     for i, r in enumerate(top.itertuples(), start=1)
                 ]
                 parts.append("**Yrken med störst risk för brist:**\n\n" + "\n".join(lines))
@@ -443,7 +465,7 @@ def style_shortage_table(table: pd.DataFrame) -> Any:
             "Rekryteringsbehov": fmt_int,
             "Nytillskott": fmt_int,
             "Kvot": lambda x: fmt_float(x, 2),
-            "Sannolikhet för brist": lambda x: fmt_pct(None if _is_missing(x) else x / 100),
+            "Sannolikhet för brist": lambda x: fmt_prob(None if _is_missing(x) else x / 100),
         }
     )
 

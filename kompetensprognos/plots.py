@@ -19,7 +19,8 @@ Nothing here calls ``plt.show()`` or closes figures; pass ``ax=`` to draw into a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
@@ -37,6 +38,7 @@ from kompetensprognos.narrative import (
     NBSP,
     fmt_float,
     fmt_int,
+    fmt_prob,
     occupation_label,
 )
 
@@ -76,6 +78,8 @@ _TYPE_NAMES = {
 }
 _STATUS_NAMES = {"brist": "Brist", "balans": "Balans", "överskott": "Överskott"}
 _DASH = "\u2013"
+_BAND_ALPHA = {95: 0.18, 80: 0.35}
+_BREAK_COLOR = "#AA3377"
 
 _thousands = FuncFormatter(lambda x, _pos: fmt_int(x))
 _years = FuncFormatter(lambda x, _pos: f"{int(round(x))}")
@@ -109,9 +113,20 @@ def _require(df: pd.DataFrame, columns: Sequence[str], table: str) -> None:
 
 
 def _wrap(text: str, width: int) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width=width)) or text
+
+
+def _occupation_tick(code: object, width: int = 34, lines: int = 2) -> str:
+    """An occupation name on at most ``lines`` lines of about ``width`` characters."""
+    limit = width * lines
+    while True:
+        name = occupation_label(str(code), width=limit)
+        # keep "m.fl." with the word before it (textwrap does not break at a non-breaking space)
+        name = name.replace(" m.fl.", f"{NBSP}m.fl.").replace(" m.m.", f"{NBSP}m.m.")
+        wrapped = _wrap(name, width)
+        if wrapped.count("\n") < lines or limit <= width:
+            return wrapped
+        limit -= 4
 
 
 def _region_of(df: pd.DataFrame) -> str | None:
@@ -169,9 +184,9 @@ def employment_today(
     ef = employment_forecast[employment_forecast["ssyk_level"] == 3]
     year = _last_observed(ef)
     rows = ef[(ef["kind"] == "observed") & (ef["year"] == year)].nlargest(top, "employed")
-    labels = [occupation_label(str(c), width=42) for c in rows["ssyk"]]
+    labels = [_occupation_tick(c) for c in rows["ssyk"]]
     with _style():
-        fig, ax = _figure(ax, figsize or (11, 0.45 * len(rows) + 1.8))
+        fig, ax = _figure(ax, figsize or (11, 0.6 * len(rows) + 1.8))
         ax.barh(labels[::-1], rows["employed"].to_numpy()[::-1], color=COLORS["forecast"])
         for y, v in enumerate(rows["employed"].to_numpy()[::-1]):
             ax.annotate(
@@ -196,7 +211,12 @@ def employment_today(
 
 
 def _draw_fan(
-    ax: Axes, series: pd.DataFrame, *, from_zero: bool = True, bands: Sequence[int] = (95, 80)
+    ax: Axes,
+    series: pd.DataFrame,
+    *,
+    from_zero: bool = True,
+    bands: Sequence[int] = (95, 80),
+    breaks: Sequence[int] = (),
 ) -> int:
     """Observed line, forecast line and interval bands for one series; returns the last observed year."""
     s = series.sort_values("year")
@@ -211,7 +231,8 @@ def _draw_fan(
             anchor[f"hi{b}"] = anchor[f"lo{b}"]
         fc = pd.concat([anchor, fc], ignore_index=True)
     value = "employed"
-    for b, alpha in zip(bands, (0.18, 0.35) if len(bands) == 2 else (0.3,), strict=False):
+    for b in sorted(bands, reverse=True):  # wide band first, narrow band on top
+        alpha = _BAND_ALPHA.get(b, 0.3)
         if f"lo{b}" in fc and fc[f"lo{b}"].notna().any():
             ax.fill_between(
                 fc["year"], fc[f"lo{b}"], fc[f"hi{b}"], color=COLORS["forecast"], alpha=alpha, lw=0
@@ -220,6 +241,10 @@ def _draw_fan(
     ax.plot(fc["year"], fc[value], color=COLORS["forecast"], lw=2.5, ls="--")
     if len(obs) and len(s["kind"].unique()) > 1:
         ax.axvline(last, color="#777777", ls=":", lw=1.5)
+    for year in breaks:
+        if len(obs) and obs["year"].min() < year <= last:
+            # the break lies between the last year on the old basis and the first on the new
+            ax.axvline(year - 0.5, color=_BREAK_COLOR, ls="-.", lw=1.5)
     ax.yaxis.set_major_formatter(_thousands)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     ax.xaxis.set_major_formatter(_years)
@@ -229,18 +254,29 @@ def _draw_fan(
     return last
 
 
-def _fan_legend(bands: Sequence[int] = (80, 95)) -> list[object]:
+def _fan_legend(bands: Sequence[int] = (80, 95), breaks: bool = False) -> list[object]:
     handles: list[object] = [
         Line2D([], [], color=COLORS["observed"], lw=2.5, marker="o", ms=4, label="Statistik"),
         Line2D([], [], color=COLORS["forecast"], lw=2.5, ls="--", label="Prognos"),
     ]
-    alphas = {80: 0.45, 95: 0.18}
+    # where bands overlap, the reader sees the two alphas combined
+    shown = {b: _BAND_ALPHA.get(b, 0.3) for b in bands}
+    for b in bands:
+        for wider in bands:
+            if wider > b:
+                shown[b] = 1 - (1 - shown[b]) * (1 - _BAND_ALPHA.get(wider, 0.3))
     for b in bands:
         handles.append(
             Patch(
                 color=COLORS["forecast"],
-                alpha=alphas.get(b, 0.3),
+                alpha=shown[b],
                 label=f"{b}{NBSP}% osäkerhetsintervall",
+            )
+        )
+    if breaks:
+        handles.append(
+            Line2D(
+                [], [], color=_BREAK_COLOR, ls="-.", lw=1.5, label="Ändrad statistik (seriebrott)"
             )
         )
     return handles
@@ -253,6 +289,7 @@ def fan_chart(
     *,
     ncols: int = 3,
     from_zero: bool = True,
+    breaks: Iterable[int] = (),
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Small multiples of employment per occupation group: statistics, forecast and intervals.
@@ -273,6 +310,10 @@ def fan_chart(
         Panels per row.
     from_zero : bool, default True
         Start every y axis at zero.
+    breaks : iterable of int, optional
+        First years of known series breaks in employment (e.g.
+        ``[b.year for b in manifest.breaks if b.table == "employment"]``), marked with a
+        dash-dotted line so a jump in the statistics is not read as real growth.
     figsize : (float, float), optional
 
     Returns
@@ -288,6 +329,7 @@ def fan_chart(
         ["ssyk", "ssyk_level", "year", "employed", "kind"],
         "employment_forecast",
     )
+    breaks = [int(b) for b in breaks]
     ef = employment_forecast[employment_forecast["ssyk_level"] == ssyk_level]
     if codes is not None:
         codes = [str(c) for c in codes]
@@ -315,7 +357,7 @@ def fan_chart(
             layout="constrained",
         )
         for ax, code in zip(axes.flat, order, strict=False):
-            _draw_fan(ax, ef[ef["ssyk"].astype(str) == code], from_zero=from_zero)
+            _draw_fan(ax, ef[ef["ssyk"].astype(str) == code], from_zero=from_zero, breaks=breaks)
             ax.set_title(_wrap(occupation_label(code, width=60), 30), fontsize=13, loc="left")
             ax.tick_params(labelsize=11)
         for ax in axes.flat[len(order) :]:
@@ -323,7 +365,11 @@ def fan_chart(
         for ax in axes[:, 0]:
             ax.set_ylabel("Sysselsatta")
         fig.legend(
-            handles=_fan_legend(), loc="outside lower center", ncols=4, frameon=False, fontsize=12
+            handles=_fan_legend(breaks=bool(breaks)),
+            loc="outside lower center",
+            ncols=3 if breaks else 4,
+            frameon=False,
+            fontsize=12,
         )
         region = _region_of(ef)
         fig.suptitle(
@@ -341,6 +387,7 @@ def total_fan_chart(
     *,
     ax: Axes | None = None,
     from_zero: bool = False,
+    breaks: Iterable[int] = (),
     figsize: tuple[float, float] = (11, 5.5),
 ) -> Figure:
     """The region's total employment: statistics, forecast and 80 % / 95 % intervals.
@@ -354,6 +401,8 @@ def total_fan_chart(
         The region's ``employment_forecast`` table (the ``ssyk == "total"`` rows are used).
     ax : matplotlib.axes.Axes, optional
     from_zero : bool, default False
+    breaks : iterable of int, optional
+        First years of known series breaks, marked as in :func:`fan_chart`.
     figsize : (float, float), default (11, 5.5)
 
     Returns
@@ -365,14 +414,17 @@ def total_fan_chart(
     >>> fig = total_fan_chart(ctx.table("employment_forecast"))  # doctest: +SKIP
     """
     _require(employment_forecast, ["ssyk", "year", "employed", "kind"], "employment_forecast")
+    breaks = [int(b) for b in breaks]
     ef = employment_forecast[employment_forecast["ssyk"].astype(str) == "total"]
     if ef.empty:
         raise KompetensprognosError("employment_forecast has no total row (ssyk == 'total')")
     with _style():
         fig, ax = _figure(ax, figsize)
-        last = _draw_fan(ax, ef, from_zero=from_zero)
+        last = _draw_fan(ax, ef, from_zero=from_zero, breaks=breaks)
         ax.set_ylabel("Antal sysselsatta")
-        ax.legend(handles=_fan_legend(), loc="upper left", frameon=True, fontsize=12)
+        ax.legend(
+            handles=_fan_legend(breaks=bool(breaks)), loc="upper left", frameon=True, fontsize=12
+        )
         region = _region_of(ef)
         ax.set_title(
             "Sysselsatta totalt"
@@ -420,12 +472,12 @@ def recruitment_need_bars(
     _require(recruitment_need, cols, "recruitment_need")
     rn = recruitment_need[recruitment_need["ssyk_level"] == ssyk_level]
     rows = rn.nlargest(top, "recruitment_need").iloc[::-1]
-    labels = [occupation_label(str(c), width=42) for c in rows["ssyk"]]
+    labels = [_occupation_tick(c) for c in rows["ssyk"]]
     rep = rows["replacement"].to_numpy(float)
     exp = rows["expansion"].clip(lower=0).to_numpy(float)
     total = rows["recruitment_need"].to_numpy(float)
     with _style():
-        fig, ax = _figure(ax, figsize or (12, 0.5 * len(rows) + 2.2))
+        fig, ax = _figure(ax, figsize or (12, 0.6 * len(rows) + 2.2))
         y = np.arange(len(rows))
         ax.barh(y, rep, color=COLORS["replacement"], label="Ersättningsbehov")
         ax.barh(y, exp, left=rep, color=COLORS["expansion"], label="Expansionsbehov")
@@ -588,7 +640,7 @@ def balance_heatmap(
     )
     lo_lim, hi_lim = 0.1, 10.0
     with _style():
-        fig, ax = _figure(ax, figsize or (13, 0.5 * len(bal) + 2.2))
+        fig, ax = _figure(ax, figsize or (13, 0.6 * len(bal) + 2.2))
         y = np.arange(len(bal))[::-1]
         ax.axvline(1.0, color="#333333", lw=1.5)
         ax.axvspan(lo_lim, 1.0, color=COLORS["brist"], alpha=0.05, lw=0)
@@ -602,10 +654,10 @@ def balance_heatmap(
                 marker = "o" if shown == r else ("<" if r < lo_lim else ">")
                 ax.plot([1.0, shown], [yi, yi], color=color, lw=2, alpha=0.6)
                 ax.plot(shown, yi, marker=marker, ms=11, color=color, mec="white", zorder=3)
-            text = _STATUS_NAMES.get(status, status)
+            text = _STATUS_NAMES.get(status, status[:1].upper() + status[1:])
             p = getattr(row, "p_shortage", float("nan"))
             if p is not None and not (isinstance(p, float) and math.isnan(p)):
-                text += f" · risk för brist {fmt_int(100 * float(p))}{NBSP}%"
+                text += f" · risk för brist {fmt_prob(float(p))}"
             ax.annotate(
                 text, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(10, 0),
                 textcoords="offset points", va="center", fontsize=12, color=color if status in COLORS else "#555555",
@@ -615,7 +667,7 @@ def balance_heatmap(
         ticks = [0.1, 0.25, 0.5, 1, 2, 4, 10]
         ax.set_xticks(ticks, [f"{fmt_float(100 * t, 0)}{NBSP}%" for t in ticks])
         ax.minorticks_off()
-        ax.set_yticks(y, [occupation_label(str(c), width=45) for c in bal["ssyk"]])
+        ax.set_yticks(y, [_occupation_tick(c) for c in bal["ssyk"]])
         ax.set_ylim(-0.7, len(bal) - 0.3)
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(

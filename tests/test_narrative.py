@@ -56,6 +56,12 @@ def test_fmt_pct_and_float():
     assert fmt_float(0.854, 2) == "0,85"
 
 
+def test_fmt_prob_never_claims_certainty():
+    assert narrative.fmt_prob(1.0) == f">99{NBSP}%"
+    assert narrative.fmt_prob(0.0) == f"<1{NBSP}%"
+    assert narrative.fmt_prob(0.5) == f"50{NBSP}%"
+
+
 def test_occupation_label_shortens_long_names():
     assert narrative.occupation_label("5") == "Service, omsorg och försäljning"
     assert narrative.occupation_label("22") == "Specialister inom hälso- och sjukvård"

@@ -143,6 +143,20 @@ def test_fan_chart_panels_titles_and_legend():
         plots.fan_chart(employment_forecast(), ssyk_level=2, codes=["99"])
 
 
+def test_series_break_is_marked():
+    fig = plots.total_fan_chart(employment_forecast(), breaks=[2023])
+    assert "Ändrad statistik (seriebrott)" in _texts(fig)
+    xs = [ln.get_xdata()[0] for ln in fig.axes[0].lines if ln.get_linestyle() == "-."]
+    assert xs == [2022.5]
+    fig2 = plots.fan_chart(employment_forecast(), breaks=[2023, 1990])  # 1990 is out of range
+    assert sum(ln.get_linestyle() == "-." for ax in fig2.axes for ln in ax.lines) == 2
+
+
+def test_occupation_ticks_fit_two_lines():
+    for code in ("11", "13", "2512", "962"):
+        assert plots._occupation_tick(code).count("\n") <= 1
+
+
 def test_total_fan_chart_uses_region_name():
     fig = plots.total_fan_chart(employment_forecast())
     text = _texts(fig)
