@@ -33,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from kompetensprognos.classifications import UNKNOWN_SSYK
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.narrative import (
     NBSP,
@@ -617,7 +618,8 @@ def balance_heatmap(
     balance : pandas.DataFrame
         The region's ``balance`` table.
     ssyk_level : int, default 2
-        Level to show, when the table has a ``ssyk_level`` column; otherwise all rows.
+        Level to show (from the ``ssyk_level`` column, or the code length when it is absent).
+        When the table has no rows at this level, the nearest level it has is shown.
     ax : matplotlib.axes.Axes, optional
     figsize : (float, float), optional
 
@@ -631,10 +633,18 @@ def balance_heatmap(
     """
     _require(balance, ["ssyk", "balance_ratio", "status"], "balance")
     bal = balance[balance["ssyk"].astype(str) != "total"]
+    codes = bal["ssyk"].astype(str)
     if "ssyk_level" in bal.columns:
-        bal = bal[bal["ssyk_level"] == ssyk_level]
-    if bal.empty:
-        raise KompetensprognosError(f"balance has no rows at SSYK level {ssyk_level}")
+        levels = bal["ssyk_level"]
+    else:  # infer from the code; "0002" (unknown occupation) belongs to every level
+        levels = codes.str.len().where(codes != UNKNOWN_SSYK, ssyk_level)
+    available = sorted(int(v) for v in levels.dropna().unique())
+    if not available:
+        raise KompetensprognosError("balance has no occupation rows to show")
+    if ssyk_level not in available:
+        # a report should still get a chart: show the nearest level the table has
+        ssyk_level = min(available, key=lambda v: (abs(v - ssyk_level), v))
+    bal = bal[levels == ssyk_level]
     bal = bal.assign(plot_ratio=bal["balance_ratio"].astype(float)).sort_values(
         "plot_ratio", na_position="last", kind="stable"
     )

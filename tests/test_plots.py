@@ -200,6 +200,16 @@ def test_balance_heatmap_dot_chart():
     assert plots.balance_chart is plots.balance_heatmap
 
 
+def test_balance_heatmap_falls_back_to_available_level():
+    only3 = balance()
+    only3 = only3[only3["ssyk_level"] == 3]
+    text = _texts(plots.balance_heatmap(only3, ssyk_level=2))
+    assert ssyk_name("222") in text
+    # without a ssyk_level column the level is read from the code
+    text = _texts(plots.balance_heatmap(balance().drop(columns=["ssyk_level"]), ssyk_level=3))
+    assert ssyk_name("532") in text and "Specialister inom hälso" not in text
+
+
 def test_backtest_chart_swedish_legend():
     fig = plots.backtest_chart(backtest())
     text = _texts(fig)
