@@ -90,10 +90,15 @@ def render_html(notebook: Path, target: Path) -> None:
     """Render an executed notebook to standalone HTML without code cells or prompts."""
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    # cells tagged "remove_cell" (e.g. notes for JupyterLab users) are left out of the report
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={"remove_cell"}), enabled=True
     )
     body, _ = exporter.from_notebook_node(nb)
     target.write_text(body, encoding="utf-8")
@@ -205,7 +210,7 @@ def run_reports(
     -------
     BatchResult
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.models import DEFAULT_METHOD, forecast_points, parse_method

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from kompetensprognos import regions
 from kompetensprognos.dataset import Dataset

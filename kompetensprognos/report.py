@@ -43,8 +43,9 @@ TABLE_NAMES = (
     "supply",
     "balance",
     "balance_education",
+    "notes",
 )
-_CODE_COLUMNS = {"region": str, "ssyk": str, "education": str, "type": str}
+_CODE_COLUMNS = {"region": str, "ssyk": str, "education": str, "type": str, "section": str}
 
 
 @dataclass
@@ -83,6 +84,20 @@ class ReportContext:
             )
         return self.tables[name]
 
+    def render(self, func: Any, *names: str, **kwargs: Any) -> None:
+        """Show ``func(*tables, **kwargs)``, or a Swedish note when a table was not produced.
+
+        One notebook cell per figure or text, even when a dataset lacks a part (e.g. real data
+        without regional education statistics).
+        """
+        missing = [n for n in names if n not in self.tables]
+        if missing:
+            notes = self.tables.get("notes")
+            why = " ".join(notes["message"]) if notes is not None and len(notes) else ""
+            show(f"*Avsnittet kan inte visas: underlag saknas ({', '.join(missing)}). {why}*")
+            return
+        show(func(*(self.tables[n] for n in names), **kwargs))
+
     def stamp(self) -> dict[str, Any]:
         """Parameters and provenance as a plain dict (for the reproducibility section)."""
         return json.loads(self.params.model_dump_json())
@@ -104,7 +119,7 @@ def compute_tables(
     dict
         ``{region: {table name: DataFrame}}``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from kompetensprognos.demand import DemandModel, backtest_demand, backtest_table
     from kompetensprognos.recruitment import recruitment_need
@@ -143,7 +158,14 @@ def compute_tables(
         }
         if bt is not None and p.backtest:
             t["backtest"] = bt[bt["region"] == region].reset_index(drop=True)
-        t.update(_supply_and_balance(dataset, region, result, p))
+        try:
+            t.update(_supply_and_balance(dataset, region, result, p))
+        except (
+            KompetensprognosError
+        ) as exc:  # e.g. education data only nationally: report without it
+            t["notes"] = pd.DataFrame(
+                {"section": ["supply"], "message": [f"Tillgångssidan kunde inte beräknas: {exc}"]}
+            )
         out[region] = {k: t[k] for k in TABLE_NAMES if k in t}
     return out
 

@@ -226,3 +226,37 @@ def test_cli_offline_message(tmp_path, monkeypatch, capsys):
     assert "cannot reach statistikdatabasen.scb.se — use --data demo or a dataset folder" in err
     assert "Traceback" not in err
     assert not (tmp_path / "ds").exists()
+
+
+def test_fetched_dataset_runs_through_the_report_pipeline(fetched, fast_params_dir, tmp_path):
+    """Issue 7's done-when: a folder fetched from recorded responses runs through `run`."""
+    import nbformat
+
+    from kompetensprognos.batch import run_reports
+
+    out_dir, _, _ = fetched
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from kompetensprognos import report\n"
+            "ctx = report.load(region, data=data, tables_dir=tables_dir)\n"
+            "print(sorted(ctx.tables))"
+        ),
+    ]
+    nbformat.write(nb, tmp_path / "check.ipynb")
+    result = run_reports(
+        ["goteborgsregionen"],
+        data=str(out_dir),
+        output=tmp_path / "out",
+        params_dir=fast_params_dir,
+        jobs=1,
+        progress=False,
+        notebook=tmp_path / "check.ipynb",
+    )
+    assert result.ok, [o.error for o in result.outcomes]
+    tables = tmp_path / "out" / "goteborgsregionen" / "tables"
+    assert (tables / "employment_forecast.csv").exists() and (tables / "recruitment_need.csv").exists()
