@@ -7,9 +7,13 @@ The pipeline (:class:`DemandModel`):
 2. **Hierarchy** — the bottom series are municipality × SSYK 3 (what SCB publishes). Every
    aggregate is a sum of bottom series: regions along *both* geographic paths (municipality →
    subregion → the four subregions with Kungsbacka; municipality → county 14 without it) crossed
-   with SSYK 3 → 2 → 1 → total. The summing matrix is sparse.
+   with SSYK 3 → 2 → 1 → total. With ``geography="sweden"`` the regions are municipality →
+   county (``"01"``..``"25"``) → Sweden (``"00"``), plus the Västra Götaland regions when the data
+   has their municipalities. The summing matrix is sparse (nothing dense at national size).
 3. **Base forecasts** — every series (bottom and aggregate) is forecast by the engine in
-   :mod:`kompetensprognos.forecasting`, with intervals calibrated on rolling-origin errors.
+   :mod:`kompetensprognos.forecasting`, with intervals calibrated on rolling-origin errors. With
+   ``chunk_size`` (or an executor) the panel is forecast in chunks of series, optionally in
+   parallel, with the calibration still pooled over all series (:mod:`kompetensprognos.scale`).
 4. **Scenarios** — jobs a council adds or removes (e.g. a new plant) are added to the bottom series
    and all its aggregates before reconciliation.
 5. **Reconciliation** — hierarchicalforecast's sparse non-negative MinTrace (structural weights)
@@ -25,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,6 +42,9 @@ from kompetensprognos.classifications import UNKNOWN_SSYK, is_ssyk
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import Forecaster
+
+if TYPE_CHECKING:
+    from kompetensprognos.executors import Executor
 
 __all__ = [
     "BACKTEST_COLUMNS",
@@ -53,7 +60,10 @@ __all__ = [
 ]
 
 Reconciliation = Literal["mint_wls_struct", "mint_ols", "bottom_up", "none"]
+Geography = Literal["vg", "sweden"]
 SEP = "|"
+SWEDEN = "00"
+"""SCB region code of the national total (``geography="sweden"``)."""
 
 
 class ScenarioAdjustment(BaseModel):
@@ -102,6 +112,17 @@ class DemandConfig(BaseModel):
     levels: tuple[float, ...] = (80, 95)
     calibration_origins: int = Field(default=4, ge=0)
     scenarios: tuple[ScenarioAdjustment, ...] = ()
+    geography: Geography = Field(
+        default="vg",
+        description="region hierarchy: 'vg' (subregions and county 14) or 'sweden' (all "
+        "counties and the national total '00', plus the VG regions when present)",
+    )
+    chunk_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="forecast the panel in chunks of this many series (bounds memory; with an "
+        "executor, in parallel); None: one chunk. Calibration is pooled over all chunks",
+    )
 
 
 def bottom_panel(dataset: Dataset) -> pd.DataFrame:
@@ -154,30 +175,67 @@ def _ssyk_ancestor(code: str, level: int, bottom_level: int) -> str | None:
     return code[:level]
 
 
-def build_hierarchy(bottom: pd.DataFrame) -> Hierarchy:
+def _regions_of(
+    municipalities: Sequence[str], geography: Geography
+) -> dict[str, list[tuple[str, str]]]:
+    """Every region (id, kind) each municipality is summed into, itself first."""
+    if geography not in ("vg", "sweden"):
+        raise KompetensprognosError(f"unknown geography {geography!r}; use 'vg' or 'sweden'")
+    munis = list(municipalities)
+    region_of: dict[str, list[tuple[str, str]]] = {m: [(m, "municipality")] for m in munis}
+    membership = regions.region_membership()
+    membership = membership[membership["municipality"].isin(set(munis))]
+    kinds = {r.id: r.kind for r in regions.regions()}
+    if geography == "sweden":
+        county = regions.municipalities("sweden").set_index("code")["county"]
+        unknown = sorted(set(munis) - set(county.index))
+        if unknown:
+            raise KompetensprognosError(
+                f"municipality codes {', '.join(unknown[:10])} are not Swedish municipalities; "
+                "the national hierarchy needs 4-digit codes such as '0114'"
+            )
+        # With the VG regions in the hierarchy, county 14 keeps its report id
+        # 'vastra-gotaland' (the same 49 municipalities), so no series appears twice.
+        vg_county = "vastra-gotaland" if len(membership) else regions.VG_COUNTY
+        for m in munis:
+            c = str(county[m])
+            region_of[m] += [(vg_county if c == regions.VG_COUNTY else c, "county")]
+            region_of[m] += [(SWEDEN, "country")]
+        membership = membership[membership["region"] != "vastra-gotaland"]
+    for r, m in membership[["region", "municipality"]].itertuples(index=False):
+        region_of[m].append((r, kinds[r]))
+    return region_of
+
+
+def build_hierarchy(bottom: pd.DataFrame, geography: Geography = "vg") -> Hierarchy:
     """Build the crossed region × occupation hierarchy over the bottom series.
 
     Parameters
     ----------
     bottom : pandas.DataFrame
         Columns ``municipality, ssyk`` (one row per bottom series; extra columns ignored).
+    geography : {"vg", "sweden"}, default "vg"
+        ``"vg"``: municipality → subregion → ``delregionerna`` and municipality → county 14
+        (``vastra-gotaland``). ``"sweden"``: municipality → county (SCB code ``"01"``..``"25"``,
+        kind ``county``) → Sweden (``"00"``, kind ``country``), plus the VG regions when the data
+        has VG municipalities (county 14 is then named ``vastra-gotaland``).
 
     Returns
     -------
     Hierarchy
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"municipality": ["0114", "1480"], "ssyk": ["251", "251"]})
+    >>> h = build_hierarchy(b, geography="sweden")
+    >>> sorted(set(h.series.loc[h.series["region_kind"] != "municipality", "region"]))
+    ['00', '01', 'delregionerna', 'goteborgsregionen', 'vastra-gotaland']
     """
     b = bottom[["municipality", "ssyk"]].drop_duplicates().sort_values(["municipality", "ssyk"])
     b = b.reset_index(drop=True)
     lengths = b.loc[b["ssyk"] != UNKNOWN_SSYK, "ssyk"].str.len()
     bottom_level = int(lengths.max()) if len(lengths) else 3
-    membership = regions.region_membership()
-    membership = membership[membership["municipality"].isin(set(b["municipality"]))]
-    kinds = {r.id: r.kind for r in regions.regions()}
-    region_of: dict[str, list[tuple[str, str]]] = {
-        m: [(m, "municipality")] for m in b["municipality"].unique()
-    }
-    for r, m in membership[["region", "municipality"]].itertuples(index=False):
-        region_of[m].append((r, kinds[r]))
+    region_of = _regions_of(b["municipality"].unique(), geography)
     rows: dict[tuple[str, str], int] = {}
     meta: list[tuple[str, str, str, int]] = []
     r_idx, c_idx = [], []
@@ -333,6 +391,10 @@ class DemandModel:
         Settings; defaults are the backtest-chosen ones.
     progress : bool, default False
         Show progress bars.
+    executor : Executor, optional
+        Runs the forecasting chunks (:mod:`kompetensprognos.executors`, e.g. a
+        :class:`~kompetensprognos.executors.DaskExecutor`); default: in-process. Results do
+        not depend on the executor.
 
     Examples
     --------
@@ -341,13 +403,19 @@ class DemandModel:
     >>> result.employment_forecast("skaraborg").head()  # doctest: +SKIP
     """
 
-    def __init__(self, config: DemandConfig | None = None, progress: bool = False) -> None:
+    def __init__(
+        self,
+        config: DemandConfig | None = None,
+        progress: bool = False,
+        executor: Executor | None = None,
+    ) -> None:
         self.config = config or DemandConfig()
         self.progress = progress
+        self.executor = executor
 
     def _aggregate_history(self, bottom: pd.DataFrame) -> pd.DataFrame:
         """Every series of the hierarchy summed from ``bottom``: ``unique_id, year, y``."""
-        hier = build_hierarchy(bottom)
+        hier = build_hierarchy(bottom, self.config.geography)
         years = sorted(bottom["year"].unique())
         ids = hier.series["unique_id"].to_numpy()
         wide = _wide(
@@ -400,7 +468,7 @@ class DemandModel:
                 f"end_year {cfg.end_year} must come after the last observed year {last}"
             )
         factors = pd.DataFrame()
-        hier = build_hierarchy(bottom)
+        hier = build_hierarchy(bottom, cfg.geography)
         ids = hier.series["unique_id"].to_numpy()
         years = sorted(bottom["year"].unique())
         raw_b = _wide(
@@ -426,15 +494,25 @@ class DemandModel:
                 "y": adj_all.reshape(-1),
             }
         )
-        fc = Forecaster(
-            horizon=horizon,
-            method=cfg.method,
-            levels=cfg.levels,
-            nonnegative=True,
-            calibration_origins=min(cfg.calibration_origins, max(len(years) - 4, 0)),
-            progress=self.progress,
-        ).fit(panel)
-        base = fc.predict()
+        settings = {
+            "horizon": horizon,
+            "method": cfg.method,
+            "levels": cfg.levels,
+            "nonnegative": True,
+            "calibration_origins": min(cfg.calibration_origins, max(len(years) - 4, 0)),
+        }
+        if cfg.chunk_size is None and self.executor is None:
+            base = Forecaster(**settings, progress=self.progress).fit(panel).predict()  # type: ignore[arg-type]
+        else:
+            from kompetensprognos.scale import fit_partitioned
+
+            base = fit_partitioned(
+                panel,
+                chunk_size=cfg.chunk_size,
+                executor=self.executor,
+                progress=self.progress,
+                **settings,  # type: ignore[arg-type]
+            ).predict()
         timings["forecast"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -551,7 +629,7 @@ def backtest_demand(
         :func:`kompetensprognos.evaluation.score_forecasts`). Summarise with
         :func:`backtest_table`.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from kompetensprognos.evaluation import score_forecasts
 
