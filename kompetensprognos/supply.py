@@ -364,6 +364,23 @@ def _bounds(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _observed_graduates(hist: pd.DataFrame, edus: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Observed graduates ``(n_edu, n_years)`` of the region's history and their years.
+
+    Rows follow ``edus`` (the projected educations); an education without a row in a year has 0.
+    """
+    years = np.sort(hist["year"].unique()).astype(int)
+    obs = (
+        hist.pivot_table(
+            index=["type", "education"], columns="year", values="graduates", aggfunc="sum"
+        )
+        .reindex(pd.MultiIndex.from_frame(edus[["type", "education"]]), columns=years)
+        .fillna(0.0)
+        .to_numpy()
+    )
+    return obs, years
+
+
 def education_output_table(
     dataset: Dataset,
     region: str,
@@ -442,6 +459,7 @@ def simulate_supply(
     level: int | None = None,
     by: str = "ssyk",
     projection: GraduateProjection | None = None,
+    include_observed: bool = False,
 ) -> pd.DataFrame:
     """Simulated new-entrant paths (long frame of draws), for the balance step.
 
@@ -459,6 +477,9 @@ def simulate_supply(
         Draws per occupation or per education.
     projection : GraduateProjection, optional
         Reuse a projection.
+    include_observed : bool, default False
+        Also return the observed years (observed graduates × entry × retention, the same value
+        in every path), so a period reaching back before the first forecast year can be summed.
 
     Returns
     -------
@@ -475,15 +496,20 @@ def simulate_supply(
     """
     params = params or SupplyParams()
     proj = _projection(dataset, end_year, n_sims, seed, projection)
-    _, fc, draws = _region_graduates(proj, region)
+    hist, fc, draws = _region_graduates(proj, region)
     n_years = int(end_year) - proj.last_observed
     draws = draws[:, :, :n_years]
     years = proj.years[:n_years]
     edus = fc[["type", "education"]].drop_duplicates().reset_index(drop=True)
+    n_s = draws.shape[1]
+    if include_observed:
+        obs, obs_years = _observed_graduates(hist, edus)
+        obs_draws = np.broadcast_to(obs[:, None, :], (len(edus), n_s, len(obs_years)))
+        draws = np.concatenate([obs_draws, draws], axis=2)
+        years = np.r_[obs_years, years]
     rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
     factor = (rates["entry"] * rates["retention"]).to_numpy()
     flows = draws * factor[:, None, None]  # (e, s, t)
-    n_s = draws.shape[1]
     if by == "education":
         idx = pd.MultiIndex.from_product(
             [range(len(edus)), range(n_s), years], names=["_e", "sim", "year"]
@@ -503,9 +529,14 @@ def simulate_supply(
 
 
 def _point_flows(
-    dataset: Dataset, region: str, params: SupplyParams, proj: GraduateProjection, end_year: int
+    dataset: Dataset,
+    region: str,
+    params: SupplyParams,
+    proj: GraduateProjection,
+    end_year: int,
+    include_observed: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    _, fc, draws = _region_graduates(proj, region)
+    hist, fc, draws = _region_graduates(proj, region)
     n_years = int(end_year) - proj.last_observed
     years = proj.years[:n_years]
     edus = fc[["type", "education"]].drop_duplicates().reset_index(drop=True)
@@ -514,10 +545,17 @@ def _point_flows(
         .reindex(pd.MultiIndex.from_frame(edus), columns=years)
         .to_numpy()
     )
+    draws = draws[:, :, :n_years]
+    if include_observed:  # observed years: the same value in every path
+        obs, obs_years = _observed_graduates(hist, edus)
+        point = np.concatenate([obs, point], axis=1)
+        obs_draws = np.broadcast_to(obs[:, None, :], (len(edus), draws.shape[1], len(obs_years)))
+        draws = np.concatenate([obs_draws, draws], axis=2)
+        years = np.r_[obs_years, years]
     rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
     factor = (rates["entry"] * rates["retention"]).to_numpy()
     flows = point * factor[:, None]
-    return edus, flows, draws[:, :, :n_years] * factor[:, None, None], years, point
+    return edus, flows, draws * factor[:, None, None], years, point
 
 
 def supply_by_education_table(
@@ -529,8 +567,13 @@ def supply_by_education_table(
     n_sims: int = 1000,
     seed: int = 0,
     projection: GraduateProjection | None = None,
+    include_observed: bool = False,
 ) -> pd.DataFrame:
     """New entrants per education and forecast year (graduates × entry × retention).
+
+    With ``include_observed=True`` the observed years come first (observed graduates, bounds
+    equal to the value), so sums over a period that starts before the first forecast year are
+    complete; the default keeps the forecast years only.
 
     Returns
     -------
@@ -546,7 +589,9 @@ def supply_by_education_table(
     """
     params = params or SupplyParams()
     proj = _projection(dataset, end_year, n_sims, seed, projection)
-    edus, flows, sims, years, grads = _point_flows(dataset, region, params, proj, end_year)
+    edus, flows, sims, years, grads = _point_flows(
+        dataset, region, params, proj, end_year, include_observed
+    )
     lo, hi = _bounds(sims)
     rates = edus.merge(params.rates(region, edus), on=["type", "education"], how="left")
     n = len(years)
@@ -577,6 +622,7 @@ def supply_table(
     seed: int = 0,
     level: int | None = None,
     projection: GraduateProjection | None = None,
+    include_observed: bool = False,
 ) -> pd.DataFrame:
     """New-entrant supply per occupation and forecast year (``supply.csv``).
 
@@ -594,6 +640,10 @@ def supply_table(
     level : {1, 2, 3, 4}, optional
         SSYK level (default: the crosswalk's level); coarser levels sum the finer codes.
     projection : GraduateProjection, optional
+    include_observed : bool, default False
+        Also give the observed years (observed graduates × entry × retention × crosswalk,
+        bounds equal to the value), e.g. to sum supply over 2023–2030 when graduates are
+        observed until 2024.
 
     Returns
     -------
@@ -610,7 +660,9 @@ def supply_table(
     """
     params = params or SupplyParams()
     proj = _projection(dataset, end_year, n_sims, seed, projection)
-    edus, flows, sims, years, grads = _point_flows(dataset, region, params, proj, end_year)
+    edus, flows, sims, years, grads = _point_flows(
+        dataset, region, params, proj, end_year, include_observed
+    )
     codes, mat = _crosswalk_matrix(dataset, edus, level)
     point = mat @ flows
     lo, hi = _bounds(np.einsum("oe,est->ost", mat, sims))

@@ -303,3 +303,35 @@ def test_completion_on_skolverket_throughput(shared_dir: Path) -> None:
     )
     assert ((rate > 0.4) & (rate < 0.95)).all(), rate
     assert rate["NA"] > rate["VO"]  # preparatory programmes complete more often
+
+
+# --- observed years (for sums over an outlook period starting before the forecast) ---------
+
+
+def test_include_observed_adds_observed_years(
+    demo_dataset: Dataset, projection: GraduateProjection
+) -> None:
+    kw = _kw(projection)
+    last = projection.last_observed
+    plain = supply_table(demo_dataset, "fyrbodal", **kw)
+    full = supply_table(demo_dataset, "fyrbodal", include_observed=True, **kw)
+    assert set(plain["year"]) == set(range(last + 1, END + 1))  # default unchanged
+    obs = full[full["year"] <= last]
+    assert set(obs["year"]) == set(projection.history["year"])
+    np.testing.assert_allclose(obs["new_entrants_lo80"], obs["new_entrants"])
+    np.testing.assert_allclose(obs["new_entrants_hi80"], obs["new_entrants"])
+    fc = full[full["year"] > last].reset_index(drop=True)
+    pd.testing.assert_frame_equal(fc, plain.reset_index(drop=True))
+    # observed new entrants = observed graduates × entry × retention, summed over occupations
+    edu = supply_by_education_table(demo_dataset, "fyrbodal", include_observed=True, **kw)
+    e_last = edu[edu["year"] == last]
+    hist = projection.history
+    grads = hist[(hist["region"] == "fyrbodal") & (hist["year"] == last)]
+    assert e_last["graduates"].sum() == pytest.approx(grads["graduates"].sum())
+    ne = (e_last["graduates"] * e_last["entry"] * e_last["retention"]).sum()
+    assert obs[obs["year"] == last]["new_entrants"].sum() == pytest.approx(ne)
+    sims = simulate_supply(demo_dataset, "fyrbodal", include_observed=True, **kw)
+    s_last = sims[sims["year"] == last]
+    spread = s_last.groupby("ssyk")["new_entrants"].agg(np.ptp)
+    assert spread.max() == pytest.approx(0.0, abs=1e-9)  # the same value in every path
+    assert s_last.groupby("sim")["new_entrants"].sum().iloc[0] == pytest.approx(ne)
