@@ -26,16 +26,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)  ## Create or update the virtual environment
 
-# Until the report notebooks land (issue 6), the main job runs what exists: the demo dataset,
-# validated, written to outputs/demo-data, and the demand tables of the five report regions.
-report: $(STAMP)  ## Build the regional outputs from the demo data into outputs/
-	$(BIN)/kompetensprognos data demo --out $(OUTPUT)/demo-data --force
-	$(BIN)/kompetensprognos data validate $(OUTPUT)/demo-data
-	$(BIN)/kompetensprognos demand --data demo --output $(OUTPUT) $(if $(REGIONS),--regions $(REGIONS),)
+report: $(STAMP)  ## Build all regional reports from the demo data into outputs/
+	$(BIN)/kompetensprognos run --data demo --jobs $(JOBS) --output $(OUTPUT) $(if $(REGIONS),--regions $(REGIONS),)
 
-test: $(STAMP)  ## Lint and run the whole test suite
+test: $(STAMP)  ## Lint and run the whole test suite (unit tests and both notebooks under nbval)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## Lint only
 	$(BIN)/ruff check .

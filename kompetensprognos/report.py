@@ -76,6 +76,11 @@ class ReportContext:
         """The region's display name."""
         return regions.region_name(self.params.region)
 
+    @property
+    def break_years(self) -> list[int]:
+        """Years where the employment series change basis (marked in the charts)."""
+        return sorted({b.year for b in self.manifest.breaks if b.table == "employment"})
+
     def table(self, name: str) -> pd.DataFrame:
         """One table, or a clear error naming what is missing."""
         if name not in self.tables:
