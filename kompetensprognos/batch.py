@@ -29,6 +29,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,7 @@ def _git_revision() -> str | None:
 
 
 def _execute_region(
-    region: str, staging: Path, notebook: Path, data: str, timeout: int, kernel: str
+    region: str, *, staging: Path, notebook: Path, data: str, timeout: int, kernel: str
 ) -> RegionOutcome:
     import papermill as pm
 
@@ -182,6 +183,8 @@ def run_reports(
     kernel: str = "python3",
     progress: bool = True,
     notebook: str | os.PathLike[str] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> BatchResult:
     """Build the outlook report of every region (the main job).
 
@@ -205,13 +208,21 @@ def run_reports(
         Show progress bars on stderr.
     notebook : path, optional
         Notebook to execute (default ``notebooks/outlook.ipynb``).
+    executor : {"local", "dask"}
+        ``local``: notebooks in ``jobs`` threads of this process (each kernel is its own
+        process). ``dask``: the demand model's forecasting chunks and the regions' notebooks run on
+        Dask workers — a ``distributed.LocalCluster`` with ``jobs`` workers, or the cluster at
+        ``scheduler`` (its workers must see the output folder, e.g. a shared file system).
+    scheduler : str, optional
+        Dask scheduler address, e.g. ``tcp://10.0.0.5:8786``.
 
     Returns
     -------
     BatchResult
     """
-    from tqdm import tqdm
 
+    if executor not in ("local", "dask"):
+        raise KompetensprognosError(f"unknown executor {executor!r}; use 'local' or 'dask'")
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     params = load_region_params(region_ids, params_dir, data=data)  # before any kernel starts
@@ -221,15 +232,77 @@ def run_reports(
     dataset = load_dataset(data)
     timings["load_data"] = time.perf_counter() - t0
 
-    t1 = time.perf_counter()
-    tables = compute_tables(params, dataset, progress=progress)
-    timings["tables"] = time.perf_counter() - t1
+    pool = None
+    if executor == "dask":
+        from kompetensprognos.executors import DaskExecutor
+
+        pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
+    try:
+        t1 = time.perf_counter()
+        tables = compute_tables(params, dataset, progress=progress, executor=pool)
+        timings["tables"] = time.perf_counter() - t1
+        outcomes, staging = _build_regions(
+            tables,
+            params,
+            out,
+            nb_path,
+            data,
+            timeout,
+            kernel,
+            jobs,
+            progress,
+            pool,
+            dataset,
+            timings,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+    shutil.rmtree(staging, ignore_errors=True)
+    result = BatchResult(out, [outcomes[r] for r in tables], timings)
+    timings["total"] = time.perf_counter() - t0
+    _write_index(result, params, dataset.manifest.synthetic)
+    manifest = {
+        "package_version": __version__,
+        "git_revision": _git_revision(),
+        "data": data,
+        "executor": executor,
+        "dataset": json.loads(dataset.manifest.model_dump_json()),
+        "data_fingerprint": dataset.fingerprint(),
+        "parameters": {r: json.loads(p.model_dump_json()) for r, p in params.items()},
+        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        "regions": [asdict(o) for o in result.outcomes],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return result
+
+
+def _build_regions(
+    tables: dict[str, dict[str, pd.DataFrame]],
+    params: dict[str, Any],
+    out: Path,
+    nb_path: Path,
+    data: str,
+    timeout: int,
+    kernel: str,
+    jobs: int,
+    progress: bool,
+    pool: Any,
+    dataset: Any,
+    timings: dict[str, float],
+) -> tuple[dict[str, RegionOutcome], Path]:
+    """Stage tables, execute the notebooks, and move each complete region into place."""
+    from tqdm import tqdm
 
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     context = {
         "manifest": json.loads(dataset.manifest.model_dump_json()),
         "fingerprint": dataset.fingerprint(),
     }
+    outcomes: dict[str, RegionOutcome] = {}
     try:
         for region, t in tables.items():
             tdir = staging / region / "tables"
@@ -244,17 +317,25 @@ def run_reports(
             )
 
         t2 = time.perf_counter()
-        outcomes: dict[str, RegionOutcome] = {}
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {
-                pool.submit(_execute_region, r, staging, nb_path, data, timeout, kernel): r
-                for r in tables
-            }
-            for fut in tqdm(
-                as_completed(futures), total=len(futures), desc="reports", disable=not progress
-            ):
-                outcome = fut.result()
+        run_one = partial(
+            _execute_region,
+            staging=staging,
+            notebook=nb_path,
+            data=data,
+            timeout=timeout,
+            kernel=kernel,
+        )
+        if pool is not None:
+            for outcome in pool.map(run_one, list(tables)):
                 outcomes[outcome.region] = outcome
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+                futures = [threads.submit(run_one, r) for r in tables]
+                for fut in tqdm(
+                    as_completed(futures), total=len(futures), desc="reports", disable=not progress
+                ):
+                    outcome = fut.result()
+                    outcomes[outcome.region] = outcome
         timings["notebooks"] = time.perf_counter() - t2
 
         for region in tables:
@@ -275,27 +356,10 @@ def run_reports(
                     (staging / region).rename(target)
             except Exception as exc:
                 o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-
-    result = BatchResult(out, [outcomes[r] for r in tables], timings)
-    timings["total"] = time.perf_counter() - t0
-    _write_index(result, params, dataset.manifest.synthetic)
-    manifest = {
-        "package_version": __version__,
-        "git_revision": _git_revision(),
-        "data": data,
-        "dataset": context["manifest"],
-        "data_fingerprint": context["fingerprint"],
-        "parameters": {r: json.loads(p.model_dump_json()) for r, p in params.items()},
-        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
-        "regions": [asdict(o) for o in result.outcomes],
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    return result
+        raise
+    return outcomes, staging
 
 
 def _write_index(result: BatchResult, params: dict[str, Any], synthetic: bool) -> None:

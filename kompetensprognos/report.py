@@ -113,11 +113,13 @@ def compute_tables(
     dataset: Dataset,
     *,
     progress: bool = False,
+    executor: Any = None,
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """Compute every output table for several regions, fitting the demand model once.
 
     All regions share one demand fit, so their demand settings must agree; their scenario
     adjustments are combined (a new plant in Falköping is in Skaraborg's *and* the county's figures).
+    ``executor`` (:mod:`kompetensprognos.executors`) runs the demand model's forecasting chunks.
 
     Returns
     -------
@@ -146,7 +148,7 @@ def compute_tables(
     config = first.demand.model_copy(
         update={"scenarios": scenarios, "end_year": max(first.demand.end_year, end)}
     )
-    result = DemandModel(config, progress=progress).fit(dataset)
+    result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
     bt = None
     if any(p.backtest for p in plist):
         detail = backtest_demand(
@@ -275,12 +277,12 @@ def show(obj: Any) -> None:
             display(Markdown(obj))
         return
     display(obj)
-    try:
+    from matplotlib.figure import Figure
+
+    if isinstance(obj, Figure):
         import matplotlib.pyplot as plt
 
         plt.close(obj)
-    except (ImportError, TypeError):  # pragma: no cover
-        pass
 
 
 def region_panel(dataset: Dataset, region: str, ssyk_level: int = 2) -> pd.DataFrame:

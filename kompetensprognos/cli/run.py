@@ -22,6 +22,8 @@ def _run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         kernel=args.kernel,
         progress=progress,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     for o in result.outcomes:
         if o.ok:
@@ -64,5 +66,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=int, default=600, help="seconds a notebook cell may run (default 600)"
     )
     p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3)")
+    p.add_argument(
+        "--executor", choices=["local", "dask"], default="local",
+        help="where notebooks and forecasting chunks run: this machine (default) or Dask workers",
+    )  # fmt: skip
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="Dask scheduler address (default with --executor dask: a LocalCluster of --jobs workers)",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)
