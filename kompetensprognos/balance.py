@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kompetensprognos import classifications, regions
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
-from kompetensprognos.education import project_graduates
+from kompetensprognos.education import GraduateProjection, project_graduates
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.recruitment import recruitment_need, simulate_need
 from kompetensprognos.supply import (
@@ -532,6 +532,7 @@ def balance_tables(
     n_sims: int = 1000,
     seed: int = 0,
     need: pd.DataFrame | None = None,
+    projection: GraduateProjection | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Supply and balance tables of one region, from a fitted demand model.
 
@@ -557,6 +558,10 @@ def balance_tables(
     seed : int, default 0
     need : pandas.DataFrame, optional
         The region's ``recruitment_need`` table if already computed (saves one simulation).
+    projection : GraduateProjection, optional
+        A graduate projection reaching ``end`` with ``n_sims`` paths, shared by all regions
+        (:func:`~kompetensprognos.education.project_graduates` takes most of this function's
+        time and does not depend on the region).
 
     Returns
     -------
@@ -577,7 +582,15 @@ def balance_tables(
     sp = supply_params or SupplyParams()
     bp = balance_params or BalanceParams()
     crosswalk = dataset.require("crosswalk")
-    proj = project_graduates(dataset, end, n_sims=n_sims, seed=seed)
+    if projection is None:
+        proj = project_graduates(dataset, end, n_sims=n_sims, seed=seed)
+    elif projection.draws.shape[1] != n_sims or int(projection.years[-1]) < end:
+        raise KompetensprognosError(
+            f"the projection has {projection.draws.shape[1]} paths to {projection.years[-1]}; "
+            f"balance_tables needs {n_sims} paths (n_sims) reaching {end}"
+        )
+    else:
+        proj = projection
     kw = {"end_year": end, "projection": proj}
     out: dict[str, pd.DataFrame] = {
         "supply": supply_table(dataset, region, sp, **kw),  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from kompetensprognos.balance import (
     shortage_probability,
 )
 from kompetensprognos.dataset import Dataset
+from kompetensprognos.demand import DemandConfig, DemandModel, DemandResult
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.params import Params
 
@@ -263,11 +264,13 @@ def small_demo(demo_dataset: Dataset) -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def demo_tables(small_demo: Dataset) -> dict[str, pd.DataFrame]:
-    from kompetensprognos.demand import DemandConfig, DemandModel
+def demo_result(small_demo: Dataset) -> DemandResult:
+    return DemandModel(DemandConfig(method="theta", calibration_origins=2)).fit(small_demo)
 
-    result = DemandModel(DemandConfig(method="theta", calibration_origins=2)).fit(small_demo)
-    return balance_tables(small_demo, "skaraborg", result, n_sims=200, seed=2)
+
+@pytest.fixture(scope="module")
+def demo_tables(small_demo: Dataset, demo_result: DemandResult) -> dict[str, pd.DataFrame]:
+    return balance_tables(small_demo, "skaraborg", demo_result, n_sims=200, seed=2)
 
 
 def test_balance_tables_end_to_end(demo_tables: dict[str, pd.DataFrame]) -> None:
@@ -298,3 +301,17 @@ def test_balance_tables_end_to_end(demo_tables: dict[str, pd.DataFrame]) -> None
     covered_need = fine.loc[fine["supply_covered"], "recruitment_need"].sum()
     assert e["recruitment_need"].sum() == pytest.approx(covered_need)
     assert e["new_entrants"].sum() == pytest.approx(fine["new_entrants"].sum())
+
+
+def test_balance_tables_rejects_a_projection_with_other_paths(
+    small_demo: Dataset, demo_result: DemandResult
+) -> None:
+    from kompetensprognos.education import GraduateProjection
+
+    empty = pd.DataFrame()
+    proj = GraduateProjection(
+        history=empty, forecast=empty, series=empty, years=np.arange(2025, 2031),
+        draws=np.zeros((1, 10, 6)), models={},
+    )  # fmt: skip
+    with pytest.raises(KompetensprognosError, match="n_sims"):
+        balance_tables(small_demo, "skaraborg", demo_result, n_sims=200, projection=proj)
