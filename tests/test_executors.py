@@ -78,3 +78,16 @@ def test_dask_executor_reuses_a_client_without_closing_it(dask_executor: Executo
     assert borrowed.map(abs, [-3]) == [3]
     borrowed.close()
     assert client.status == "running"
+
+
+def test_demand_model_runs_its_forecasts_on_dask(dask_executor: Executor) -> None:
+    from kompetensprognos.dataset import Dataset
+    from kompetensprognos.demand import DemandConfig, DemandModel
+
+    ds = national_panel(0.05, age_table=False)
+    e = ds.employment
+    tiny = Dataset(manifest=ds.manifest, employment=e[e["ssyk"].str.startswith("9")])
+    cfg = DemandConfig(method="theta", calibration_origins=2, geography="sweden", chunk_size=60)
+    local = DemandModel(cfg).fit(tiny)
+    remote = DemandModel(cfg, executor=dask_executor).fit(tiny)
+    pd.testing.assert_frame_equal(remote.forecast, local.forecast)
