@@ -70,8 +70,6 @@ def test_parameters_are_validated_before_any_kernel(tmp_path: Path) -> None:
 
 
 def test_outlook_report_end_to_end(small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("kompetensprognos.plots")
-    pytest.importorskip("kompetensprognos.balance")
     from kompetensprognos.narrative import fmt_int
 
     out = tmp_path / "out"

@@ -15,9 +15,10 @@ from kompetensprognos.cli import data as _data
 from kompetensprognos.cli import demand as _demand
 from kompetensprognos.cli import forecast as _forecast
 from kompetensprognos.cli import run as _run
+from kompetensprognos.cli import sweep as _sweep
 from kompetensprognos.errors import KompetensprognosError
 
-_COMMAND_MODULES = [_data, _forecast, _demand, _run]
+_COMMAND_MODULES = [_data, _forecast, _demand, _run, _sweep]
 
 
 
