@@ -38,6 +38,7 @@ import pandas as pd
 from kompetensprognos import __version__, regions
 from kompetensprognos.dataset import load_dataset
 from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.files import replace_directory
 from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
 from kompetensprognos.report import CONTEXT_FILE, compute_tables
 
@@ -345,15 +346,7 @@ def _build_regions(
             try:
                 _write_excel(tables[region], staging / region / "rapport.xlsx")
                 o.headline = _headline(tables[region])
-                target = out / region
-                if target.exists():
-                    old = out / f".{region}.old"
-                    shutil.rmtree(old, ignore_errors=True)
-                    target.rename(old)
-                    (staging / region).rename(target)
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    (staging / region).rename(target)
+                replace_directory(staging / region, out / region)
             except Exception as exc:
                 o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
     except BaseException:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kompetensprognos import __version__
 from kompetensprognos.errors import DataValidationError, KompetensprognosError, Problem
+from kompetensprognos.files import atomic_directory
 from kompetensprognos.schemas import TABLES, validate_table
 
 __all__ = [
@@ -301,9 +300,7 @@ def write_dataset(
         raise KompetensprognosError(
             f"{target} already exists — pass overwrite=True (CLI: --force) to replace it"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_directory(target) as tmp:
         for name, table in dataset.tables().items():
             _whole_numbers_as_int(table).to_csv(
                 tmp / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n"
@@ -312,15 +309,4 @@ def write_dataset(
             json.dumps(dataset.manifest.model_dump(), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8",
         )
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target

@@ -9,8 +9,6 @@ region's tables atomically.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from kompetensprognos.demand import (
     backtest_demand,
     backtest_table,
 )
+from kompetensprognos.files import atomic_directory
 from kompetensprognos.recruitment import recruitment_need
 
 __all__ = ["demand_outputs", "write_tables"]
@@ -103,20 +102,7 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: str | os.PathLike[s
     An existing ``directory`` is replaced only after every file is written.
     """
     target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_directory(target) as tmp:
         for name, df in tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
