@@ -359,8 +359,15 @@ def summary(
             f"räcker inte till rekryteringsbehovet), {fmt_int(n['balans'])} vara i balans och "
             f"{fmt_int(n['överskott'])} ha överskott under {start}{_DASH}{end}."
         )
-        if other:
-            text += f" För {fmt_int(other)} yrken finns för lite underlag för en bedömning."
+        not_linked = int((bal["status"] == "ingen utbildning kopplad").sum())
+        too_small = other - not_linked
+        if not_linked:
+            text += (
+                f" {fmt_int(not_linked)} yrken har ingen utbildning kopplad i underlaget och bedöms "
+                "inte (nytillskott från andra vägar än utbildning ingår inte i modellen)."
+            )
+        if too_small:
+            text += f" För {fmt_int(too_small)} yrken är rekryteringsbehovet för litet för en bedömning."
         parts.append(text)
         if "p_shortage" in bal.columns:
             top = bal.dropna(subset=["p_shortage"]).sort_values(
