@@ -227,8 +227,8 @@ def run_reports(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     params = load_region_params(region_ids, params_dir, data=data)  # before any kernel starts
-    nb_path = Path(notebook) if notebook else find_notebook()
-    out = Path(output)
+    nb_path = Path(notebook).resolve() if notebook else find_notebook()
+    out = Path(output).resolve()  # kernels run with the region folder as working directory
     out.mkdir(parents=True, exist_ok=True)
     dataset = load_dataset(data)
     timings["load_data"] = time.perf_counter() - t0

@@ -31,13 +31,14 @@ def tiny_notebook(path: Path) -> Path:
 
 
 def test_failing_region_is_reported_and_leaves_nothing_behind(
-    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path
+    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative output folder, as `make report` passes it
     out = tmp_path / "out"
     result = run_reports(
         ["fyrbodal", "skaraborg"],
         data=str(small_demo_dir),
-        output=out,
+        output="out",
         params_dir=fast_params_dir,
         jobs=2,
         progress=False,
