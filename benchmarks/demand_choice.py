@@ -39,7 +39,9 @@ def main() -> None:
         candidates = candidates[:2]
     rows = []
     for method, rec, breaks in candidates:
-        cfg = DemandConfig(method=method, reconciliation=rec, adjust_breaks=breaks, calibration_origins=2)
+        cfg = DemandConfig(
+            method=method, reconciliation=rec, adjust_breaks=breaks, calibration_origins=2
+        )
         t0 = time.perf_counter()
         detail = backtest_demand(ds, config=cfg, origins=origins)
         seconds = time.perf_counter() - t0
@@ -48,8 +50,18 @@ def main() -> None:
             name = rec_row.pop("model")
             if name != "kompetensprognos" and (method, rec, breaks) != candidates[0]:
                 continue  # baselines once
-            label = f"{method}+{rec}" + ("" if breaks else "+no_break_adjustment") if name == "kompetensprognos" else name
-            rows.append({"candidate": label, "seconds": round(seconds, 1), **{k: round(float(v), 4) for k, v in rec_row.items()}})
+            label = (
+                f"{method}+{rec}" + ("" if breaks else "+no_break_adjustment")
+                if name == "kompetensprognos"
+                else name
+            )
+            rows.append(
+                {
+                    "candidate": label,
+                    "seconds": round(seconds, 1),
+                    **{k: round(float(v), 4) for k, v in rec_row.items()},
+                }
+            )
         print(f"{method:>7} {rec:>16} breaks={breaks!s:5} {seconds:6.1f}s", flush=True)
     rows.sort(key=lambda r: r["mase"])
     print(f"\n{'candidate':45} {'MASE':>6} {'sMAPE':>6} {'dir':>5} {'cov80':>6} {'cov95':>6}")

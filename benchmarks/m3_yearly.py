@@ -87,10 +87,13 @@ def load_m3(step: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
             continue
         n = len(s.x)
         train.append(pd.DataFrame({"unique_id": s.sn, "ds": np.arange(1, n + 1), "y": s.x}))
-        test.append(pd.DataFrame({"unique_id": s.sn, "ds": np.arange(n + 1, n + 1 + s.h),
-                                  "y": s.xx}))
-    return (pd.concat(train, ignore_index=True).astype({"y": float}),
-            pd.concat(test, ignore_index=True).astype({"y": float}))
+        test.append(
+            pd.DataFrame({"unique_id": s.sn, "ds": np.arange(n + 1, n + 1 + s.h), "y": s.xx})
+        )
+    return (
+        pd.concat(train, ignore_index=True).astype({"y": float}),
+        pd.concat(test, ignore_index=True).astype({"y": float}),
+    )
 
 
 def select_on_independent_data(top: int = 15) -> dict[str, object]:
@@ -123,22 +126,27 @@ def select_on_independent_data(top: int = 15) -> dict[str, object]:
             stack = np.stack([fc[c] for c in combo])
             f = np.maximum(np.median(stack, 0) if combiner == "median" else stack.mean(0), 0)
             nf = fc["naive"]
-            rel.append(np.mean(np.abs(y - f) / (np.abs(y) + np.abs(f)))
-                       / np.mean(np.abs(y - nf) / (np.abs(y) + np.abs(nf))))
+            rel.append(
+                np.mean(np.abs(y - f) / (np.abs(y) + np.abs(f)))
+                / np.mean(np.abs(y - nf) / (np.abs(y) + np.abs(nf)))
+            )
             rel.append(np.mean(np.abs(y - f) / scale) / np.mean(np.abs(y - nf) / scale))
         return float(np.mean(rel))
 
     ranking = []
     for r in range(1, 7):
         for combo in itertools.combinations(BASES, r):
-            for combiner in (["mean", "median"] if r > 2 else ["mean"]):
+            for combiner in ["mean", "median"] if r > 2 else ["mean"]:
                 method = combo[0] if r == 1 else f"{combiner}({','.join(combo)})"
                 ranking.append((rel_score(combiner, combo), method))
     ranking.sort()
     print(f"  best on M1+Tourism yearly: {ranking[0][1]} (relative score {ranking[0][0]:.4f})")
-    return {"criterion": "mean of sMAPE and MASE relative to naive, M1 + Tourism yearly holdouts",
-            "n_combinations": len(ranking), "chosen": ranking[0][1],
-            "top": [{"method": m, "relative_score": round(v, 4)} for v, m in ranking[:top]]}
+    return {
+        "criterion": "mean of sMAPE and MASE relative to naive, M1 + Tourism yearly holdouts",
+        "n_combinations": len(ranking),
+        "chosen": ranking[0][1],
+        "top": [{"method": m, "relative_score": round(v, 4)} for v, m in ranking[:top]],
+    }
 
 
 def run_bases(
@@ -156,8 +164,7 @@ def run_bases(
         cpu[name] = (time.process_time() - c0) / n * 1000
         rf = rolling_origin_forecasts(train, name, H, range(0, H + 1))
         frames.append(rf.assign(model=name))
-        print(f"  {name:8s} {secs[name]:6.2f} s/1000 series wall, {cpu[name]:6.2f} CPU",
-              flush=True)
+        print(f"  {name:8s} {secs[name]:6.2f} s/1000 series wall, {cpu[name]:6.2f} CPU", flush=True)
     return pd.concat(frames, ignore_index=True), secs, cpu
 
 
@@ -166,7 +173,9 @@ def combine(base: pd.DataFrame, method: str) -> pd.DataFrame:
     combiner, names = parse_method(method)
     keys = ["unique_id", "offset", "horizon"]
     parts = base[base["model"].isin(names)]
-    agg = parts.groupby(keys, sort=False)["forecast"].agg(combiner if combiner != "single" else "first")
+    agg = parts.groupby(keys, sort=False)["forecast"].agg(
+        combiner if combiner != "single" else "first"
+    )
     first = base[base["model"] == names[0]].set_index(keys).drop(columns=["forecast", "model"])
     return first.join(agg).reset_index().assign(model=method)
 
@@ -191,11 +200,16 @@ def evaluate(rows: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
     s = summarise(scored.assign(model="m"), LEVELS, by=("model",)).iloc[0]
     v = summarise(val.assign(model="m"), [], by=("model",)).iloc[0]
     return {
-        "val_smape": float(v["smape"]), "val_mase": float(v["mase"]),
-        "smape": float(s["smape"]), "mase": float(s["mase"]), "rmsse": float(s["rmsse"]),
+        "val_smape": float(v["smape"]),
+        "val_mase": float(v["mase"]),
+        "smape": float(s["smape"]),
+        "mase": float(s["mase"]),
+        "rmsse": float(s["rmsse"]),
         "direction_accuracy": float(s["direction_accuracy"]),
-        "coverage80": float(s["coverage80"]), "coverage95": float(s["coverage95"]),
-        "width80": float(s["width80"]), "width95": float(s["width95"]),
+        "coverage80": float(s["coverage80"]),
+        "coverage95": float(s["coverage95"]),
+        "width80": float(s["width80"]),
+        "width95": float(s["width95"]),
     }
 
 
@@ -214,14 +228,27 @@ def scenario(
         res["cpu_seconds_per_1000"] = float(sum(cpu[n] for n in names))
         results[method] = res
     table = pd.DataFrame(results).T
-    rel = (table["val_smape"] / table.loc["naive", "val_smape"]
-           + table["val_mase"] / table.loc["naive", "val_mase"]) / 2
+    rel = (
+        table["val_smape"] / table.loc["naive", "val_smape"]
+        + table["val_mase"] / table.loc["naive", "val_mase"]
+    ) / 2
     table["val_rel"] = rel
-    cols = ["val_smape", "val_mase", "smape", "mase", "coverage80", "coverage95",
-            "seconds_per_1000", "cpu_seconds_per_1000"]
+    cols = [
+        "val_smape",
+        "val_mase",
+        "smape",
+        "mase",
+        "coverage80",
+        "coverage95",
+        "seconds_per_1000",
+        "cpu_seconds_per_1000",
+    ]
     print(table.sort_values("smape")[cols].round(3).to_string(), flush=True)
-    return {"candidates": {k: {kk: round(vv, 4) for kk, vv in v.items()}
-                           for k, v in table.T.to_dict().items()}}
+    return {
+        "candidates": {
+            k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in table.T.to_dict().items()
+        }
+    }
 
 
 def end_to_end(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
@@ -254,17 +281,23 @@ def main() -> None:
     print("selection on M1 + Tourism yearly", flush=True)
     selection = select_on_independent_data()
     if selection["chosen"] != DEFAULT_METHOD:
-        print(f"WARNING: package default {DEFAULT_METHOD} differs from the selection "
-              f"{selection['chosen']}", flush=True)
+        print(
+            f"WARNING: package default {DEFAULT_METHOD} differs from the selection "
+            f"{selection['chosen']}",
+            flush=True,
+        )
     extra = [DEFAULT_METHOD, str(selection["chosen"])]
     report = {
         "benchmark": "M3 yearly, h=6",
         "quick": args.quick,
         "n_series": int(train["unique_id"].nunique()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_average_at_start": os.getloadavg()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()[0],
+        },
         "timing_note": "wall seconds depend on other load on the shared machine; CPU seconds "
-                       "(this process) are the steadier measure",
+        "(this process) are the steadier measure",
         "default_method": DEFAULT_METHOD,
         "published": PUBLISHED,
         "selection": selection,

@@ -43,7 +43,9 @@ def main() -> None:
     }
     print(json.dumps(record, indent=2, ensure_ascii=False))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "report_timing.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / "report_timing.json").write_text(
+        json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 if __name__ == "__main__":

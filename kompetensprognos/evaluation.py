@@ -158,7 +158,9 @@ def score_forecasts(rf: pd.DataFrame, levels: Sequence[float] = (80, 95)) -> pd.
 
 
 def summarise(
-    detail: pd.DataFrame, levels: Sequence[float] = (80, 95), by: Sequence[str] = ("model", "horizon")
+    detail: pd.DataFrame,
+    levels: Sequence[float] = (80, 95),
+    by: Sequence[str] = ("model", "horizon"),
 ) -> pd.DataFrame:
     """Average scored rows into one row per group (default: model × horizon).
 
@@ -363,4 +365,3 @@ def backtest(
         summary=summarise(detail, levels),
         overall=summarise(detail, levels, by=("model",)),
     )
-

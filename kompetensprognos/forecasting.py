@@ -148,8 +148,19 @@ def rolling_origin_forecasts(
         idx = pd.MultiIndex.from_arrays([pts["unique_id"], pts["ds"]])
         pts["y"] = actual.reindex(idx).to_numpy()
         frames.append(pts)
-    cols = ["unique_id", "offset", "cutoff", "horizon", "ds", "forecast", "y", "last",
-            "scale", "scale2", "iscale"]
+    cols = [
+        "unique_id",
+        "offset",
+        "cutoff",
+        "horizon",
+        "ds",
+        "forecast",
+        "y",
+        "last",
+        "scale",
+        "scale2",
+        "iscale",
+    ]
     if not frames:
         return pd.DataFrame(columns=cols)
     return pd.concat(frames, ignore_index=True)[cols]
@@ -221,8 +232,16 @@ def calibrate_intervals(
                 q_lo, q_hi, source = -z, z, "gaussian"
             q_lo, q_hi = min(q_lo, lo_prev, 0.0), max(q_hi, hi_prev, 0.0)
             lo_prev, hi_prev = q_lo, q_hi
-            rows.append({"horizon": j, "level": level, "q_lo": q_lo, "q_hi": q_hi,
-                         "n_errors": len(e), "source": source})
+            rows.append(
+                {
+                    "horizon": j,
+                    "level": level,
+                    "q_lo": q_lo,
+                    "q_hi": q_hi,
+                    "n_errors": len(e),
+                    "source": source,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -340,14 +359,23 @@ class Forecaster:
         bar.update(1)
         parts = []
         for offset in range(1, n_cal + 1):  # one origin at a time so the bar moves
-            parts.append(rolling_origin_forecasts(
-                panel, self.method, h, [offset], scale_floor=floor, **kw  # type: ignore[arg-type]
-            ))
+            parts.append(
+                rolling_origin_forecasts(
+                    panel,
+                    self.method,
+                    h,
+                    [offset],
+                    scale_floor=floor,
+                    **kw,  # type: ignore[arg-type]
+                )
+            )
             bar.update(1)
         bar.close()
         parts = [p for p in parts if not p.empty]
-        rf = pd.concat(parts, ignore_index=True) if parts else rolling_origin_forecasts(
-            panel, self.method, h, [], scale_floor=floor
+        rf = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else rolling_origin_forecasts(panel, self.method, h, [], scale_floor=floor)
         )
         rf = rf[rf["horizon"] <= rf["offset"]].copy()
         rf["scaled_error"] = (rf["y"] - rf["forecast"]) / rf["iscale"]
@@ -356,7 +384,9 @@ class Forecaster:
             rf, h, self.levels, min_errors=self.min_calibration_errors
         )
         self.panel_ = panel
-        self.scale_ = panel.groupby("unique_id")["y"].agg(lambda v: error_scale(v.to_numpy(), floor))
+        self.scale_ = panel.groupby("unique_id")["y"].agg(
+            lambda v: error_scale(v.to_numpy(), floor)
+        )
         return self
 
     def predict(self) -> pd.DataFrame:

@@ -87,7 +87,9 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo("dotheta", "local", 4, "Dynamic Optimized Theta"),
         ModelInfo("ces", "local", 4, "AutoCES (complex exponential smoothing)"),
         ModelInfo("arima", "local", 4, "AutoARIMA (slow; not used by 'auto')"),
-        ModelInfo("global", "global", 3, "pooled gradient boosting on scaled windows of all series"),
+        ModelInfo(
+            "global", "global", 3, "pooled gradient boosting on scaled windows of all series"
+        ),
         ModelInfo("ridge", "global", 3, "pooled ridge regression on scaled windows of all series"),
         ModelInfo("parent", "hierarchy", 3, "own forecast shrunk toward the parent's growth"),
     ]
@@ -213,7 +215,10 @@ class PooledWindowRegressor:
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         return HistGradientBoostingRegressor(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+            max_iter=200,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=20,
             random_state=self.random_state,
         )
 

@@ -97,16 +97,25 @@ def validate_panel(
     bad_uid = uid.isna() | (uid == "")
     if bad_uid.any():
         problems.append(
-            Problem(source, "unique_id", "empty series key; give every row a unique_id",
-                    rows=_rows(bad_uid, rows))
+            Problem(
+                source,
+                "unique_id",
+                "empty series key; give every row a unique_id",
+                rows=_rows(bad_uid, rows),
+            )
         )
 
     ds_num = pd.to_numeric(raw["ds"], errors="coerce")
     bad_ds = ds_num.isna() | ~np.isfinite(ds_num.astype(float)) | (ds_num.astype(float) % 1 != 0)
     if bad_ds.any():
         problems.append(
-            Problem(source, "ds", "year is not a whole number; write years such as 2014",
-                    rows=_rows(bad_ds, rows), values=_values(raw.loc[bad_ds, "ds"]))
+            Problem(
+                source,
+                "ds",
+                "year is not a whole number; write years such as 2014",
+                rows=_rows(bad_ds, rows),
+                values=_values(raw.loc[bad_ds, "ds"]),
+            )
         )
 
     y_num = pd.to_numeric(raw["y"], errors="coerce")
@@ -114,21 +123,35 @@ def validate_panel(
     y_text = y_num.isna() & ~y_missing
     if y_missing.any():
         problems.append(
-            Problem(source, "y", "missing value; fill it in or remove the year from the series "
-                    "(gaps are not allowed either, so fix the source)",
-                    rows=_rows(y_missing, rows))
+            Problem(
+                source,
+                "y",
+                "missing value; fill it in or remove the year from the series "
+                "(gaps are not allowed either, so fix the source)",
+                rows=_rows(y_missing, rows),
+            )
         )
     if y_text.any():
         problems.append(
-            Problem(source, "y", "value is not a number; use plain numbers with '.' as decimal "
-                    "point and no thousands separator",
-                    rows=_rows(y_text, rows), values=_values(raw.loc[y_text, "y"]))
+            Problem(
+                source,
+                "y",
+                "value is not a number; use plain numbers with '.' as decimal "
+                "point and no thousands separator",
+                rows=_rows(y_text, rows),
+                values=_values(raw.loc[y_text, "y"]),
+            )
         )
     y_inf = y_num.notna() & ~np.isfinite(y_num.astype(float))
     if y_inf.any():
         problems.append(
-            Problem(source, "y", "value is infinite", rows=_rows(y_inf, rows),
-                    values=_values(raw.loc[y_inf, "y"]))
+            Problem(
+                source,
+                "y",
+                "value is infinite",
+                rows=_rows(y_inf, rows),
+                values=_values(raw.loc[y_inf, "y"]),
+            )
         )
 
     clean = pd.DataFrame({"unique_id": uid, "ds": ds_num, "y": y_num, "_row": rows})
@@ -137,9 +160,13 @@ def validate_panel(
     if dup.any():
         pairs = keyed.loc[dup, ["unique_id", "ds"]].drop_duplicates()
         problems.append(
-            Problem(source, None, "duplicate (unique_id, ds) pairs; keep one row per series and "
-                    "year", rows=tuple(int(r) for r in keyed.loc[dup, "_row"]),
-                    values=_values(f"{u}/{int(d)}" for u, d in pairs.itertuples(index=False)))
+            Problem(
+                source,
+                None,
+                "duplicate (unique_id, ds) pairs; keep one row per series and year",
+                rows=tuple(int(r) for r in keyed.loc[dup, "_row"]),
+                values=_values(f"{u}/{int(d)}" for u, d in pairs.itertuples(index=False)),
+            )
         )
     if len(keyed):
         g = keyed.drop_duplicates(["unique_id", "ds"]).groupby("unique_id", sort=True)["ds"]
@@ -151,18 +178,26 @@ def validate_panel(
             lo, hi = min(years), max(years)
             holes = [y for y in range(lo, hi + 1) if y not in years]
             problems.append(
-                Problem(source, "ds", f"series {sid!r} has gaps in its years (missing "
-                        f"{', '.join(map(str, holes[:_MAX_SHOWN]))}"
-                        f"{' …' if len(holes) > _MAX_SHOWN else ''}); "
-                        "add the missing years — a forecast needs consecutive yearly values")
+                Problem(
+                    source,
+                    "ds",
+                    f"series {sid!r} has gaps in its years (missing "
+                    f"{', '.join(map(str, holes[:_MAX_SHOWN]))}"
+                    f"{' …' if len(holes) > _MAX_SHOWN else ''}); "
+                    "add the missing years — a forecast needs consecutive yearly values",
+                )
             )
         short = counts[counts < min_points]
         if len(short):
             problems.append(
-                Problem(source, "unique_id", f"{len(short)} series have fewer than {min_points} "
-                        f"points: {_series_list(short.index)} "
-                        f"(points: {', '.join(str(int(n)) for n in short.to_numpy()[:_MAX_SHOWN])}); "
-                        "add years or remove these series")
+                Problem(
+                    source,
+                    "unique_id",
+                    f"{len(short)} series have fewer than {min_points} "
+                    f"points: {_series_list(short.index)} "
+                    f"(points: {', '.join(str(int(n)) for n in short.to_numpy()[:_MAX_SHOWN])}); "
+                    "add years or remove these series",
+                )
             )
     if problems:
         raise DataValidationError(problems)
@@ -201,7 +236,9 @@ def read_panel(path: str | Path, *, min_points: int = 3) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise KompetensprognosError(f"{path}: file not found; give a CSV with columns unique_id, ds, y")
+        raise KompetensprognosError(
+            f"{path}: file not found; give a CSV with columns unique_id, ds, y"
+        )
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

@@ -64,7 +64,9 @@ class SweepSpec(BaseModel):
     @classmethod
     def _known(cls, v: str) -> str:
         if v not in regions.ALL_REGION_IDS:
-            raise ValueError(f"unknown region {v!r}; use one of {', '.join(regions.ALL_REGION_IDS)}")
+            raise ValueError(
+                f"unknown region {v!r}; use one of {', '.join(regions.ALL_REGION_IDS)}"
+            )
         return v
 
 
@@ -88,7 +90,9 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
 
 
 def _scenario_params(base: Params, scenario: SweepScenario) -> Params:
-    demand = base.demand.model_copy(update={"scenarios": (*base.demand.scenarios, *scenario.demand)})
+    demand = base.demand.model_copy(
+        update={"scenarios": (*base.demand.scenarios, *scenario.demand)}
+    )
     update: dict[str, Any] = {"demand": demand, "backtest": False}
     if scenario.supply is not None:
         update["supply"] = scenario.supply
@@ -130,7 +134,9 @@ def run_sweep(
 
     base = base or Params(region=spec.region)
     if base.region != spec.region:
-        raise KompetensprognosError(f"base parameters are for {base.region}, the sweep for {spec.region}")
+        raise KompetensprognosError(
+            f"base parameters are for {base.region}, the sweep for {spec.region}"
+        )
     tasks = [(name, _scenario_params(base, s), dataset) for name, s in spec.scenarios.items()]
     ex = executor or get_executor("local")
     results = ex.map(_one, tasks)

@@ -18,12 +18,18 @@ pytestmark = pytest.mark.slow
 
 def tiny_notebook(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [
         params,
-        nbformat.v4.new_code_cell('if region == "fyrbodal":\n    raise RuntimeError("boom in " + region)'),
+        nbformat.v4.new_code_cell(
+            'if region == "fyrbodal":\n    raise RuntimeError("boom in " + region)'
+        ),
         nbformat.v4.new_code_cell('print("rapport för", region)'),
     ]
     nbformat.write(nb, path)
@@ -55,7 +61,10 @@ def test_failing_region_is_reported_and_leaves_nothing_behind(
         assert (sk / name).exists(), name
     assert "rapport för skaraborg" in (sk / "rapport.html").read_text(encoding="utf-8")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["data_fingerprint"] and {r["region"] for r in manifest["regions"]} == {"fyrbodal", "skaraborg"}
+    assert manifest["data_fingerprint"] and {r["region"] for r in manifest["regions"]} == {
+        "fyrbodal",
+        "skaraborg",
+    }
     assert "misslyckades" in (out / "index.html").read_text(encoding="utf-8")
     tables = pd.read_csv(sk / "tables" / "recruitment_need.csv", dtype={"ssyk": str})
     assert "total" in set(tables["ssyk"]) and tables["ssyk"].str.match(r"^(\d{1,3}|total)$").all()
@@ -70,12 +79,19 @@ def test_parameters_are_validated_before_any_kernel(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_outlook_report_end_to_end(small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path) -> None:
+def test_outlook_report_end_to_end(
+    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path
+) -> None:
     from kompetensprognos.narrative import fmt_int
 
     out = tmp_path / "out"
     result = run_reports(
-        ["skaraborg"], data=str(small_demo_dir), output=out, params_dir=fast_params_dir, jobs=1, progress=False
+        ["skaraborg"],
+        data=str(small_demo_dir),
+        output=out,
+        params_dir=fast_params_dir,
+        jobs=1,
+        progress=False,
     )
     assert result.ok, [o.error for o in result.outcomes]
     html = (out / "skaraborg" / "rapport.html").read_text(encoding="utf-8")
@@ -87,7 +103,11 @@ def test_outlook_report_end_to_end(small_demo_dir: Path, fast_params_dir: Path, 
     total = need.loc[need["ssyk"] == "total", "recruitment_need"].iloc[0]
     assert fmt_int(total) in html
     balance = pd.read_csv(out / "skaraborg" / "tables" / "balance.csv", dtype={"ssyk": str})
-    level = balance[balance["ssyk_level"] == balance["ssyk_level"].max()] if "ssyk_level" in balance else balance
+    level = (
+        balance[balance["ssyk_level"] == balance["ssyk_level"].max()]
+        if "ssyk_level" in balance
+        else balance
+    )
     n_brist = int((level["status"] == "brist").sum())
     assert re.search(rf"\b{n_brist}\b", html)
 
@@ -97,14 +117,26 @@ def test_dask_executor_gives_the_same_outputs_as_local(
 ) -> None:
     pytest.importorskip("distributed")
     nb = tiny_notebook(tmp_path / "tiny.ipynb")
-    kw = {"data": str(small_demo_dir), "params_dir": fast_params_dir, "jobs": 2, "progress": False, "notebook": nb}
+    kw = {
+        "data": str(small_demo_dir),
+        "params_dir": fast_params_dir,
+        "jobs": 2,
+        "progress": False,
+        "notebook": nb,
+    }
     local = run_reports(["sjuharad", "skaraborg"], output=tmp_path / "local", **kw)
     dask = run_reports(["sjuharad", "skaraborg"], output=tmp_path / "dask", executor="dask", **kw)
     assert local.ok and dask.ok
     for region in ("sjuharad", "skaraborg"):
         for name in ("employment_forecast", "recruitment_need"):
-            a = pd.read_csv(tmp_path / "local" / region / "tables" / f"{name}.csv", dtype={"ssyk": str})
-            b = pd.read_csv(tmp_path / "dask" / region / "tables" / f"{name}.csv", dtype={"ssyk": str})
+            a = pd.read_csv(
+                tmp_path / "local" / region / "tables" / f"{name}.csv", dtype={"ssyk": str}
+            )
+            b = pd.read_csv(
+                tmp_path / "dask" / region / "tables" / f"{name}.csv", dtype={"ssyk": str}
+            )
             pd.testing.assert_frame_equal(a, b)
-        assert "rapport för " + region in (tmp_path / "dask" / region / "rapport.html").read_text(encoding="utf-8")
+        assert "rapport för " + region in (tmp_path / "dask" / region / "rapport.html").read_text(
+            encoding="utf-8"
+        )
     assert json.loads((tmp_path / "dask" / "manifest.json").read_text())["executor"] == "dask"

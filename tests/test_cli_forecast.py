@@ -43,8 +43,23 @@ def test_forecast_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_forecast_levels_and_method(tmp_path: Path) -> None:
     src = _write_panel(tmp_path / "panel.csv")
     out = tmp_path / "fc.csv"
-    rc = main(["forecast", "-i", str(src), "--horizon", "2", "-o", str(out), "--level", "50",
-               "90", "--method", "mean(naive,drift)", "--quiet"])
+    rc = main(
+        [
+            "forecast",
+            "-i",
+            str(src),
+            "--horizon",
+            "2",
+            "-o",
+            str(out),
+            "--level",
+            "50",
+            "90",
+            "--method",
+            "mean(naive,drift)",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     fc = pd.read_csv(out)
     assert list(fc.columns)[3:] == ["lo50", "hi50", "lo90", "hi90"]
@@ -55,8 +70,10 @@ def test_forecast_bad_input_lists_all_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "bad.csv"
-    src.write_text("unique_id,ds,y\na,2014,1\na,2015,n/a\na,2016,2\n"
-                   "b,2014,1\nb,2014,1\nb,2015,2\nc,2014,1\nc,2016,1\nc,2017,2\nd,2014,5\n")
+    src.write_text(
+        "unique_id,ds,y\na,2014,1\na,2015,n/a\na,2016,2\n"
+        "b,2014,1\nb,2014,1\nb,2015,2\nc,2014,1\nc,2016,1\nc,2017,2\nd,2014,5\n"
+    )
     out = tmp_path / "fc.csv"
     rc = main(["forecast", "-i", str(src), "-o", str(out)])
     err = capsys.readouterr().err
@@ -75,15 +92,40 @@ def test_forecast_unknown_method(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_backtest_end_to_end(tmp_path: Path) -> None:
     src = _write_panel(tmp_path / "panel.csv")
     out = tmp_path / "bt"
-    rc = main(["backtest", "-i", str(src), "--horizon", "3", "-o", str(out), "--origins", "2",
-               "--method", "ets", "global", "--region", "14", "-q"])
+    rc = main(
+        [
+            "backtest",
+            "-i",
+            str(src),
+            "--horizon",
+            "3",
+            "-o",
+            str(out),
+            "--origins",
+            "2",
+            "--method",
+            "ets",
+            "global",
+            "--region",
+            "14",
+            "-q",
+        ]
+    )
     assert rc == 0
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["model"]) == {"ets", "global", "naive", "drift"}
     assert sorted(summary["horizon"].unique()) == [1, 2, 3]
     table = pd.read_csv(out / "backtest.csv", dtype={"region": str})
-    assert list(table.columns) == ["region", "model", "horizon", "mase", "smape",
-                                   "direction_accuracy", "coverage80", "coverage95"]
+    assert list(table.columns) == [
+        "region",
+        "model",
+        "horizon",
+        "mase",
+        "smape",
+        "direction_accuracy",
+        "coverage80",
+        "coverage95",
+    ]
     detail = pd.read_csv(out / "detail.csv", dtype={"unique_id": str})
     assert len(detail) > 0
     assert "0114" not in set(detail["unique_id"]), "3-point series are too short to backtest"

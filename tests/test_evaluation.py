@@ -45,12 +45,20 @@ def test_direction_accuracy_counts_no_change_as_own_direction() -> None:
 
 
 def test_score_and_summarise_match_hand_values() -> None:
-    rf = pd.DataFrame({
-        "model": "m", "horizon": [1, 1, 2],
-        "y": [10.0, 0.0, 8.0], "forecast": [12.0, 0.0, 8.0], "last": [9.0, 0.0, 9.0],
-        "scale": [2.0, 0.0, 1.0], "scale2": [4.0, 0.0, 1.0], "iscale": [2.0, 1.0, 1.0],
-        "lo80": [11.0, 0.0, 7.0], "hi80": [13.0, 1.0, 9.0],
-    })
+    rf = pd.DataFrame(
+        {
+            "model": "m",
+            "horizon": [1, 1, 2],
+            "y": [10.0, 0.0, 8.0],
+            "forecast": [12.0, 0.0, 8.0],
+            "last": [9.0, 0.0, 9.0],
+            "scale": [2.0, 0.0, 1.0],
+            "scale2": [4.0, 0.0, 1.0],
+            "iscale": [2.0, 1.0, 1.0],
+            "lo80": [11.0, 0.0, 7.0],
+            "hi80": [13.0, 1.0, 9.0],
+        }
+    )
     scored = score_forecasts(rf, levels=[80])
     assert scored["ase"].tolist()[0] == pytest.approx(1.0) and np.isnan(scored["ase"].iloc[1])
     s = summarise(scored, levels=[80]).set_index("horizon")
@@ -67,8 +75,9 @@ def _panel(n: int, length: int, seed: int = 0, start: int = 2008) -> pd.DataFram
     rows = []
     for i in range(n):
         y = np.maximum(0, np.round(30 + np.cumsum(rng.normal(0.3, 2, length))))
-        rows.append(pd.DataFrame({"unique_id": f"{i:04d}", "ds": np.arange(start, start + length),
-                                  "y": y}))
+        rows.append(
+            pd.DataFrame({"unique_id": f"{i:04d}", "ds": np.arange(start, start + length), "y": y})
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -76,8 +85,18 @@ def test_backtest_structure_and_baselines() -> None:
     df = _panel(30, 14)
     res = backtest(df, ["ets"], h=3, n_origins=2)
     assert set(res.summary["model"]) == {"ets", "naive", "drift"}
-    for col in ["model", "horizon", "mase", "smape", "rmsse", "direction_accuracy",
-                "coverage80", "coverage95", "width80", "width95"]:
+    for col in [
+        "model",
+        "horizon",
+        "mase",
+        "smape",
+        "rmsse",
+        "direction_accuracy",
+        "coverage80",
+        "coverage95",
+        "width80",
+        "width95",
+    ]:
         assert col in res.summary.columns
     counts = res.detail[res.detail["model"] == "naive"].groupby("horizon").size()
     # horizon j is scored at origins o = j .. h + n_origins - 1 for each of 30 series
@@ -85,8 +104,16 @@ def test_backtest_structure_and_baselines() -> None:
     assert (res.detail["ds"] <= df["ds"].max()).all()
     assert (res.detail["ds"] > res.detail["cutoff"]).all()
     table = to_backtest_table(res.summary, "1480")
-    assert list(table.columns) == ["region", "model", "horizon", "mase", "smape",
-                                   "direction_accuracy", "coverage80", "coverage95"]
+    assert list(table.columns) == [
+        "region",
+        "model",
+        "horizon",
+        "mase",
+        "smape",
+        "direction_accuracy",
+        "coverage80",
+        "coverage95",
+    ]
     assert (table["region"] == "1480").all()
 
 
@@ -113,8 +140,9 @@ def test_backtest_coverage_near_nominal_on_random_walks() -> None:
 
 
 def test_backtest_zero_series_mase_excluded() -> None:
-    df = pd.concat([_panel(5, 12), pd.DataFrame({"unique_id": "z", "ds": range(2008, 2020),
-                                                  "y": 0.0})])
+    df = pd.concat(
+        [_panel(5, 12), pd.DataFrame({"unique_id": "z", "ds": range(2008, 2020), "y": 0.0})]
+    )
     res = backtest(df, ["drift"], h=2, n_origins=1, baselines=False)
     z = res.detail[res.detail["unique_id"] == "z"]
     assert z["ase"].isna().all() and (z["smape"] == 0).all()

@@ -86,8 +86,12 @@ def test_calibrated_coverage_on_known_noise() -> None:
 
 def test_calibrate_intervals_quantiles_and_fallbacks() -> None:
     rng = np.random.default_rng(3)
-    errs = pd.DataFrame({"horizon": np.repeat([1, 2], 4000),
-                         "scaled_error": np.r_[rng.normal(0, 1, 4000), rng.normal(0, 2, 4000)]})
+    errs = pd.DataFrame(
+        {
+            "horizon": np.repeat([1, 2], 4000),
+            "scaled_error": np.r_[rng.normal(0, 1, 4000), rng.normal(0, 2, 4000)],
+        }
+    )
     cal = calibrate_intervals(errs, h=4, levels=[80, 95]).set_index(["level", "horizon"])
     assert cal.loc[(95, 1), "q_hi"] == pytest.approx(1.96, abs=0.1)
     assert cal.loc[(80, 2), "q_lo"] == pytest.approx(-2 * 1.2816, abs=0.15)
@@ -108,8 +112,13 @@ def test_nonnegative_default_for_counts_and_switch_off() -> None:
 
 
 def test_zero_and_tiny_count_panel() -> None:
-    df = _long({"zeros": np.zeros(11), "tiny": np.array([0, 1, 0, 0, 2, 1, 0, 0, 1, 0, 0.0]),
-                "short": np.array([1.0, 2.0, 4.0])})
+    df = _long(
+        {
+            "zeros": np.zeros(11),
+            "tiny": np.array([0, 1, 0, 0, 2, 1, 0, 0, 1, 0, 0.0]),
+            "short": np.array([1.0, 2.0, 4.0]),
+        }
+    )
     f = Forecaster(horizon=3).fit(df)
     out = f.predict().set_index("unique_id")
     assert np.isfinite(out.select_dtypes("number").to_numpy()).all()
@@ -140,10 +149,14 @@ def test_rolling_origin_uses_only_past_data() -> None:
 def test_pooled_regressor_is_scale_free_and_learns_trends() -> None:
     rng = np.random.default_rng(5)
     series = [10 + 2 * np.arange(12.0) + rng.normal(0, 0.1, 12) for _ in range(30)]
-    model = PooledWindowRegressor(window=4, estimator="ridge", transform="level", alpha=1e-3).fit(series, h=3)
+    model = PooledWindowRegressor(window=4, estimator="ridge", transform="level", alpha=1e-3).fit(
+        series, h=3
+    )
     pred = model.predict(series)
     np.testing.assert_allclose(pred[:, 2] - [s[-1] for s in series], 6.0, atol=1.0)
-    big = PooledWindowRegressor(window=4, estimator="ridge", transform="level", alpha=1e-3).fit([s * 1000 for s in series], h=3)
+    big = PooledWindowRegressor(window=4, estimator="ridge", transform="level", alpha=1e-3).fit(
+        [s * 1000 for s in series], h=3
+    )
     np.testing.assert_allclose(big.predict([s * 1000 for s in series]), pred * 1000, rtol=1e-6)
     zero = model.predict([np.zeros(8)])
     np.testing.assert_allclose(zero, 0.0, atol=1e-6)
@@ -151,8 +164,10 @@ def test_pooled_regressor_is_scale_free_and_learns_trends() -> None:
 
 def test_parent_shrinkage_moves_toward_parent_growth() -> None:
     years = 11
-    kids = {f"k{i}": np.full(years, 50.0) + np.random.default_rng(i).normal(0, 0.5, years)
-            for i in range(3)}
+    kids = {
+        f"k{i}": np.full(years, 50.0) + np.random.default_rng(i).normal(0, 0.5, years)
+        for i in range(3)
+    }
     kids["k0"] = np.full(years, 50.0)
     parent = {"P": 100 * 1.1 ** np.arange(years)}
     df = _long({**kids, **parent})

@@ -21,7 +21,10 @@ def _key(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_split_code_keeps_leading_zeros():
     assert split_code("0114 Upplands Väsby") == ("0114", "Upplands Väsby")
-    assert split_code("2512 Mjukvaru- och systemutvecklare") == ("2512", "Mjukvaru- och systemutvecklare")
+    assert split_code("2512 Mjukvaru- och systemutvecklare") == (
+        "2512",
+        "Mjukvaru- och systemutvecklare",
+    )
     assert split_code("totalt") == (None, "totalt")
 
 
@@ -30,7 +33,9 @@ def test_scb_csv_latin1_wide_with_title_lines():
     emp = result.tables["employment"]
     assert set(emp["region"]) == {"1480", "0114"}  # leading zero kept, county row left out
     assert set(emp["ssyk"]) == {"2512", "0002"}
-    row = emp[(emp.region == "1480") & (emp.ssyk == "2512") & (emp.sex == "women") & (emp.year == 2023)]
+    row = emp[
+        (emp.region == "1480") & (emp.ssyk == "2512") & (emp.sex == "women") & (emp.year == 2023)
+    ]
     assert row["employed"].item() == 3010
     reasons = [u.reason for u in result.unmapped]
     assert reasons.count("region is not a municipality (total, county or unknown)") == 2
@@ -43,22 +48,35 @@ def test_scb_csv_latin1_wide_with_title_lines():
 
 def test_px_file_gives_the_same_numbers_as_the_csv():
     px = import_files("scb-employment", [FIXTURES / "scb_employment.px"]).tables["employment"]
-    csv = import_files("scb-employment", [FIXTURES / "scb_employment_latin1.csv"]).tables["employment"]
+    csv = import_files("scb-employment", [FIXTURES / "scb_employment_latin1.csv"]).tables[
+        "employment"
+    ]
     both = _key(px).merge(_key(csv), on=["region", "ssyk", "sex", "year"], suffixes=("_px", "_csv"))
     assert len(both) == len(csv)
     assert (both["employed_px"] == both["employed_csv"]).all()
-    assert px.loc[(px.region == "0114") & (px.ssyk == "0002") & (px.year == 2022) & (px.sex == "men"), "employed"].item() == 0
+    assert (
+        px.loc[
+            (px.region == "0114") & (px.ssyk == "0002") & (px.year == 2022) & (px.sex == "men"),
+            "employed",
+        ].item()
+        == 0
+    )
 
 
 def test_px_parser_details():
     px = read_px(FIXTURES / "scb_employment.px")
     assert px.keywords["MATRIX"] == "YREG58BAS"
-    assert px.keywords["NOTE"].endswith("inte jämförbara med tidigare år.")  # continued string, latin-1
+    assert px.keywords["NOTE"].endswith(
+        "inte jämförbara med tidigare år."
+    )  # continued string, latin-1
     assert px.codes["region"] == ["1480", "0114"]
     frame = px.to_frame()
     assert frame["marker"].tolist().count("..") == 2
     with pytest.raises(KompetensprognosError, match="DATA has 3 cells but the variables give 4"):
-        parse_px('STUB="a";HEADING="b";VALUES("a")="x","y";VALUES("b")="1","2";DATA=1 2 3;', name="cut.px")
+        parse_px(
+            'STUB="a";HEADING="b";VALUES("a")="x","y";VALUES("b")="1","2";DATA=1 2 3;',
+            name="cut.px",
+        )
     with pytest.raises(KompetensprognosError, match="no DATA"):
         parse_px('TITLE="x";', name="empty.px")
 
@@ -117,13 +135,50 @@ def test_cli_import_writes_a_valid_dataset_and_lists_unmapped(tmp_path, capsys):
     from kompetensprognos.cli import main
 
     out = tmp_path / "ds"
-    assert main(["data", "import", "scb-employment", str(FIXTURES / "scb_employment.px"), "--out", str(out), "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "import",
+                "scb-employment",
+                str(FIXTURES / "scb_employment.px"),
+                "--out",
+                str(out),
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     assert not out.exists()
-    assert main(["data", "import", "scb-employment", str(FIXTURES / "scb_employment_latin1.csv"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "import",
+                "scb-employment",
+                str(FIXTURES / "scb_employment_latin1.csv"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "rows not mapped" in text and "region is not a municipality" in text
     assert validate_dataset(out) == []
     # a second import adds another table and keeps employment
-    assert main(["data", "import", "skolverket-gymnasium", str(FIXTURES / "skolverket_gymnasium.csv"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "import",
+                "skolverket-gymnasium",
+                str(FIXTURES / "skolverket_gymnasium.csv"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     ds = load_dataset(out)
     assert len(ds.employment) == 11 and len(ds.education_output) == 3

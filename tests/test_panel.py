@@ -16,8 +16,9 @@ def _panel(ids: list[str], years: list[object], ys: list[object]) -> pd.DataFram
 
 
 def test_valid_panel_is_typed_and_sorted() -> None:
-    raw = _panel(["b", "a", "a", "a", "b", "b"], [2015, 2016, 2014, 2015, 2014, 2016],
-                 [1, 2, 3, 4, 5, 6])
+    raw = _panel(
+        ["b", "a", "a", "a", "b", "b"], [2015, 2016, 2014, 2015, 2014, 2016], [1, 2, 3, 4, 5, 6]
+    )
     out = validate_panel(raw)
     assert out["unique_id"].tolist() == ["a"] * 3 + ["b"] * 3
     assert out["ds"].tolist() == [2014, 2015, 2016] * 2
@@ -35,10 +36,10 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     p = tmp_path / "bad.csv"
     p.write_text(
         "unique_id,ds,y\n"
-        "a,2014,1\na,2015,abc\na,2016,3\n"      # non-numeric y on line 3
-        "b,2014,1\nb,2014,2\nb,2015,3\n"        # duplicate year
-        "c,2014,1\nc,2016,2\nc,2017,3\n"        # gap 2015
-        "d,2014,1\nd,2015,2\n"                  # too short
+        "a,2014,1\na,2015,abc\na,2016,3\n"  # non-numeric y on line 3
+        "b,2014,1\nb,2014,2\nb,2015,3\n"  # duplicate year
+        "c,2014,1\nc,2016,2\nc,2017,3\n"  # gap 2015
+        "d,2014,1\nd,2015,2\n"  # too short
     )
     with pytest.raises(DataValidationError) as info:
         read_panel(p)

@@ -15,7 +15,13 @@ from kompetensprognos.sources import arbetsformedlingen as af
 from kompetensprognos.sources.pxweb import MalformedResponseError, PxWebUnreachableError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "af" / "yrkesbarometer_small.json"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "api-fixtures" / "arbetsformedlingen"
+SHARED = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "reference"
+    / "api-fixtures"
+    / "arbetsformedlingen"
+)
 
 
 @pytest.fixture
@@ -43,7 +49,9 @@ def test_mapping_to_ssyk_and_county(records):
 def test_real_sample_maps_completely():
     if not SHARED.is_dir():
         pytest.skip("../shared reference fixtures are not available")
-    records = json.loads((SHARED / "yrkesbarometer_sample_3records.json").read_text(encoding="utf-8"))
+    records = json.loads(
+        (SHARED / "yrkesbarometer_sample_3records.json").read_text(encoding="utf-8")
+    )
     frame, unmapped = af.yrkesbarometer_frame(records)
     assert unmapped == [] and len(frame) == 3
     assert frame.loc[frame.region == "00", "status"].item() == "överskott"
@@ -62,7 +70,9 @@ def test_fetch_and_errors(records):
     with pytest.raises(PxWebUnreachableError, match="cannot reach data.arbetsformedlingen.se"):
         af.fetch_yrkesbarometer(transport=httpx.MockTransport(offline))
     with pytest.raises(MalformedResponseError):
-        af.fetch_yrkesbarometer(transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>")))
+        af.fetch_yrkesbarometer(
+            transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>"))
+        )
     with pytest.raises(KompetensprognosError, match="503"):
         af.fetch_yrkesbarometer(transport=httpx.MockTransport(lambda r: httpx.Response(503)))
 
@@ -74,7 +84,12 @@ def test_added_to_an_existing_dataset_keeps_its_tables(tmp_path, records):
 
     out = tmp_path / "ds"
     employment = pd.DataFrame(
-        {"region": ["1480", "1480"], "ssyk": ["251", "251"], "year": [2023, 2024], "employed": [10.0, 12.0]}
+        {
+            "region": ["1480", "1480"],
+            "ssyk": ["251", "251"],
+            "year": [2023, 2024],
+            "employed": [10.0, 12.0],
+        }
     )
     write_dataset(Dataset(Manifest(name="t", source="test", vintage="2025"), employment), out)
     before = (out / "employment.csv").read_bytes()
@@ -95,4 +110,8 @@ def test_cli_with_saved_file(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "records not mapped" in captured.out and "ej bedömd" in captured.out
     assert "no employment table yet" in captured.err
-    assert (out / "yrkesbarometer.csv").read_text(encoding="utf-8").startswith("region,ssyk,occupation")
+    assert (
+        (out / "yrkesbarometer.csv")
+        .read_text(encoding="utf-8")
+        .startswith("region,ssyk,occupation")
+    )

@@ -106,10 +106,20 @@ def test_jsonstat2_to_frame_keeps_codes_as_text_in_row_major_order():
     assert all(isinstance(v, str) for v in frame["Yrke2012"])
     # last dimension varies fastest
     assert frame["Tid"].iloc[:4].tolist() == ["2023", "2024", "2023", "2024"]
-    row = frame[(frame.Region == "1480") & (frame.Yrke2012 == "011") & (frame.Kon == "2") & (frame.Tid == "2024")]
+    row = frame[
+        (frame.Region == "1480")
+        & (frame.Yrke2012 == "011")
+        & (frame.Kon == "2")
+        & (frame.Tid == "2024")
+    ]
     assert np.isnan(row["value"].iloc[0])
     assert row["status"].iloc[0] == ".."
-    row = frame[(frame.Region == "1480") & (frame.Yrke2012 == "251") & (frame.Kon == "2") & (frame.Tid == "2024")]
+    row = frame[
+        (frame.Region == "1480")
+        & (frame.Yrke2012 == "251")
+        & (frame.Kon == "2")
+        & (frame.Tid == "2024")
+    ]
     assert row["value"].iloc[0] == 3010
     assert row["Region_label"].iloc[0] == "Göteborg"
 
@@ -118,7 +128,10 @@ def test_jsonstat2_sparse_values_and_list_index():
     doc = {
         "id": ["A", "B"],
         "size": [2, 2],
-        "dimension": {"A": {"category": {"index": ["01", "02"]}}, "B": {"category": {"index": {"x": 0, "y": 1}}}},
+        "dimension": {
+            "A": {"category": {"index": ["01", "02"]}},
+            "B": {"category": {"index": {"x": 0, "y": 1}}},
+        },
         "value": {"3": 7, "0": 1},
     }
     frame = jsonstat2_to_frame(doc)
@@ -165,7 +178,11 @@ def test_real_scb_metadata(shared_dir):
 
 def test_real_config(shared_dir):
     cfg = ApiConfig.from_json(json.loads((shared_dir / "config.json").read_text()))
-    assert cfg.max_data_cells == 150_000 and cfg.max_calls_per_time_window == 3 and cfg.time_window == 1
+    assert (
+        cfg.max_data_cells == 150_000
+        and cfg.max_calls_per_time_window == 3
+        and cfg.time_window == 1
+    )
 
 
 # --- splitting -------------------------------------------------------------------------------
@@ -173,7 +190,11 @@ def test_real_config(shared_dir):
 
 @pytest.mark.parametrize("max_cells", [1, 5, 7, 24, 100, 1000])
 def test_split_selection_covers_every_cell_once_within_limit(max_cells):
-    selection = {"Region": [f"{i:04d}" for i in range(9)], "Kon": ["1", "2"], "Tid": ["2020", "2021", "2022"]}
+    selection = {
+        "Region": [f"{i:04d}" for i in range(9)],
+        "Kon": ["1", "2"],
+        "Tid": ["2020", "2021", "2022"],
+    }
     parts = split_selection(selection, max_cells)
     assert all(count_cells(p) <= max_cells for p in parts)
     cells = [c for p in parts for c in itertools.product(*p.values())]
@@ -188,7 +209,14 @@ def test_data_splits_queries_over_the_cell_limit():
     fake.config["maxDataCells"] = 50  # 6*5*2*1*4 = 240 cells -> at least 5 calls
     client = _client(fake)
     frame = client.data(
-        "TAB9001", {"Region": ["*"], "Yrke2012": ["*"], "Kon": ["1", "2"], "ContentsCode": ["*"], "Tid": ["*"]}
+        "TAB9001",
+        {
+            "Region": ["*"],
+            "Yrke2012": ["*"],
+            "Kon": ["1", "2"],
+            "ContentsCode": ["*"],
+            "Tid": ["*"],
+        },
     )
     calls = fake.data_calls()
     assert 5 <= len(calls) <= 8
@@ -203,7 +231,12 @@ def test_expand_selection_wildcards_and_errors():
     client = _client(fake)
     sel = client.expand_selection(
         "TAB9001",
-        {"Region": ["1401", "140*"], "Yrke2012": ["range(012,014)"], "ContentsCode": ["*"], "Tid": ["from(2022)"]},
+        {
+            "Region": ["1401", "140*"],
+            "Yrke2012": ["range(012,014)"],
+            "ContentsCode": ["*"],
+            "Tid": ["from(2022)"],
+        },
     )
     assert sel["Region"] == ["1401", "1402", "1403", "1404", "1405", "1406"]
     assert sel["Yrke2012"] == ["012", "013", "014"]
@@ -211,7 +244,9 @@ def test_expand_selection_wildcards_and_errors():
     with pytest.raises(KompetensprognosError, match="cannot be eliminated"):
         client.expand_selection("TAB9001", {"Region": ["*"], "ContentsCode": ["*"]})
     with pytest.raises(KompetensprognosError, match="no value '9999'"):
-        client.expand_selection("TAB9001", {"Region": ["9999"], "ContentsCode": ["*"], "Tid": ["*"]})
+        client.expand_selection(
+            "TAB9001", {"Region": ["9999"], "ContentsCode": ["*"], "Tid": ["*"]}
+        )
 
 
 # --- throttling ------------------------------------------------------------------------------
@@ -238,7 +273,9 @@ def test_client_throttles_to_config_limits():
     fake.config["timeWindow"] = 5
     t = FakeTime()
     client = _client(fake, t)
-    client.data("TAB9001", {"Region": ["*"], "Yrke2012": ["*"], "ContentsCode": ["*"], "Tid": ["*"]})
+    client.data(
+        "TAB9001", {"Region": ["*"], "Yrke2012": ["*"], "ContentsCode": ["*"], "Tid": ["*"]}
+    )
     throttled = [c.time for c in fake.calls if c.path != "/config"]
     assert len(throttled) >= 6
     for s in throttled:
@@ -298,7 +335,12 @@ def test_problem_details_error_is_surfaced_and_not_retried():
     fake = fake_scb.FakeScb()
     fake.add_table(_employment_meta())
     body = json.loads((FIXTURES / "problem_400.json").read_text())
-    fake.queued.append(("/data", httpx.Response(400, json=body, headers={"content-type": "application/problem+json"})))
+    fake.queued.append(
+        (
+            "/data",
+            httpx.Response(400, json=body, headers={"content-type": "application/problem+json"}),
+        )
+    )
     client = _client(fake)
     query = Query("TAB9001", {"Region": ("1401",), "ContentsCode": ("000001",), "Tid": ("2020",)})
     with pytest.raises(PxWebError) as info:
@@ -320,7 +362,9 @@ def test_malformed_body_is_reported_and_not_cached(tmp_path):
     fake = fake_scb.FakeScb()
     fake.add_table(_employment_meta())
     html = (FIXTURES / "maintenance.html").read_text(encoding="utf-8")
-    fake.queued.append(("/data", httpx.Response(200, text=html, headers={"content-type": "text/html"})))
+    fake.queued.append(
+        ("/data", httpx.Response(200, text=html, headers={"content-type": "text/html"}))
+    )
     client = _client(fake)
     cache = ResponseCache(tmp_path)
     query = Query("TAB9001", {"Region": ("1401",), "ContentsCode": ("000001",), "Tid": ("2020",)})
@@ -344,7 +388,10 @@ def test_offline_gives_one_clear_message():
     client = PxWebClient(transport=httpx.MockTransport(handler), sleep=lambda s: None)
     with pytest.raises(PxWebUnreachableError) as info:
         client.config  # noqa: B018 - property triggers the request
-    assert str(info.value) == "cannot reach statistikdatabasen.scb.se — use --data demo or a dataset folder"
+    assert (
+        str(info.value)
+        == "cannot reach statistikdatabasen.scb.se — use --data demo or a dataset folder"
+    )
     assert isinstance(info.value, KompetensprognosError)
 
 
@@ -355,7 +402,12 @@ def test_read_timeouts_are_retried_then_reported():
         calls.append(request)
         raise httpx.ReadTimeout("timed out", request=request)
 
-    client = PxWebClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, max_retries=2, config=ApiConfig())
+    client = PxWebClient(
+        transport=httpx.MockTransport(handler),
+        sleep=lambda s: None,
+        max_retries=2,
+        config=ApiConfig(),
+    )
     with pytest.raises(PxWebError, match="broke off 3 times"):
         client.metadata("TAB1")
     assert len(calls) == 3
@@ -373,7 +425,9 @@ def test_short_selection_uses_get_long_uses_post():
     assert fake.data_calls()[-1].method == "GET"
     assert fake.data_calls()[-1].params["valuecodes[Region]"] == "1401"
     regions = tuple(f"14{i:02d}" for i in range(1, 41))
-    long = Query("TAB9001", {"Region": regions, "ContentsCode": ("000001",), "Tid": ("2020", "2021")})
+    long = Query(
+        "TAB9001", {"Region": regions, "ContentsCode": ("000001",), "Tid": ("2020", "2021")}
+    )
     frame = client.fetch_frame(long)
     call = fake.data_calls()[-1]
     assert call.method == "POST"

@@ -54,7 +54,9 @@ class FakeTime:
 def _client(fake, transport: httpx.BaseTransport | None = None, **kwargs) -> PxWebClient:
     t = FakeTime()
     fake.clock = t.clock
-    return PxWebClient(transport=transport or fake.transport(), sleep=t.sleep, clock=t.clock, **kwargs)
+    return PxWebClient(
+        transport=transport or fake.transport(), sleep=t.sleep, clock=t.clock, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +95,10 @@ def test_fetch_builds_a_dataset_folder_that_validates(fetched):
 
 def test_each_year_comes_from_the_newest_table_and_breaks_are_recorded(fetched):
     out, report, fake = fetched
-    assert report.tables["employment"] == "TAB1001 (2017-2018), TAB1002 (2019-2019), TAB4436 (2020-2024)"
+    assert (
+        report.tables["employment"]
+        == "TAB1001 (2017-2018), TAB1002 (2019-2019), TAB4436 (2020-2024)"
+    )
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     breaks = {(b["year"], b["table"]): b["description"] for b in manifest["breaks"]}
     assert "TAB1001 to TAB1002" in breaks[(2019, "employment")]
@@ -106,8 +111,11 @@ def test_each_year_comes_from_the_newest_table_and_breaks_are_recorded(fetched):
         y
         for c in fake.data_calls()
         if "/TAB1002/" in c.path
-        for y in (c.params.get("valuecodes[Tid]", "").split(",") if c.body is None else next(
-            s["valueCodes"] for s in c.body["selection"] if s["variableCode"] == "Tid"))
+        for y in (
+            c.params.get("valuecodes[Tid]", "").split(",")
+            if c.body is None
+            else next(s["valueCodes"] for s in c.body["selection"] if s["variableCode"] == "Tid")
+        )
     }
     assert years_asked == {"2019", "2020", "2021"}
 
@@ -124,14 +132,23 @@ def test_unfitting_tables_are_skipped_with_reasons_and_unmapped_cells_reported(f
 def test_rerun_uses_the_cache(tmp_path):
     fake = _fake()
     out = tmp_path / "ds"
-    first = scb.fetch_scb(out, years=(2019, 2021), sources=["employment"], client=_client(fake), progress=False)
+    first = scb.fetch_scb(
+        out, years=(2019, 2021), sources=["employment"], client=_client(fake), progress=False
+    )
     calls = len(fake.data_calls())
     assert first.downloaded == first.queries == calls
-    second = scb.fetch_scb(out, years=(2019, 2021), sources=["employment"], client=_client(fake), progress=False)
+    second = scb.fetch_scb(
+        out, years=(2019, 2021), sources=["employment"], client=_client(fake), progress=False
+    )
     assert len(fake.data_calls()) == calls
     assert second.downloaded == 0
     third = scb.fetch_scb(
-        out, years=(2019, 2021), sources=["employment"], client=_client(fake), progress=False, refresh=True
+        out,
+        years=(2019, 2021),
+        sources=["employment"],
+        client=_client(fake),
+        progress=False,
+        refresh=True,
     )
     assert third.downloaded == third.queries
 
@@ -159,12 +176,18 @@ def test_interrupted_fetch_writes_nothing_and_resumes_from_cache(tmp_path):
 
     client = _client(fake, httpx.MockTransport(flaky))
     with pytest.raises(Boom):
-        scb.fetch_scb(out, years=(2020, 2021), sources=["employment"], client=client, progress=False)
+        scb.fetch_scb(
+            out, years=(2020, 2021), sources=["employment"], client=client, progress=False
+        )
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.is_dir() and validate_dataset(p) == []]
-    report = scb.fetch_scb(out, years=(2020, 2021), sources=["employment"], client=_client(fake), progress=False)
+    report = scb.fetch_scb(
+        out, years=(2020, 2021), sources=["employment"], client=_client(fake), progress=False
+    )
     plan_size = report.queries
-    assert report.downloaded == plan_size - 3  # the three answers before the interruption were cached
+    assert (
+        report.downloaded == plan_size - 3
+    )  # the three answers before the interruption were cached
     assert validate_dataset(out) == []
 
 
@@ -172,7 +195,9 @@ def test_offline_writes_nothing(tmp_path):
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("Name or service not known", request=request)
 
-    client = PxWebClient(transport=httpx.MockTransport(handler), sleep=lambda s: None, clock=lambda: 0.0)
+    client = PxWebClient(
+        transport=httpx.MockTransport(handler), sleep=lambda s: None, clock=lambda: 0.0
+    )
     out = tmp_path / "ds"
     with pytest.raises(PxWebUnreachableError, match="cannot reach statistikdatabasen.scb.se"):
         scb.fetch_scb(out, client=client, progress=False)
@@ -205,7 +230,9 @@ def test_cli_fetch_scb(tmp_path, monkeypatch, capsys):
     fake = _fake()
     monkeypatch.setattr(scb, "PxWebClient", lambda **kw: _client(fake))
     out = tmp_path / "ds"
-    code = main(["data", "fetch", "scb", "--out", str(out), "--years", "2020-2022", "--only", "employment"])
+    code = main(
+        ["data", "fetch", "scb", "--out", str(out), "--years", "2020-2022", "--only", "employment"]
+    )
     assert code == 0
     assert validate_dataset(out) == []
     assert "TAB4436" in capsys.readouterr().out
@@ -218,7 +245,9 @@ def test_cli_offline_message(tmp_path, monkeypatch, capsys):
         raise httpx.ConnectError("no network", request=request)
 
     monkeypatch.setattr(
-        scb, "PxWebClient", lambda **kw: PxWebClient(transport=httpx.MockTransport(handler), sleep=lambda s: None)
+        scb,
+        "PxWebClient",
+        lambda **kw: PxWebClient(transport=httpx.MockTransport(handler), sleep=lambda s: None),
     )
     code = main(["data", "fetch", "scb", "--out", str(tmp_path / "ds")])
     assert code != 0
@@ -236,7 +265,11 @@ def test_fetched_dataset_runs_through_the_report_pipeline(fetched, fast_params_d
 
     out_dir, _, _ = fetched
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [
@@ -259,4 +292,6 @@ def test_fetched_dataset_runs_through_the_report_pipeline(fetched, fast_params_d
     )
     assert result.ok, [o.error for o in result.outcomes]
     tables = tmp_path / "out" / "goteborgsregionen" / "tables"
-    assert (tables / "employment_forecast.csv").exists() and (tables / "recruitment_need.csv").exists()
+    assert (tables / "employment_forecast.csv").exists() and (
+        tables / "recruitment_need.csv"
+    ).exists()

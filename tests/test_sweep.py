@@ -54,7 +54,8 @@ def test_scenarios_change_what_they_should(swept) -> None:
     )
     assert 200 < extra < 330
     assert row.loc["251", "recruitment_need[nytt-sjukhus]"] == pytest.approx(
-        row.loc["251", "recruitment_need[bas]"], rel=1e-4  # QP solver tolerance
+        row.loc["251", "recruitment_need[bas]"],
+        rel=1e-4,  # QP solver tolerance
     )
     if "new_entrants[bas]" in wide:
         total = row.loc["total"]

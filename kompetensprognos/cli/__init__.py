@@ -21,7 +21,6 @@ from kompetensprognos.errors import KompetensprognosError
 _COMMAND_MODULES = [_data, _forecast, _demand, _run, _sweep]
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level argument parser with every registered command."""
     parser = argparse.ArgumentParser(

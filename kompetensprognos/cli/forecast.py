@@ -112,12 +112,17 @@ def _run_forecast(args: argparse.Namespace) -> int:
     write_csv_atomic(out, args.output)
     if not args.quiet:
         n_series = out["unique_id"].nunique()
-        print(f"wrote {len(out)} rows ({n_series} series × {args.horizon} years) to {args.output}",
-              file=sys.stderr)
+        print(
+            f"wrote {len(out)} rows ({n_series} series × {args.horizon} years) to {args.output}",
+            file=sys.stderr,
+        )
         for name, ids in model.fallbacks_.items():
             shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
-            print(f"note: {len(ids)} series too short for {name}, used the short-series "
-                  f"fallback (mean of naive and drift): {shown}", file=sys.stderr)
+            print(
+                f"note: {len(ids)} series too short for {name}, used the short-series "
+                f"fallback (mean of naive and drift): {shown}",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -158,20 +163,44 @@ def _run_backtest(args: argparse.Namespace) -> int:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", "-i", required=True, metavar="CSV", help=_INPUT_HELP)
-    p.add_argument("--horizon", type=int, default=6, metavar="H",
-                   help="years ahead to forecast, 1..H (default: 6)")
-    p.add_argument("--level", type=float, nargs="+", default=[80.0, 95.0], metavar="PCT",
-                   help="prediction-interval levels in percent (default: 80 95)")
-    p.add_argument("--nonnegative", choices=["auto", "on", "off"], default="auto",
-                   help="clip forecasts and bounds at zero; 'auto' (default) clips when every "
-                        "value in the input is >= 0, as for employment counts")
-    p.add_argument("--calibration-origins", type=int, default=None, metavar="N",
-                   help="earlier origins used to calibrate intervals (default: the horizon)")
-    p.add_argument("--parents", metavar="CSV",
-                   help="optional CSV unique_id,parent mapping each series to a parent series "
-                        "(in the panel, or else the sum of its children) for method 'parent'")
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress bar or summary on stderr")
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=6,
+        metavar="H",
+        help="years ahead to forecast, 1..H (default: 6)",
+    )
+    p.add_argument(
+        "--level",
+        type=float,
+        nargs="+",
+        default=[80.0, 95.0],
+        metavar="PCT",
+        help="prediction-interval levels in percent (default: 80 95)",
+    )
+    p.add_argument(
+        "--nonnegative",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="clip forecasts and bounds at zero; 'auto' (default) clips when every "
+        "value in the input is >= 0, as for employment counts",
+    )
+    p.add_argument(
+        "--calibration-origins",
+        type=int,
+        default=None,
+        metavar="N",
+        help="earlier origins used to calibrate intervals (default: the horizon)",
+    )
+    p.add_argument(
+        "--parents",
+        metavar="CSV",
+        help="optional CSV unique_id,parent mapping each series to a parent series "
+        "(in the panel, or else the sum of its children) for method 'parent'",
+    )
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar or summary on stderr"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -186,11 +215,16 @@ def register(sub: argparse._SubParsersAction) -> None:
             "forecast, lo80, hi80, lo95, hi95 (one lo/hi pair per --level)."
         ),
         epilog="example: kompetensprognos forecast --input panel.csv --horizon 6 "
-               "--output forecasts.csv",
+        "--output forecasts.csv",
     )
     _add_common(p)
-    p.add_argument("--output", "-o", required=True, metavar="CSV",
-                   help="where to write the forecasts (written atomically)")
+    p.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        metavar="CSV",
+        help="where to write the forecasts (written atomically)",
+    )
     p.add_argument("--method", "-m", default="auto", help=_METHODS_HELP)
     p.set_defaults(func=_run_forecast)
 
@@ -207,12 +241,31 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="example: kompetensprognos backtest --input panel.csv --horizon 6 --output bt/",
     )
     _add_common(b)
-    b.add_argument("--output", "-o", required=True, metavar="DIR",
-                   help="folder for the metric tables (created if needed)")
-    b.add_argument("--method", "-m", nargs="+", default=["auto"], metavar="METHOD",
-                   help="methods to test: " + _METHODS_HELP)
-    b.add_argument("--origins", type=int, default=3, metavar="N",
-                   help="origins at which the longest horizon is scored (default: 3)")
-    b.add_argument("--region", default=None,
-                   help="also write backtest.csv with this value in its region column")
+    b.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        metavar="DIR",
+        help="folder for the metric tables (created if needed)",
+    )
+    b.add_argument(
+        "--method",
+        "-m",
+        nargs="+",
+        default=["auto"],
+        metavar="METHOD",
+        help="methods to test: " + _METHODS_HELP,
+    )
+    b.add_argument(
+        "--origins",
+        type=int,
+        default=3,
+        metavar="N",
+        help="origins at which the longest horizon is scored (default: 3)",
+    )
+    b.add_argument(
+        "--region",
+        default=None,
+        help="also write backtest.csv with this value in its region column",
+    )
     b.set_defaults(func=_run_backtest)

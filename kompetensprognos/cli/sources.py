@@ -67,8 +67,11 @@ def _fetch_yrkesbarometer(args: argparse.Namespace) -> int:
         if len(unmapped) > 20:
             print(f"    ... and {len(unmapped) - 20} more")
     if not (Path(out) / "employment.csv").exists():
-        print(f"  note: {out} has no employment table yet; add SCB data with "
-              f"`kompetensprognos data fetch scb --out {out}`", file=sys.stderr)
+        print(
+            f"  note: {out} has no employment table yet; add SCB data with "
+            f"`kompetensprognos data fetch scb --out {out}`",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -81,10 +84,15 @@ def _import(args: argparse.Namespace) -> int:
         return 0
     tables = {k: v for k, v in result.tables.items() if len(v)}
     if not tables:
-        raise KompetensprognosError("no rows could be mapped — see the reasons above; nothing written")
+        raise KompetensprognosError(
+            "no rows could be mapped — see the reasons above; nothing written"
+        )
     names = ", ".join(str(Path(f).name) for f in args.files)
     out = importers.merge_into_dataset(
-        tables, args.out, source=f"imported files ({args.kind})", note=f"{args.kind} imported from {names}."
+        tables,
+        args.out,
+        source=f"imported files ({args.kind})",
+        note=f"{args.kind} imported from {names}.",
     )
     print(f"wrote {', '.join(tables)} to {out}")
     return 0
@@ -114,14 +122,39 @@ def register_data_commands(data_sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Example: kompetensprognos data fetch scb --out data/scb --years 2014-2024",
     )
-    scb.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder to write (replaced if it is one)")
-    scb.add_argument("--years", type=_years, default=(2014, 2024), metavar="FIRST-LAST",
-                     help="observed years (default 2014-2024; projections follow the last year)")
+    scb.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="dataset folder to write (replaced if it is one)",
+    )
+    scb.add_argument(
+        "--years",
+        type=_years,
+        default=(2014, 2024),
+        metavar="FIRST-LAST",
+        help="observed years (default 2014-2024; projections follow the last year)",
+    )
     scb.add_argument("--refresh", action="store_true", help="download again even when cached")
-    scb.add_argument("--only", nargs="+", choices=list(SOURCES), metavar="SOURCE",
-                     help=f"fetch only these sources: {', '.join(SOURCES)} (employment is always fetched)")
-    scb.add_argument("--cache", type=Path, metavar="DIR", help="cache folder (default .DIR.scb-cache next to --out)")
-    scb.add_argument("--base-url", metavar="URL", help="PxWebApi 2 root (default https://statistikdatabasen.scb.se/api/v2)")
+    scb.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(SOURCES),
+        metavar="SOURCE",
+        help=f"fetch only these sources: {', '.join(SOURCES)} (employment is always fetched)",
+    )
+    scb.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="cache folder (default .DIR.scb-cache next to --out)",
+    )
+    scb.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="PxWebApi 2 root (default https://statistikdatabasen.scb.se/api/v2)",
+    )
     scb.add_argument("--quiet", action="store_true", help="no progress bar")
     scb.set_defaults(func=_fetch_scb)
 
@@ -135,10 +168,20 @@ def register_data_commands(data_sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Example: kompetensprognos data fetch yrkesbarometer --out data/scb",
     )
-    yb.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder to add the table to")
-    yb.add_argument("--url", default="https://data.arbetsformedlingen.se/prognoser/yrkesbarometer.json",
-                    help="where to download from")
-    yb.add_argument("--file", type=Path, metavar="JSON", help="use a saved yrkesbarometer.json instead of downloading")
+    yb.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="dataset folder to add the table to"
+    )
+    yb.add_argument(
+        "--url",
+        default="https://data.arbetsformedlingen.se/prognoser/yrkesbarometer.json",
+        help="where to download from",
+    )
+    yb.add_argument(
+        "--file",
+        type=Path,
+        metavar="JSON",
+        help="use a saved yrkesbarometer.json instead of downloading",
+    )
     yb.set_defaults(func=_fetch_yrkesbarometer)
 
     from kompetensprognos.sources.importers import KINDS
@@ -154,9 +197,17 @@ def register_data_commands(data_sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Example: kompetensprognos data import scb-employment anstallda_2014_2024.csv --out data/mine",
     )
-    imp.add_argument("kind", choices=list(KINDS), metavar="KIND", help=f"one of: {', '.join(KINDS)}")
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV, Excel (.xlsx) or PX files")
-    imp.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder to write or add to")
+    imp.add_argument(
+        "kind", choices=list(KINDS), metavar="KIND", help=f"one of: {', '.join(KINDS)}"
+    )
+    imp.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="CSV, Excel (.xlsx) or PX files"
+    )
+    imp.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="dataset folder to write or add to"
+    )
     imp.add_argument("--dry-run", action="store_true", help="only report what would be mapped")
-    imp.add_argument("--show", type=int, default=10, metavar="N", help="unmapped rows to list (default 10)")
+    imp.add_argument(
+        "--show", type=int, default=10, metavar="N", help="unmapped rows to list (default 10)"
+    )
     imp.set_defaults(func=_import)

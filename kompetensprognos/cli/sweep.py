@@ -40,10 +40,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("sweep", type=Path, help="sweep YAML file")
-    p.add_argument("--data", default=None, help="'demo' or a dataset folder (default: from the params file)")
-    p.add_argument("--params-dir", type=Path, default=Path("params"), help="base parameters (default: params)")
-    p.add_argument("--output", type=Path, default=None, help="output folder (default: outputs/sweep-<region>)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local", help="where scenarios run")
+    p.add_argument(
+        "--data", default=None, help="'demo' or a dataset folder (default: from the params file)"
+    )
+    p.add_argument(
+        "--params-dir", type=Path, default=Path("params"), help="base parameters (default: params)"
+    )
+    p.add_argument(
+        "--output", type=Path, default=None, help="output folder (default: outputs/sweep-<region>)"
+    )
+    p.add_argument(
+        "--executor", choices=["local", "dask"], default="local", help="where scenarios run"
+    )
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address")
-    p.add_argument("--jobs", type=int, default=2, help="workers of the local Dask cluster (default 2)")
+    p.add_argument(
+        "--jobs", type=int, default=2, help="workers of the local Dask cluster (default 2)"
+    )
     p.set_defaults(func=_run)

@@ -98,11 +98,17 @@ def fetch_yrkesbarometer(
         with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True) as client:
             response = client.get(url)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise PxWebUnreachableError(f"cannot reach {host} — use --data demo or a dataset folder") from exc
+        raise PxWebUnreachableError(
+            f"cannot reach {host} — use --data demo or a dataset folder"
+        ) from exc
     except httpx.TransportError as exc:
-        raise KompetensprognosError(f"the download from {host} failed ({type(exc).__name__}); try again later") from exc
+        raise KompetensprognosError(
+            f"the download from {host} failed ({type(exc).__name__}); try again later"
+        ) from exc
     if not response.is_success:
-        raise KompetensprognosError(f"{host} answered {response.status_code} {response.reason_phrase} for {url}")
+        raise KompetensprognosError(
+            f"{host} answered {response.status_code} {response.reason_phrase} for {url}"
+        )
     try:
         records = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -114,7 +120,9 @@ def fetch_yrkesbarometer(
     return records
 
 
-def yrkesbarometer_frame(records: Iterable[Mapping[str, Any]]) -> tuple[pd.DataFrame, list[UnmappedRecord]]:
+def yrkesbarometer_frame(
+    records: Iterable[Mapping[str, Any]],
+) -> tuple[pd.DataFrame, list[UnmappedRecord]]:
     """Map yrkesbarometer records onto the ``yrkesbarometer`` contract.
 
     One row per (county, SSYK 4, occupation, round). Records without a usable county, SSYK code or
@@ -134,10 +142,16 @@ def yrkesbarometer_frame(records: Iterable[Mapping[str, Any]]) -> tuple[pd.DataF
         if ssyk.isdigit() and len(ssyk) < 4:
             ssyk = ssyk.zfill(4)
         if not (lan.isdigit() and len(lan) == 2):
-            unmapped.append(UnmappedRecord(i, f"county code {rec.get('lan')!r} is not two digits", rec))
+            unmapped.append(
+                UnmappedRecord(i, f"county code {rec.get('lan')!r} is not two digits", rec)
+            )
             continue
         if not (ssyk.isdigit() and len(ssyk) == 4 and classifications.is_ssyk(ssyk, 4)):
-            unmapped.append(UnmappedRecord(i, f"SSYK code {rec.get('ssyk')!r} is not a 4-digit SSYK 2012 code", rec))
+            unmapped.append(
+                UnmappedRecord(
+                    i, f"SSYK code {rec.get('ssyk')!r} is not a 4-digit SSYK 2012 code", rec
+                )
+            )
             continue
         status = STATUS.get(raw_status)
         if status is None:
@@ -148,7 +162,9 @@ def yrkesbarometer_frame(records: Iterable[Mapping[str, Any]]) -> tuple[pd.DataF
         key = (lan, ssyk, round_)
         if key in seen:
             unmapped.append(
-                UnmappedRecord(i, f"SSYK {ssyk} in county {lan} already assessed as '{seen[key]}'", rec)
+                UnmappedRecord(
+                    i, f"SSYK {ssyk} in county {lan} already assessed as '{seen[key]}'", rec
+                )
             )
             continue
         seen[key] = occupation

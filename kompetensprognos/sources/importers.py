@@ -88,7 +88,9 @@ class ImportResult:
 
 # --- reading any file into a raw long frame -----------------------------------------------------
 
-_YEAR_HEADER = re.compile(r"(?:^|\s)((?:19|20)\d\d)$")  # "2014" or "Anställda 2014", not "SSYK 2012)"
+_YEAR_HEADER = re.compile(
+    r"(?:^|\s)((?:19|20)\d\d)$"
+)  # "2014" or "Anställda 2014", not "SSYK 2012)"
 _CODE_LABEL = re.compile(r"^\s*(\d{1,6})\s+(\S.*)$")
 
 
@@ -140,7 +142,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, int]:
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     head = _header_row([r for r in rows[:30]])
     header = [h.strip() for h in rows[head]]
-    body = [r + [""] * (len(header) - len(r)) for r in rows[head + 1 :] if any(c.strip() for c in r)]
+    body = [
+        r + [""] * (len(header) - len(r)) for r in rows[head + 1 :] if any(c.strip() for c in r)
+    ]
     frame = pd.DataFrame([r[: len(header)] for r in body], columns=header, dtype=object)
     return frame, head + 2  # line number of the first data row
 
@@ -177,7 +181,9 @@ def read_any(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, int]:
         # PX: codes in the variable column, texts in <var>_label; present as "code label"
         for var in px.variables:
             if var in px.codes:
-                frame[var] = frame[var] + " " + frame[f"{var}_label"].str.replace(r"^\d+\s+", "", regex=True)
+                frame[var] = (
+                    frame[var] + " " + frame[f"{var}_label"].str.replace(r"^\d+\s+", "", regex=True)
+                )
             frame = frame.drop(columns=f"{var}_label")
         return frame, 0
     if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -217,7 +223,12 @@ def _columns(frame: pd.DataFrame, roles: Sequence[str], file: str) -> dict[str, 
     found: dict[str, str] = {}
     for role in roles:
         col = next(
-            (c for c in frame.columns if c != "_line" and c not in found.values() and _is_column(str(c), role)), None
+            (
+                c
+                for c in frame.columns
+                if c != "_line" and c not in found.values() and _is_column(str(c), role)
+            ),
+            None,
         )
         if col is None and role == "value":
             numeric_like = [c for c in frame.columns if c != "_line" and c not in found.values()]
@@ -233,7 +244,12 @@ _MISSING = {"..", "...", ".", "", ":", "nan", "None"}
 
 def _number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse SCB numbers ('1 234', '12,5', '-' = 0); return values and the missing markers."""
-    text = series.astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    text = (
+        series.astype(str)
+        .str.strip()
+        .str.replace("\u00a0", "", regex=False)
+        .str.replace(" ", "", regex=False)
+    )
     text = text.str.replace(",", ".", regex=False).where(text != "-", "0")
     values = pd.to_numeric(text, errors="coerce")
     return values, series.astype(str).str.strip().where(values.isna())
@@ -244,19 +260,31 @@ def _number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 Mapper = Callable[[pd.DataFrame, str, int, "ImportResult"], pd.DataFrame]
 
 
-def _drop(result: ImportResult, frame: pd.DataFrame, mask: pd.Series, reason: str, file: str, first: int) -> pd.DataFrame:
+def _drop(
+    result: ImportResult, frame: pd.DataFrame, mask: pd.Series, reason: str, file: str, first: int
+) -> pd.DataFrame:
     """Move the rows under ``mask`` to ``result.unmapped`` with the reason; return the rest."""
     if mask.any():
         for i in frame.index[mask]:
             row = frame.loc[i]
             line = row.get("_line")
             values = " | ".join(str(v) for k, v in row.items() if k != "_line")
-            result.unmapped.append(UnmappedRow(file, None if line is None or pd.isna(line) else int(line), reason, values))
+            result.unmapped.append(
+                UnmappedRow(
+                    file, None if line is None or pd.isna(line) else int(line), reason, values
+                )
+            )
     return frame.loc[~mask].copy()
 
 
-def _common(frame: pd.DataFrame, roles: Sequence[str], optional: Sequence[str], file: str, first: int,
-            result: ImportResult) -> pd.DataFrame:
+def _common(
+    frame: pd.DataFrame,
+    roles: Sequence[str],
+    optional: Sequence[str],
+    file: str,
+    first: int,
+    result: ImportResult,
+) -> pd.DataFrame:
     frame = _melt_years(frame)
     cols = _columns(frame, [*roles, *optional], file)
     missing = [r for r in roles if r not in cols]
@@ -269,7 +297,14 @@ def _common(frame: pd.DataFrame, roles: Sequence[str], optional: Sequence[str], 
     for role, col in cols.items():
         out[role] = frame[col]
     values, markers = _number(out["value"])
-    out = _drop(result, out, values.isna() & markers.isin(_MISSING), "suppressed or missing value ('..')", file, first)
+    out = _drop(
+        result,
+        out,
+        values.isna() & markers.isin(_MISSING),
+        "suppressed or missing value ('..')",
+        file,
+        first,
+    )
     values = values.loc[out.index]
     out = _drop(result, out, values.isna(), "value is not a number", file, first)
     out["value"] = values.loc[out.index].astype(float)
@@ -279,12 +314,18 @@ def _common(frame: pd.DataFrame, roles: Sequence[str], optional: Sequence[str], 
     return out
 
 
-def _map_region(out: pd.DataFrame, file: str, first: int, result: ImportResult, level: str) -> pd.DataFrame:
+def _map_region(
+    out: pd.DataFrame, file: str, first: int, result: ImportResult, level: str
+) -> pd.DataFrame:
     code = out["region"].map(lambda v: split_code(v)[0])
-    code = code.where(code.isna() | (code.str.len() != 3), code.str.zfill(4))  # 114 → 0114 (lost zero)
+    code = code.where(
+        code.isna() | (code.str.len() != 3), code.str.zfill(4)
+    )  # 114 → 0114 (lost zero)
     if level == "municipality":
         ok = code.map(lambda c: c is not None and regions.is_municipality(c))
-        out = _drop(result, out, ~ok, "region is not a municipality (total, county or unknown)", file, first)
+        out = _drop(
+            result, out, ~ok, "region is not a municipality (total, county or unknown)", file, first
+        )
     else:
         ok = code.notna()
         out = _drop(result, out, ~ok, "region has no code", file, first)
@@ -300,23 +341,42 @@ def _map_ssyk(out: pd.DataFrame, file: str, first: int, result: ImportResult) ->
         return code
 
     code = out["ssyk"].map(code_of)
-    ok = code.map(lambda c: c is not None and (classifications.is_ssyk(c) or c == classifications.UNKNOWN_SSYK))
-    out = _drop(result, out, ~ok, "occupation is not an SSYK 2012 code (total or unknown)", file, first)
+    ok = code.map(
+        lambda c: (
+            c is not None and (classifications.is_ssyk(c) or c == classifications.UNKNOWN_SSYK)
+        )
+    )
+    out = _drop(
+        result, out, ~ok, "occupation is not an SSYK 2012 code (total or unknown)", file, first
+    )
     out["ssyk"] = code.loc[out.index]
     return out
 
 
-def _map_sex(out: pd.DataFrame, file: str, first: int, result: ImportResult, required: bool) -> pd.DataFrame:
+def _map_sex(
+    out: pd.DataFrame, file: str, first: int, result: ImportResult, required: bool
+) -> pd.DataFrame:
     if "sex" not in out:
         return out
-    sex = out["sex"].map(lambda v: _SEX.get(str(split_code(v)[1]).strip().lower(), _SEX.get(str(v).strip())))
+    sex = out["sex"].map(
+        lambda v: _SEX.get(str(split_code(v)[1]).strip().lower(), _SEX.get(str(v).strip()))
+    )
     if required:
-        out = _drop(result, out, sex.isna(), "sex is not men/women (total rows are not imported)", file, first)
+        out = _drop(
+            result,
+            out,
+            sex.isna(),
+            "sex is not men/women (total rows are not imported)",
+            file,
+            first,
+        )
     else:
         total = sex.isna()
         if total.all():
             return out.drop(columns="sex")
-        out = _drop(result, out, total, "sex total row (men and women are imported separately)", file, first)
+        out = _drop(
+            result, out, total, "sex total row (men and women are imported separately)", file, first
+        )
     out["sex"] = sex.loc[out.index]
     return out
 
@@ -335,7 +395,9 @@ def _band(text: object) -> str | None:
     return f"{m.group(1)}-{m.group(2)}" if m else None
 
 
-def _employment_age(frame: pd.DataFrame, file: str, first: int, result: ImportResult) -> pd.DataFrame:
+def _employment_age(
+    frame: pd.DataFrame, file: str, first: int, result: ImportResult
+) -> pd.DataFrame:
     out = _common(frame, ["region", "ssyk", "age", "year", "value"], ["sex"], file, first, result)
     out = _map_region(out, file, first, result, "any")
     out = _map_ssyk(out, file, first, result)
@@ -351,11 +413,20 @@ def _population(frame: pd.DataFrame, file: str, first: int, result: ImportResult
     out = _common(frame, ["region", "age", "sex", "year", "value"], [], file, first, result)
     out = _map_region(out, file, first, result, "municipality")  # one level per table
     age = out["age"].astype(str).str.extract(r"^\s*(\d{1,3})\s*\+?\s*(?:år)?\s*$")[0]
-    out = _drop(result, out, age.isna(), "age is not a single year (totals and bands are not imported)", file, first)
+    out = _drop(
+        result,
+        out,
+        age.isna(),
+        "age is not a single year (totals and bands are not imported)",
+        file,
+        first,
+    )
     out["age"] = age.loc[out.index].astype(int).clip(upper=100)
     out = _map_sex(out, file, first, result, required=True)
     out["kind"] = "observed"
-    return out[["region", "year", "age", "sex", "value", "kind"]].rename(columns={"value": "population"})
+    return out[["region", "year", "age", "sex", "value", "kind"]].rename(
+        columns={"value": "population"}
+    )
 
 
 _GYM_COLUMNS = {
@@ -371,7 +442,9 @@ _GYM_COLUMNS = {
 def _gymnasium(frame: pd.DataFrame, file: str, first: int, result: ImportResult) -> pd.DataFrame:
     cols: dict[str, str] = {}
     for role, pattern in _GYM_COLUMNS.items():
-        col = next((c for c in frame.columns if re.search(pattern, str(c).strip(), re.IGNORECASE)), None)
+        col = next(
+            (c for c in frame.columns if re.search(pattern, str(c).strip(), re.IGNORECASE)), None
+        )
         if col is not None:
             cols[role] = col
     missing = [r for r in ("programme", "region", "start", "starters", "diploma3") if r not in cols]
@@ -380,15 +453,31 @@ def _gymnasium(frame: pd.DataFrame, file: str, first: int, result: ImportResult)
             f"{file}: cannot find Skolverket column(s) for {', '.join(missing)} — expected e.g. "
             "program, kommunkod, startlasar, totalt_antal, examen_3ar"
         )
-    out = pd.DataFrame({"_line": frame["_line"], **{role: frame[col] for role, col in cols.items()}}, index=frame.index)
+    out = pd.DataFrame(
+        {"_line": frame["_line"], **{role: frame[col] for role, col in cols.items()}},
+        index=frame.index,
+    )
     if "organiser" in out:
-        out = _drop(result, out, out["organiser"].astype(str).str.strip().str.lower() != "samtliga",
-                    "breakdown by organiser (only 'Samtliga' is imported)", file, first)
+        out = _drop(
+            result,
+            out,
+            out["organiser"].astype(str).str.strip().str.lower() != "samtliga",
+            "breakdown by organiser (only 'Samtliga' is imported)",
+            file,
+            first,
+        )
     programmes = classifications.programmes()
     by_name = {n.lower(): c for n, c in zip(programmes["name_sv"], programmes["code"], strict=True)}
     by_name.update({c.lower(): c for c in programmes["code"]})
     code = out["programme"].astype(str).str.strip().str.lower().map(by_name)
-    out = _drop(result, out, code.isna(), "programme is an aggregate or not a national programme", file, first)
+    out = _drop(
+        result,
+        out,
+        code.isna(),
+        "programme is an aggregate or not a national programme",
+        file,
+        first,
+    )
     out["education"] = code.loc[out.index]
     region = out["region"].astype(str).str.strip().str.zfill(4)
     ok = region.map(regions.is_municipality)
@@ -413,9 +502,21 @@ def _gymnasium(frame: pd.DataFrame, file: str, first: int, result: ImportResult)
 
 #: import kind → (contract table, mapper, help text)
 KINDS: dict[str, tuple[str, Mapper, str]] = {
-    "scb-employment": ("employment", _employment, "SCB employees by municipality, occupation (SSYK), [sex], year"),
-    "scb-employment-age": ("employment_age", _employment_age, "SCB employees by region, occupation, age band, [sex], year"),
-    "scb-population": ("population", _population, "SCB population by region, single year of age, sex, year"),
+    "scb-employment": (
+        "employment",
+        _employment,
+        "SCB employees by municipality, occupation (SSYK), [sex], year",
+    ),
+    "scb-employment-age": (
+        "employment_age",
+        _employment_age,
+        "SCB employees by region, occupation, age band, [sex], year",
+    ),
+    "scb-population": (
+        "population",
+        _population,
+        "SCB population by region, single year of age, sex, year",
+    ),
     "skolverket-gymnasium": (
         "education_output",
         _gymnasium,
@@ -459,7 +560,14 @@ def import_files(kind: str, files: Sequence[str | os.PathLike[str]]) -> ImportRe
     dup = table.duplicated(keys, keep="first")
     if dup.any():
         for _, row in table[dup].iterrows():
-            result.unmapped.append(UnmappedRow("(all files)", None, "same key appears twice; first kept", " | ".join(map(str, row.tolist()))))
+            result.unmapped.append(
+                UnmappedRow(
+                    "(all files)",
+                    None,
+                    "same key appears twice; first kept",
+                    " | ".join(map(str, row.tolist())),
+                )
+            )
         table = table[~dup].reset_index(drop=True)
     result.tables[contract] = table
     return result
@@ -497,9 +605,13 @@ def merge_into_dataset(
             if p.stem in TABLES and p.stem not in typed
         }
     elif directory.exists() and any(directory.iterdir()):
-        raise KompetensprognosError(f"{directory} exists and is not a dataset folder — choose another --out")
+        raise KompetensprognosError(
+            f"{directory} exists and is not a dataset folder — choose another --out"
+        )
     else:
-        manifest = Manifest(name=directory.name, source=source, vintage=date.today().isoformat(), notes=note)
+        manifest = Manifest(
+            name=directory.name, source=source, vintage=date.today().isoformat(), notes=note
+        )
         existing = {}
     dataset = Dataset(manifest=manifest, **{"employment": None, **existing, **typed})  # type: ignore[arg-type]
     return write_dataset(dataset, directory, overwrite=directory.exists())

@@ -47,7 +47,7 @@ __all__ = ["MISSING_MARKERS", "PxFile", "parse_px", "read_px"]
 #: Cell markers SCB uses for missing values ("-" is a true zero and is read as 0).
 MISSING_MARKERS = frozenset({"..", "...", ".", '""', "", ":"})
 
-_KEY = re.compile(r'^\s*([A-Za-z0-9_-]+)(?:\[([A-Za-z-]+)\])?(?:\((.*)\))?\s*$', re.DOTALL)
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)(?:\[([A-Za-z-]+)\])?(?:\((.*)\))?\s*$", re.DOTALL)
 
 
 @dataclass
@@ -173,11 +173,15 @@ def parse_px(text: str, *, name: str = "<px>") -> PxFile:
     px = PxFile()
     for statement, line in _split_statements(head):
         if "=" not in statement:
-            raise KompetensprognosError(f"{name}, line {line}: cannot read {statement[:40]!r} (no '=')")
+            raise KompetensprognosError(
+                f"{name}, line {line}: cannot read {statement[:40]!r} (no '=')"
+            )
         key_part, value_part = statement.split("=", 1)
         km = _KEY.match(key_part)
         if not km:
-            raise KompetensprognosError(f"{name}, line {line}: bad keyword {key_part.strip()[:40]!r}")
+            raise KompetensprognosError(
+                f"{name}, line {line}: bad keyword {key_part.strip()[:40]!r}"
+            )
         key, lang, arg = km.group(1).upper(), km.group(2), km.group(3)
         if lang:
             continue  # other languages
@@ -197,7 +201,9 @@ def parse_px(text: str, *, name: str = "<px>") -> PxFile:
         if var not in px.values:
             raise KompetensprognosError(f"{name}: variable {var!r} has no VALUES")
         if var in px.codes and len(px.codes[var]) != len(px.values[var]):
-            raise KompetensprognosError(f"{name}: variable {var!r} has {len(px.codes[var])} CODES but {len(px.values[var])} VALUES")
+            raise KompetensprognosError(
+                f"{name}: variable {var!r} has {len(px.codes[var])} CODES but {len(px.values[var])} VALUES"
+            )
     tokens = re.findall(r'"[^"]*"|[^\s,;"]+', data_text.split(";")[0])
     n = math.prod(len(px.values[v]) for v in px.variables)
     if len(tokens) != n:
@@ -216,7 +222,9 @@ def parse_px(text: str, *, name: str = "<px>") -> PxFile:
             try:
                 values[i] = float(bare)
             except ValueError:
-                raise KompetensprognosError(f"{name}: DATA cell {i + 1} is {token!r}, not a number") from None
+                raise KompetensprognosError(
+                    f"{name}: DATA cell {i + 1} is {token!r}, not a number"
+                ) from None
     px.data, px.markers = values, markers
     return px
 

@@ -573,7 +573,9 @@ def jsonstat2_to_frame(doc: Mapping[str, Any], *, labels: bool = False) -> pd.Da
         frame[dim_id] = arr
         if labels:
             lab = dims[dim_id]["category"].get("label") or {}
-            frame[f"{dim_id}_label"] = np.asarray([lab.get(c, c) for c in dim_codes], dtype=object)[idx]
+            frame[f"{dim_id}_label"] = np.asarray([lab.get(c, c) for c in dim_codes], dtype=object)[
+                idx
+            ]
     frame["value"] = values
     if doc.get("status") is not None:
         frame["status"] = _dense(doc["status"], n, "status", numeric=False)
@@ -846,7 +848,9 @@ class PxWebClient:
                 params["pastDays"] = str(past_days)
             if include_discontinued:
                 params["includeDiscontinued"] = "true"
-            doc = _json(self._request("GET", "/tables", params=params, what="table search"), "/tables")
+            doc = _json(
+                self._request("GET", "/tables", params=params, what="table search"), "/tables"
+            )
             try:
                 out.extend(TableInfo.from_json(t) for t in doc["tables"])
                 total_pages = int((doc.get("page") or {}).get("totalPages", 1))
@@ -859,7 +863,12 @@ class PxWebClient:
     def table(self, table_id: str) -> TableInfo:
         """Facts about one table (``/tables/{id}``)."""
         doc = _json(
-            self._request("GET", f"/tables/{table_id}", params={"lang": self.language}, what=f"table {table_id}"),
+            self._request(
+                "GET",
+                f"/tables/{table_id}",
+                params={"lang": self.language},
+                what=f"table {table_id}",
+            ),
             f"/tables/{table_id}",
         )
         try:
@@ -872,7 +881,12 @@ class PxWebClient:
         key = table_id.upper()
         if key not in self._metadata:
             path = f"/tables/{table_id}/metadata"
-            doc = _json(self._request("GET", path, params={"lang": self.language}, what=f"table {table_id}"), path)
+            doc = _json(
+                self._request(
+                    "GET", path, params={"lang": self.language}, what=f"table {table_id}"
+                ),
+                path,
+            )
             self._metadata[key] = TableMetadata.from_json(table_id, doc)
         return self._metadata[key]
 
@@ -881,7 +895,9 @@ class PxWebClient:
         if codelist_id not in self._codelists:
             path = f"/codelists/{codelist_id}"
             self._codelists[codelist_id] = _json(
-                self._request("GET", path, params={"lang": self.language}, what=f"codelist {codelist_id}"),
+                self._request(
+                    "GET", path, params={"lang": self.language}, what=f"codelist {codelist_id}"
+                ),
                 path,
             )
         return self._codelists[codelist_id]

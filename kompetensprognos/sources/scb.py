@@ -91,7 +91,11 @@ def find_roles(meta: TableMetadata, wanted: Sequence[str]) -> Roles:
         for pattern in ROLE_PATTERNS[role]:
             rx = re.compile(pattern, re.IGNORECASE)
             var = next(
-                (v for v in meta.variables if v not in found.values() and (rx.search(v.code) or rx.search(v.label))),
+                (
+                    v
+                    for v in meta.variables
+                    if v not in found.values() and (rx.search(v.code) or rx.search(v.label))
+                ),
                 None,
             )
             if var is not None:
@@ -182,7 +186,11 @@ def _years_in(var: Variable, years: Years) -> list[str]:
 
 
 def _ssyk_codes(var: Variable, level: int) -> list[str]:
-    return [c for c in var.values if (len(c) == level and c.isdigit()) or c == classifications.UNKNOWN_SSYK]
+    return [
+        c
+        for c in var.values
+        if (len(c) == level and c.isdigit()) or c == classifications.UNKNOWN_SSYK
+    ]
 
 
 # employment (YREG58 family) ------------------------------------------------------------------
@@ -212,7 +220,9 @@ def _select_employment(meta: TableMetadata, roles: Roles, years: Years) -> dict[
     return sel
 
 
-def _build_employment(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[pd.DataFrame, list[str]]:
+def _build_employment(
+    frame: pd.DataFrame, meta: TableMetadata, roles: Roles
+) -> tuple[pd.DataFrame, list[str]]:
     out = pd.DataFrame(
         {
             "region": frame["region"],
@@ -226,7 +236,9 @@ def _build_employment(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) ->
     return _drop_missing(out, "employed", meta)
 
 
-def _drop_missing(out: pd.DataFrame, column: str, meta: TableMetadata) -> tuple[pd.DataFrame, list[str]]:
+def _drop_missing(
+    out: pd.DataFrame, column: str, meta: TableMetadata
+) -> tuple[pd.DataFrame, list[str]]:
     missing = out[column].isna()
     notes = []
     if missing.any():
@@ -265,7 +277,9 @@ def _select_employment_age(meta: TableMetadata, roles: Roles, years: Years) -> d
     return sel
 
 
-def _build_employment_age(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[pd.DataFrame, list[str]]:
+def _build_employment_age(
+    frame: pd.DataFrame, meta: TableMetadata, roles: Roles
+) -> tuple[pd.DataFrame, list[str]]:
     out = pd.DataFrame(
         {
             "region": frame["region"],
@@ -294,7 +308,10 @@ def _accept_population(meta: TableMetadata, roles: Roles) -> str | None:
         return "no Västra Götaland municipalities"
     if re.search(r"framskriv|prognos", meta.label, re.IGNORECASE):
         return "is a projection"
-    if not any(re.search(r"folkmängd", roles["contents"].label_of(c), re.IGNORECASE) for c in roles["contents"].values):
+    if not any(
+        re.search(r"folkmängd", roles["contents"].label_of(c), re.IGNORECASE)
+        for c in roles["contents"].values
+    ):
         return "has no population count (folkmängd)"
     return None
 
@@ -314,7 +331,9 @@ def _select_population(meta: TableMetadata, roles: Roles, years: Years) -> dict[
         roles["region"].code: _pick(roles["region"], _vg_municipalities()),
         roles["age"].code: _single_ages(roles["age"]),
         roles["sex"].code: _pick(roles["sex"], ["1", "2"]),
-        roles["contents"].code: _contents(roles["contents"], r"^folkmängd|framskriven folkmängd|folkmängd"),
+        roles["contents"].code: _contents(
+            roles["contents"], r"^folkmängd|framskriven folkmängd|folkmängd"
+        ),
         roles["time"].code: _years_in(roles["time"], years),
     }
 
@@ -325,8 +344,12 @@ def _select_projection(meta: TableMetadata, roles: Roles, years: Years) -> dict[
     return sel
 
 
-def _population_builder(kind: str) -> Callable[[pd.DataFrame, TableMetadata, Roles], tuple[pd.DataFrame, list[str]]]:
-    def build(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[pd.DataFrame, list[str]]:
+def _population_builder(
+    kind: str,
+) -> Callable[[pd.DataFrame, TableMetadata, Roles], tuple[pd.DataFrame, list[str]]]:
+    def build(
+        frame: pd.DataFrame, meta: TableMetadata, roles: Roles
+    ) -> tuple[pd.DataFrame, list[str]]:
         out = pd.DataFrame(
             {
                 "region": frame["region"],
@@ -365,14 +388,23 @@ YH_AREA_TO_SUN: dict[str, str] = {
 
 
 def _accept_yh(meta: TableMetadata, roles: Roles) -> str | None:
-    if not re.search(r"yrkeshögskol|\(yh\)|yh", meta.label + " " + " ".join(v.label for v in meta.variables), re.IGNORECASE):
+    if not re.search(
+        r"yrkeshögskol|\(yh\)|yh",
+        meta.label + " " + " ".join(v.label for v in meta.variables),
+        re.IGNORECASE,
+    ):
         return "not a YH table"
-    if not any(re.search(r"examinerade", roles["contents"].label_of(c), re.IGNORECASE) for c in roles["contents"].values):
+    if not any(
+        re.search(r"examinerade", roles["contents"].label_of(c), re.IGNORECASE)
+        for c in roles["contents"].values
+    ):
         return "has no graduates (examinerade)"
     return None
 
 
-def _select_totals(meta: TableMetadata, roles: Roles, sel: dict[str, list[str]]) -> dict[str, list[str]]:
+def _select_totals(
+    meta: TableMetadata, roles: Roles, sel: dict[str, list[str]]
+) -> dict[str, list[str]]:
     """Select the total of every other mandatory variable (or leave eliminable ones out)."""
     used = {v.code for v in roles.values()}
     for var in meta.variables:
@@ -394,7 +426,9 @@ def _select_yh(meta: TableMetadata, roles: Roles, years: Years) -> dict[str, lis
     sel = {
         field_var.code: [c for c in field_var.values if not _TOTAL.match(field_var.label_of(c))],
         contents.code: [
-            c for c in contents.values if re.search(r"examinerade|påbörjat", contents.label_of(c), re.IGNORECASE)
+            c
+            for c in contents.values
+            if re.search(r"examinerade|påbörjat", contents.label_of(c), re.IGNORECASE)
         ],
         roles["time"].code: _years_in(roles["time"], years),
     }
@@ -407,9 +441,15 @@ def _select_yh(meta: TableMetadata, roles: Roles, years: Years) -> dict[str, lis
     return _select_totals(meta, roles, sel)
 
 
-def _build_yh(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[pd.DataFrame, list[str]]:
+def _build_yh(
+    frame: pd.DataFrame, meta: TableMetadata, roles: Roles
+) -> tuple[pd.DataFrame, list[str]]:
     notes: list[str] = []
-    measure = frame["contents_label"].str.contains("examinerade", case=False).map({True: "graduates", False: "starters"})
+    measure = (
+        frame["contents_label"]
+        .str.contains("examinerade", case=False)
+        .map({True: "graduates", False: "starters"})
+    )
     area = frame["field_label"].str.strip().str.lower()
     sun = area.map(YH_AREA_TO_SUN)
     unmapped = sorted(frame.loc[sun.isna(), "field_label"].unique())
@@ -428,7 +468,11 @@ def _build_yh(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[p
         }
     )[sun.notna()]
     wide = long.pivot_table(
-        index=["region", "education", "year"], columns="measure", values="value", aggfunc="sum", dropna=False
+        index=["region", "education", "year"],
+        columns="measure",
+        values="value",
+        aggfunc="sum",
+        dropna=False,
     ).reset_index()
     wide.columns.name = None
     wide.insert(2, "type", "yh")
@@ -445,7 +489,10 @@ def _accept_flows(meta: TableMetadata, roles: Roles) -> str | None:
     fields_known = set(classifications.sun_fields()["code"])
     if not set(roles["field"].values) & fields_known:
         return "education variable does not use SUN 2020 field codes"
-    if not any(re.search(r"examin", roles["contents"].label_of(c), re.IGNORECASE) for c in roles["contents"].values):
+    if not any(
+        re.search(r"examin", roles["contents"].label_of(c), re.IGNORECASE)
+        for c in roles["contents"].values
+    ):
         return "has no graduates"
     if not set(_vg_municipalities()) & set(roles["region"].values):
         return "no Västra Götaland municipalities"
@@ -462,12 +509,16 @@ def _select_flows(meta: TableMetadata, roles: Roles, years: Years) -> dict[str, 
     }
     if "level" in roles:
         sel[roles["level"].code] = [
-            c for c in roles["level"].values if re.search(r"eftergymnasial", roles["level"].label_of(c), re.IGNORECASE)
+            c
+            for c in roles["level"].values
+            if re.search(r"eftergymnasial", roles["level"].label_of(c), re.IGNORECASE)
         ]
     return _select_totals(meta, roles, sel)
 
 
-def _build_flows(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[pd.DataFrame, list[str]]:
+def _build_flows(
+    frame: pd.DataFrame, meta: TableMetadata, roles: Roles
+) -> tuple[pd.DataFrame, list[str]]:
     out = (
         pd.DataFrame(
             {
@@ -501,7 +552,9 @@ def _select_crosswalk(meta: TableMetadata, roles: Roles, years: Years) -> dict[s
     ssyk = _ssyk_codes(roles["ssyk"], 4)
     if len(ssyk) < 100:
         ssyk = _ssyk_codes(roles["ssyk"], 3)
-    latest = [y for y in _years_in(roles["time"], years)][-1:] or [str(_years_of(roles["time"])[-1])]
+    latest = [y for y in _years_in(roles["time"], years)][-1:] or [
+        str(_years_of(roles["time"])[-1])
+    ]
     sel = {
         roles["ssyk"].code: ssyk,
         roles["field"].code: [c for c in roles["field"].values if c in fields_known],
@@ -512,19 +565,30 @@ def _select_crosswalk(meta: TableMetadata, roles: Roles, years: Years) -> dict[s
         sel[roles["region"].code] = _pick(roles["region"], ["00"]) or _pick(roles["region"], ["14"])
     if "level" in roles:
         sel[roles["level"].code] = [
-            c for c in roles["level"].values if re.search(r"eftergymnasial", roles["level"].label_of(c), re.IGNORECASE)
+            c
+            for c in roles["level"].values
+            if re.search(r"eftergymnasial", roles["level"].label_of(c), re.IGNORECASE)
         ]
     return _select_totals(meta, roles, sel)
 
 
-def _build_crosswalk(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> tuple[pd.DataFrame, list[str]]:
+def _build_crosswalk(
+    frame: pd.DataFrame, meta: TableMetadata, roles: Roles
+) -> tuple[pd.DataFrame, list[str]]:
     if "level" in frame:
         short = frame["level_label"].str.contains(r"mindre än 3|kortare än 3", case=False)
         etype = short.map({True: "yh", False: "higher"})
     else:
         etype = pd.Series("higher", index=frame.index)
     counts = (
-        pd.DataFrame({"type": etype, "education": frame["field"], "ssyk": frame["ssyk"], "n": frame["value"].fillna(0)})
+        pd.DataFrame(
+            {
+                "type": etype,
+                "education": frame["field"],
+                "ssyk": frame["ssyk"],
+                "n": frame["value"].fillna(0),
+            }
+        )
         .groupby(["type", "education", "ssyk"], as_index=False)["n"]
         .sum()
     )
@@ -538,11 +602,24 @@ def _build_crosswalk(frame: pd.DataFrame, meta: TableMetadata, roles: Roles) -> 
         )
     counts = counts[totals > 0].copy()
     counts["share"] = counts["n"] / totals[totals > 0]
-    out = counts.loc[counts["share"] > 0, ["type", "education", "ssyk", "share"]].reset_index(drop=True)
+    out = counts.loc[counts["share"] > 0, ["type", "education", "ssyk", "share"]].reset_index(
+        drop=True
+    )
     return out, notes
 
 
-_AGE_BANDS = ("16-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60-64", "65-69")
+_AGE_BANDS = (
+    "16-24",
+    "25-29",
+    "30-34",
+    "35-39",
+    "40-44",
+    "45-49",
+    "50-54",
+    "55-59",
+    "60-64",
+    "65-69",
+)
 
 SOURCES: dict[str, ScbSource] = {
     s.key: s
@@ -703,12 +780,18 @@ def resolve(
         fitting.append((meta, roles, _years_of(roles["time"])))
 
     if source.key == "population_projection":
-        chosen = sorted(fitting, key=lambda f: (f[2][-1] if f[2] else 0), reverse=True)[:1]
-        return [ResolvedTable(m, r, tuple(y for y in ys if y > years[1])) for m, r, ys in chosen], rejected
+        chosen = sorted(fitting, key=lambda f: f[2][-1] if f[2] else 0, reverse=True)[:1]
+        return [
+            ResolvedTable(m, r, tuple(y for y in ys if y > years[1])) for m, r, ys in chosen
+        ], rejected
 
     wanted = [y for y in range(years[0], years[1] + 1)]
     if not source.segmented:
-        best = max(fitting, key=lambda f: (len(set(f[2]) & set(wanted)), f[2][-1] if f[2] else 0), default=None)
+        best = max(
+            fitting,
+            key=lambda f: (len(set(f[2]) & set(wanted)), f[2][-1] if f[2] else 0),
+            default=None,
+        )
         if best is None:
             return [], rejected
         return [ResolvedTable(best[0], best[1], tuple(y for y in best[2] if y in wanted))], rejected
@@ -749,14 +832,24 @@ class FetchReport:
         lines = [f"wrote {self.directory}" if self.directory else "nothing written"]
         lines += [f"  {k}: {v}" for k, v in self.tables.items()]
         lines += [f"  {k}: skipped — {v}" for k, v in self.skipped.items()]
-        lines.append(f"  {self.queries} queries, {self.downloaded} downloaded, {self.queries - self.downloaded} from cache")
+        lines.append(
+            f"  {self.queries} queries, {self.downloaded} downloaded, {self.queries - self.downloaded} from cache"
+        )
         lines += [f"  break {y} ({t}): {d}" for y, t, d in self.breaks]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
-def _frame_for(client: PxWebClient, plan: list[Query], roles: Roles, meta: TableMetadata, cache: ResponseCache | None,
-               refresh: bool, bar: tqdm, report: FetchReport) -> pd.DataFrame:
+def _frame_for(
+    client: PxWebClient,
+    plan: list[Query],
+    roles: Roles,
+    meta: TableMetadata,
+    cache: ResponseCache | None,
+    refresh: bool,
+    bar: tqdm,
+    report: FetchReport,
+) -> pd.DataFrame:
     frames = []
     for query in plan:
         before = client.requests_sent
@@ -805,7 +898,9 @@ def build_dataset(
     keys = list(dict.fromkeys(["employment", *sources])) if sources else list(SOURCES)
     unknown = [k for k in keys if k not in SOURCES]
     if unknown:
-        raise KompetensprognosError(f"unknown SCB source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+        raise KompetensprognosError(
+            f"unknown SCB source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}"
+        )
     client.config  # noqa: B018 - fail fast (and offline) before anything else
 
     # plan everything first so the progress bar knows the total
@@ -814,7 +909,9 @@ def build_dataset(
         source = SOURCES[key]
         resolved, rejected = resolve(client, source, years)
         if not resolved:
-            reason = "no SCB table fits" + (f" (candidates: {'; '.join(rejected)})" if rejected else "")
+            reason = "no SCB table fits" + (
+                f" (candidates: {'; '.join(rejected)})" if rejected else ""
+            )
             if source.required:
                 raise KompetensprognosError(f"SCB source '{key}' ({source.title}): {reason}")
             report.skipped[key] = reason
@@ -831,7 +928,9 @@ def build_dataset(
     report.queries = sum(len(p) for _, _, p in plans)
     built: dict[str, list[pd.DataFrame]] = {}
     overlap_totals: dict[tuple[str, int], dict[str, float]] = {}
-    with tqdm(total=report.queries, desc="SCB", unit="query", file=sys.stderr, disable=not progress) as bar:
+    with tqdm(
+        total=report.queries, desc="SCB", unit="query", file=sys.stderr, disable=not progress
+    ) as bar:
         for source, table, plan in plans:
             frame = _frame_for(client, plan, table.roles, table.meta, cache, refresh, bar, report)
             out, notes = source.build(frame, table.meta, table.roles)
@@ -839,7 +938,9 @@ def build_dataset(
             if source.segmented and "year" in out:
                 count = _count_column(source.contract)
                 for y, total in out.groupby("year")[count].sum().items():
-                    overlap_totals.setdefault((source.key, int(y)), {})[table.meta.table_id] = float(total)
+                    overlap_totals.setdefault((source.key, int(y)), {})[table.meta.table_id] = (
+                        float(total)
+                    )
                 out = out[out["year"].isin(table.years)]
             built.setdefault(source.contract, []).append(out)
 
@@ -849,7 +950,9 @@ def build_dataset(
 
 
 def _count_column(contract: str) -> str:
-    return {"employment": "employed", "employment_age": "employed", "population": "population"}.get(contract, "graduates")
+    return {"employment": "employed", "employment_age": "employed", "population": "population"}.get(
+        contract, "graduates"
+    )
 
 
 def _breaks(
@@ -953,7 +1056,9 @@ def fetch_scb(
     from kompetensprognos.dataset import Dataset, Manifest, SeriesBreak, write_dataset
 
     out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").exists())):
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").exists())
+    ):
         raise KompetensprognosError(
             f"{out} exists and is not a dataset folder — choose a new folder for --out"
         )
@@ -976,8 +1081,12 @@ def fetch_scb(
         notes=_manifest_notes(report, client, years),
     )
     kept = out / "yrkesbarometer.csv"
-    if kept.exists() and "yrkesbarometer" not in tables:  # added earlier by `data fetch yrkesbarometer`
-        tables["yrkesbarometer"] = pd.read_csv(kept, dtype=str, keep_default_na=False, na_values=[""])
+    if (
+        kept.exists() and "yrkesbarometer" not in tables
+    ):  # added earlier by `data fetch yrkesbarometer`
+        tables["yrkesbarometer"] = pd.read_csv(
+            kept, dtype=str, keep_default_na=False, na_values=[""]
+        )
     dataset = Dataset(manifest=manifest, **tables).validate()
     report.directory = write_dataset(dataset, out, overwrite=out.exists())
     if not keep_cache:
