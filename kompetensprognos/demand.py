@@ -56,6 +56,7 @@ __all__ = [
     "backtest_table",
     "bottom_panel",
     "build_hierarchy",
+    "latest_basis",
     "reconcile",
 ]
 
@@ -139,6 +140,39 @@ def bottom_panel(dataset: Dataset) -> pd.DataFrame:
         .sum()
         .rename(columns={"region": "municipality"})
     )
+
+
+def latest_basis(
+    dataset: Dataset, *, until: int | None = None, adjust: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Bottom series as published and on the latest data basis, with the break factors used.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    until : int, optional
+        Last year to keep (backtests).
+    adjust : bool, default True
+        Adjust for the manifest's employment breaks; ``False`` returns the published series twice.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, pandas.DataFrame, pandas.DataFrame]
+        ``bottom`` and ``adjusted`` (``municipality, ssyk, year, employed``) and the factors of
+        :func:`kompetensprognos.breaks.estimate_break_factors` (empty when nothing was adjusted).
+    """
+    bottom = bottom_panel(dataset)
+    if until is not None:
+        bottom = bottom[bottom["year"] <= until]
+    last = int(bottom["year"].max())
+    years = sorted(
+        {b.year for b in dataset.manifest.breaks if b.table == "employment" and b.year <= last}
+    )
+    if adjust and years:
+        factors = estimate_break_factors(bottom, years)
+    else:
+        factors = pd.DataFrame(columns=["ssyk", "break_year", "factor", "raw_factor", "weight"])
+    return bottom, adjust_breaks(bottom, factors), factors
 
 
 @dataclass
@@ -437,18 +471,8 @@ class DemandModel:
         """Forecast every series to ``config.end_year``; ``until`` truncates history (backtests)."""
         cfg = self.config
         t0 = time.perf_counter()
-        bottom = bottom_panel(dataset)
-        if until is not None:
-            bottom = bottom[bottom["year"] <= until]
-        last = int(bottom["year"].max())
-        break_years = sorted({b.year for b in dataset.manifest.breaks if b.table == "employment"})
-        break_years = [b for b in break_years if b <= last]
-        factors = (
-            estimate_break_factors(bottom, break_years)
-            if cfg.adjust_breaks and break_years
-            else pd.DataFrame(columns=["ssyk", "break_year", "factor", "raw_factor", "weight"])
-        )
-        result = self.fit_panel(bottom, adjust_breaks(bottom, factors))
+        bottom, adjusted, factors = latest_basis(dataset, until=until, adjust=cfg.adjust_breaks)
+        result = self.fit_panel(bottom, adjusted)
         result.break_factors = factors
         result.timings["total"] = time.perf_counter() - t0
         return result
@@ -634,18 +658,9 @@ def backtest_demand(
     from kompetensprognos.evaluation import score_forecasts
 
     cfg = config or DemandConfig()
-    bottom = bottom_panel(dataset)
-    last = int(bottom["year"].max())
+    _, adjusted, _ = latest_basis(dataset, adjust=cfg.adjust_breaks)
+    last = int(adjusted["year"].max())
     origins = list(origins) if origins is not None else list(range(last - 4, last))
-    break_years = [
-        b.year for b in dataset.manifest.breaks if b.table == "employment" and b.year <= last
-    ]
-    factors = (
-        estimate_break_factors(bottom, break_years)
-        if cfg.adjust_breaks and break_years
-        else pd.DataFrame()
-    )
-    adjusted = adjust_breaks(bottom, factors) if len(factors) else bottom
     truth_model = DemandModel(
         cfg.model_copy(update={"end_year": last + 1, "calibration_origins": 0})
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -27,7 +28,7 @@ from kompetensprognos.demand import (
 from kompetensprognos.files import atomic_directory
 from kompetensprognos.recruitment import recruitment_need
 
-__all__ = ["demand_outputs", "write_tables"]
+__all__ = ["demand_outputs", "fit_demand", "region_demand_tables", "write_tables"]
 
 
 def demand_outputs(
@@ -76,24 +77,65 @@ def demand_outputs(
     cfg = config or DemandConfig()
     if cfg.end_year < end:
         cfg = cfg.model_copy(update={"end_year": end})
-    result = DemandModel(cfg, progress=progress).fit(dataset)
-    bt = None
-    if backtest:
-        detail = backtest_demand(
-            dataset, config=cfg, origins=backtest_origins, regions_=region_ids, progress=progress
+    result, bt = fit_demand(
+        dataset, cfg, region_ids, backtest=backtest, origins=backtest_origins, progress=progress
+    )
+    tables = {
+        r: region_demand_tables(
+            result, dataset, r, bt, start=start, end=end, n_sims=n_sims, seed=seed
         )
-        bt = backtest_table(detail, levels=cfg.levels)
-    tables: dict[str, dict[str, pd.DataFrame]] = {}
-    for r in tqdm(region_ids, desc="regions", disable=not progress):
-        tables[r] = {
-            "employment_forecast": result.employment_forecast(r),
-            "recruitment_need": recruitment_need(
-                result, dataset, r, start, end, n_sims=n_sims, seed=seed
-            ),
-        }
-        if bt is not None:
-            tables[r]["backtest"] = bt[bt["region"] == r].reset_index(drop=True)
+        for r in tqdm(region_ids, desc="regions", disable=not progress)
+    }
     return result, tables
+
+
+def fit_demand(
+    dataset: Dataset,
+    config: DemandConfig,
+    region_ids: Sequence[str],
+    *,
+    backtest: bool = True,
+    origins: Sequence[int] | None = None,
+    progress: bool = False,
+    executor: Any = None,
+) -> tuple[DemandResult, pd.DataFrame | None]:
+    """Fit the demand model once for all regions and, optionally, its backtest table.
+
+    Returns
+    -------
+    tuple[DemandResult, pandas.DataFrame | None]
+        The fitted result and the ``backtest.csv`` rows of ``region_ids`` (``None`` without).
+    """
+    result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
+    if not backtest:
+        return result, None
+    detail = backtest_demand(
+        dataset, config=config, origins=origins, regions_=list(region_ids), progress=progress
+    )
+    return result, backtest_table(detail, levels=config.levels)
+
+
+def region_demand_tables(
+    result: DemandResult,
+    dataset: Dataset,
+    region: str,
+    backtest: pd.DataFrame | None,
+    *,
+    start: int,
+    end: int,
+    n_sims: int,
+    seed: int,
+) -> dict[str, pd.DataFrame]:
+    """One region's ``employment_forecast``, ``recruitment_need`` and (if given) ``backtest``."""
+    tables = {
+        "employment_forecast": result.employment_forecast(region),
+        "recruitment_need": recruitment_need(
+            result, dataset, region, start, end, n_sims=n_sims, seed=seed
+        ),
+    }
+    if backtest is not None:
+        tables["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)
+    return tables
 
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:

@@ -46,6 +46,15 @@ def _up_levels(rep3: pd.DataFrame, keys: list[str]) -> pd.Series:
     return pd.concat(frames)
 
 
+def _period_ends(
+    result: DemandResult, region: str, start: int, end: int
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Employment (latest basis) in the year before the period, and the rows of its last year."""
+    path = result.employment_path(region)
+    base = path[path["year"] == start - 1].set_index("ssyk")["employed"]
+    return base, path[path["year"] == end].set_index("ssyk")
+
+
 def _totals(result: DemandResult, region: str) -> pd.DataFrame:
     path = result.employment_path(region, level=3)
     return path[["region", "ssyk", "year", "employed"]]
@@ -91,10 +100,8 @@ def simulate_need(
             f"outlook period ends {end} but the demand forecast ends {result.config.end_year}; "
             "raise the demand model's end_year"
         )
-    path = result.employment_path(region)
-    base = path[path["year"] == start - 1].set_index("ssyk")["employed"]
-    fin = path[path["year"] == end].set_index("ssyk")
-    levels = path.drop_duplicates("ssyk").set_index("ssyk")["ssyk_level"]
+    base, fin = _period_ends(result, region, start, end)
+    levels = fin["ssyk_level"]
     rng = np.random.default_rng(seed)
     mean = fin["employed"].to_numpy(float)
     if "lo80" in fin and fin["lo80"].notna().any():
@@ -161,9 +168,7 @@ def recruitment_need(
     from kompetensprognos.replacement import replacement_demand
 
     sims = simulate_need(result, dataset, region, start, end, n_sims, seed)
-    path = result.employment_path(region)
-    base = path[path["year"] == start - 1].set_index("ssyk")["employed"]
-    fin = path[path["year"] == end].set_index("ssyk")
+    base, fin = _period_ends(result, region, start, end)
     rep = replacement_demand(dataset, region, start, end, totals=_totals(result, region))
     rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(set(fin.index[fin["ssyk_level"] == 3]))]
     rep = _up_levels(rep, ["ssyk"]).to_frame("replacement")

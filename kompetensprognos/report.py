@@ -128,8 +128,7 @@ def compute_tables(
     """
     from tqdm import tqdm
 
-    from kompetensprognos.demand import DemandModel, backtest_demand, backtest_table
-    from kompetensprognos.recruitment import recruitment_need
+    from kompetensprognos.pipeline import fit_demand, region_demand_tables
 
     plist = list(params_by_region.values())
     if not plist:
@@ -148,28 +147,30 @@ def compute_tables(
     config = first.demand.model_copy(
         update={"scenarios": scenarios, "end_year": max(first.demand.end_year, end)}
     )
-    result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
-    bt = None
-    if any(p.backtest for p in plist):
-        detail = backtest_demand(
-            dataset, config=config, regions_=list(params_by_region), progress=progress
-        )
-        bt = backtest_table(detail, levels=config.levels)
+    result, bt = fit_demand(
+        dataset,
+        config,
+        list(params_by_region),
+        backtest=any(p.backtest for p in plist),
+        progress=progress,
+        executor=executor,
+    )
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for region, p in tqdm(params_by_region.items(), desc="tables", disable=not progress):
-        t: dict[str, pd.DataFrame] = {
-            "employment_forecast": result.employment_forecast(region),
-            "recruitment_need": recruitment_need(
-                result, dataset, region, p.period_start, p.period_end, n_sims=p.n_sims, seed=p.seed
-            ),
-        }
-        if bt is not None and p.backtest:
-            t["backtest"] = bt[bt["region"] == region].reset_index(drop=True)
+        t = region_demand_tables(
+            result,
+            dataset,
+            region,
+            bt if p.backtest else None,
+            start=p.period_start,
+            end=p.period_end,
+            n_sims=p.n_sims,
+            seed=p.seed,
+        )
         try:
             t.update(_supply_and_balance(dataset, region, result, p))
-        except (
-            KompetensprognosError
-        ) as exc:  # e.g. education data only nationally: report without it
+        except KompetensprognosError as exc:
+            # e.g. education data only nationally: the report says so instead of failing
             t["notes"] = pd.DataFrame(
                 {"section": ["supply"], "message": [f"Tillgångssidan kunde inte beräknas: {exc}"]}
             )
@@ -293,12 +294,9 @@ def region_panel(dataset: Dataset, region: str, ssyk_level: int = 2) -> pd.DataF
     pandas.DataFrame
         ``unique_id`` (SSYK code), ``ds`` (year), ``y`` — ready for the forecasting engine.
     """
-    from kompetensprognos.breaks import adjust_breaks, estimate_break_factors
-    from kompetensprognos.demand import bottom_panel
+    from kompetensprognos.demand import latest_basis
 
-    bottom = bottom_panel(dataset)
-    breaks = [b.year for b in dataset.manifest.breaks if b.table == "employment"]
-    adjusted = adjust_breaks(bottom, estimate_break_factors(bottom, breaks)) if breaks else bottom
+    _, adjusted, _ = latest_basis(dataset)
     members = set(regions.members(region)) if region in regions.ALL_REGION_IDS else {region}
     sel = adjusted[adjusted["municipality"].isin(members)]
     code = sel["ssyk"].str[:ssyk_level] if ssyk_level > 0 else "total"

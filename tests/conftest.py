@@ -65,3 +65,25 @@ def fast_params_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             encoding="utf-8",
         )
     return d
+
+
+@pytest.fixture
+def make_notebook(tmp_path: Path):
+    """Write a small report notebook: the batch's parameters cell followed by ``cells`` (sources)."""
+    import nbformat
+
+    def make(name: str, *cells: str) -> Path:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return path
+
+    return make

@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -16,28 +15,18 @@ from kompetensprognos.params import ParamsError
 pytestmark = pytest.mark.slow
 
 
-def tiny_notebook(path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            'if region == "fyrbodal":\n    raise RuntimeError("boom in " + region)'
-        ),
-        nbformat.v4.new_code_cell('print("rapport för", region)'),
-    ]
-    nbformat.write(nb, path)
-    return path
+FAILS_IN_FYRBODAL = (
+    'if region == "fyrbodal":\n    raise RuntimeError("boom in " + region)',
+    'print("rapport för", region)',
+)
 
 
 def test_failing_region_is_reported_and_leaves_nothing_behind(
-    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_demo_dir: Path,
+    fast_params_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_notebook,
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a relative output folder, as `make report` passes it
     out = tmp_path / "out"
@@ -48,7 +37,7 @@ def test_failing_region_is_reported_and_leaves_nothing_behind(
         params_dir=fast_params_dir,
         jobs=2,
         progress=False,
-        notebook=tiny_notebook(tmp_path / "tiny.ipynb"),
+        notebook=make_notebook("tiny.ipynb", *FAILS_IN_FYRBODAL),
     )
     assert not result.ok
     by = {o.region: o for o in result.outcomes}
@@ -113,10 +102,10 @@ def test_outlook_report_end_to_end(
 
 
 def test_dask_executor_gives_the_same_outputs_as_local(
-    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path
+    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path, make_notebook
 ) -> None:
     pytest.importorskip("distributed")
-    nb = tiny_notebook(tmp_path / "tiny.ipynb")
+    nb = make_notebook("tiny.ipynb", *FAILS_IN_FYRBODAL)
     kw = {
         "data": str(small_demo_dir),
         "params_dir": fast_params_dir,

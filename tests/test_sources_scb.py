@@ -257,30 +257,19 @@ def test_cli_offline_message(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "ds").exists()
 
 
-def test_fetched_dataset_runs_through_the_report_pipeline(fetched, fast_params_dir, tmp_path):
+def test_fetched_dataset_runs_through_the_report_pipeline(
+    fetched, fast_params_dir, tmp_path, make_notebook
+):
     """Issue 7's done-when: a folder fetched from recorded responses runs through `run`."""
-    import nbformat
-
     from kompetensprognos.batch import run_reports
 
     out_dir, _, _ = fetched
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    params = nbformat.v4.new_code_cell('region = "x"\ndata = "demo"\ntables_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            "from kompetensprognos import report\n"
-            "ctx = report.load(region, data=data, tables_dir=tables_dir)\n"
-            "print(sorted(ctx.tables))"
-        ),
-    ]
-    nbformat.write(nb, tmp_path / "check.ipynb")
+    notebook = make_notebook(
+        "check.ipynb",
+        "from kompetensprognos import report\n"
+        "ctx = report.load(region, data=data, tables_dir=tables_dir)\n"
+        "print(sorted(ctx.tables))",
+    )
     result = run_reports(
         ["goteborgsregionen"],
         data=str(out_dir),
@@ -288,7 +277,7 @@ def test_fetched_dataset_runs_through_the_report_pipeline(fetched, fast_params_d
         params_dir=fast_params_dir,
         jobs=1,
         progress=False,
-        notebook=tmp_path / "check.ipynb",
+        notebook=notebook,
     )
     assert result.ok, [o.error for o in result.outcomes]
     tables = tmp_path / "out" / "goteborgsregionen" / "tables"
