@@ -70,3 +70,18 @@ def test_console_entry_point_runs() -> None:
         check=True,
     )
     assert done.stdout.startswith("kompetensprognos ")
+
+
+def test_demand_command_writes_the_contract_tables(small_demo_dir: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "out"
+    code = main(
+        ["demand", "--data", str(small_demo_dir), "--regions", "sjuharad", "--output", str(out)]
+        + ["--no-backtest", "--sims", "100", "--quiet"]
+    )
+    assert code == 0
+    need = pd.read_csv(out / "sjuharad" / "tables" / "recruitment_need.csv", dtype={"ssyk": str})
+    assert set(need["region"]) == {"sjuharad"} and "total" in set(need["ssyk"])
+    assert not (out / "sjuharad" / "tables" / "backtest.csv").exists()
+    assert (out / "demand_manifest.json").exists()
