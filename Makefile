@@ -29,9 +29,9 @@ venv: $(STAMP)  ## Create or update the virtual environment
 report: $(STAMP)  ## Build all regional reports from the demo data into outputs/
 	$(BIN)/kompetensprognos run --data demo --jobs $(JOBS) --output $(OUTPUT) $(if $(REGIONS),--regions $(REGIONS),)
 
-test: $(STAMP)  ## Lint and run the whole test suite (unit tests and both notebooks under nbval)
+test: $(STAMP)  ## Lint and run the whole test suite (unit tests, doctests and both notebooks under nbval)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --doctest-modules --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg kompetensprognos tests notebooks $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## Lint only
 	$(BIN)/ruff check .

@@ -15,8 +15,10 @@ import resource
 import time
 from pathlib import Path
 
+from kompetensprognos import regions
 from kompetensprognos.dataset import load_dataset
-from kompetensprognos.pipeline import demand_outputs
+from kompetensprognos.params import Params
+from kompetensprognos.pipeline import run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -29,7 +31,9 @@ def main() -> None:
     ds = load_dataset("demo")
     t_load = time.perf_counter() - t0
     t1 = time.perf_counter()
-    result, tables = demand_outputs(ds, backtest=not args.no_backtest)
+    params = {r: Params(region=r, backtest=not args.no_backtest) for r in regions.REGION_IDS}
+    out = run(ds, params, stages=("demand",))
+    result, tables = out.demand, out.tables
     t_demand = time.perf_counter() - t1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     record = {

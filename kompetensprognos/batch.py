@@ -19,6 +19,7 @@ with the failing cell named.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -39,8 +40,11 @@ from kompetensprognos import __version__, regions
 from kompetensprognos.dataset import load_dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.files import replace_directory
+from kompetensprognos.headline import headline
 from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
-from kompetensprognos.report import CONTEXT_FILE, compute_tables
+from kompetensprognos.pipeline import code_fingerprint
+from kompetensprognos.pipeline import run as run_pipeline
+from kompetensprognos.report import write_region
 
 __all__ = [
     "BatchResult",
@@ -52,6 +56,10 @@ __all__ = [
 ]
 
 NOTEBOOK = "outlook.ipynb"
+#: Folder under the output folder where finished tables are cached between runs.
+CACHE_DIR = ".cache"
+#: What a region's report was built from (see ``run_reports(force=...)``).
+STAMP_FILE = "stamp.json"
 
 
 @dataclass
@@ -64,6 +72,7 @@ class RegionOutcome:
     error: str | None = None
     failed_cell: int | None = None
     headline: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
 
 
 @dataclass
@@ -110,22 +119,6 @@ def _write_excel(tables: dict[str, pd.DataFrame], target: Path) -> None:
     with pd.ExcelWriter(target, engine="openpyxl") as xl:
         for name, df in tables.items():
             df.to_excel(xl, sheet_name=name[:31], index=False)
-
-
-def _headline(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    need = tables.get("recruitment_need")
-    if need is not None:
-        total = need[need["ssyk"] == "total"]
-        if len(total):
-            out["recruitment_need"] = round(float(total["recruitment_need"].iloc[0]))
-            out["expansion"] = round(float(total["expansion"].iloc[0]))
-            out["replacement"] = round(float(total["replacement"].iloc[0]))
-    bal = tables.get("balance")
-    if bal is not None and "status" in bal:
-        level = bal[bal["ssyk_level"] == bal["ssyk_level"].max()] if "ssyk_level" in bal else bal
-        out["brist"] = int((level["status"] == "brist").sum())
-    return out
 
 
 def _git_revision() -> str | None:
@@ -186,6 +179,7 @@ def run_reports(
     notebook: str | os.PathLike[str] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    force: bool = False,
 ) -> BatchResult:
     """Build the outlook report of every region (the main job).
 
@@ -216,6 +210,10 @@ def run_reports(
         ``scheduler`` (its workers must see the output folder, e.g. a shared file system).
     scheduler : str, optional
         Dask scheduler address, e.g. ``tcp://10.0.0.5:8786``.
+    force : bool, default False
+        Recompute everything. Otherwise finished tables are reused from ``OUTPUT/.cache`` and a
+        region whose report was built from the same data, parameters, code and notebook
+        (``OUTPUT/<region>/stamp.json``) is kept as it is.
 
     Returns
     -------
@@ -233,34 +231,54 @@ def run_reports(
     dataset = load_dataset(data)
     timings["load_data"] = time.perf_counter() - t0
 
+    stamps = {r: _region_stamp(dataset.fingerprint(), p, nb_path) for r, p in params.items()}
+    todo = [r for r in params if force or not _up_to_date(out / r, stamps[r])]
+    kept = {r: RegionOutcome(r, True, 0.0, skipped=True) for r in params if r not in todo}
+    for r, o in kept.items():
+        o.headline = json.loads((out / r / STAMP_FILE).read_text(encoding="utf-8"))["headline"]
+
     pool = None
-    if executor == "dask":
+    if executor == "dask" and todo:
         from kompetensprognos.executors import DaskExecutor
 
         pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
+    staging = None
     try:
-        t1 = time.perf_counter()
-        tables = compute_tables(params, dataset, progress=progress, executor=pool)
-        timings["tables"] = time.perf_counter() - t1
-        outcomes, staging = _build_regions(
-            tables,
-            params,
-            out,
-            nb_path,
-            data,
-            timeout,
-            kernel,
-            jobs,
-            progress,
-            pool,
-            dataset,
-            timings,
-        )
+        outcomes: dict[str, RegionOutcome] = dict(kept)
+        if todo:
+            t1 = time.perf_counter()
+            computed = run_pipeline(
+                dataset,
+                {r: params[r] for r in todo},
+                progress=progress,
+                executor=pool,
+                cache_dir=None if force else out / CACHE_DIR,
+                jobs=jobs,
+            )
+            timings |= {f"tables.{k}": v for k, v in computed.timings.items()}
+            timings["tables"] = time.perf_counter() - t1
+            built, staging = _build_regions(
+                computed.tables,
+                params,
+                stamps,
+                out,
+                nb_path,
+                data,
+                timeout,
+                kernel,
+                jobs,
+                progress,
+                pool,
+                dataset,
+                timings,
+            )
+            outcomes |= built
     finally:
         if pool is not None:
             pool.close()
-    shutil.rmtree(staging, ignore_errors=True)
-    result = BatchResult(out, [outcomes[r] for r in tables], timings)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    result = BatchResult(out, [outcomes[r] for r in params], timings)
     timings["total"] = time.perf_counter() - t0
     _write_index(result, params, dataset.manifest.synthetic)
     manifest = {
@@ -281,9 +299,32 @@ def run_reports(
     return result
 
 
+def _region_stamp(fingerprint: str, params: Any, notebook: Path) -> str:
+    """What a region's report depends on: data, parameters, package code and the notebook."""
+    blob = json.dumps(
+        {
+            "data": fingerprint,
+            "params": json.loads(params.model_dump_json()),
+            "code": code_fingerprint(),
+            "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _up_to_date(folder: Path, stamp: str) -> bool:
+    try:
+        saved = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return saved.get("stamp") == stamp and (folder / "rapport.html").exists()
+
+
 def _build_regions(
     tables: dict[str, dict[str, pd.DataFrame]],
     params: dict[str, Any],
+    stamps: dict[str, str],
     out: Path,
     nb_path: Path,
     data: str,
@@ -296,62 +337,59 @@ def _build_regions(
     timings: dict[str, float],
 ) -> tuple[dict[str, RegionOutcome], Path]:
     """Stage tables, execute the notebooks, and move each complete region into place."""
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    context = {
-        "manifest": json.loads(dataset.manifest.model_dump_json()),
-        "fingerprint": dataset.fingerprint(),
-    }
+    fingerprint = dataset.fingerprint()
     outcomes: dict[str, RegionOutcome] = {}
-    try:
-        for region, t in tables.items():
-            tdir = staging / region / "tables"
-            tdir.mkdir(parents=True)
-            for name, df in t.items():
-                df.to_csv(tdir / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
-            (tdir / CONTEXT_FILE).write_text(
-                json.dumps(context, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            (staging / region / "params.json").write_text(
-                params[region].model_dump_json(indent=2), encoding="utf-8"
-            )
-
-        t2 = time.perf_counter()
-        run_one = partial(
-            _execute_region,
-            staging=staging,
-            notebook=nb_path,
-            data=data,
-            timeout=timeout,
-            kernel=kernel,
+    for region, t in tables.items():
+        write_region(
+            staging / region / "tables",
+            t,
+            params=params[region],
+            manifest=dataset.manifest,
+            fingerprint=fingerprint,
         )
-        if pool is not None:
-            for outcome in pool.map(run_one, list(tables)):
-                outcomes[outcome.region] = outcome
-        else:
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-                futures = [threads.submit(run_one, r) for r in tables]
-                for fut in tqdm(
-                    as_completed(futures), total=len(futures), desc="reports", disable=not progress
-                ):
-                    outcome = fut.result()
-                    outcomes[outcome.region] = outcome
-        timings["notebooks"] = time.perf_counter() - t2
 
-        for region in tables:
-            o = outcomes[region]
-            if not o.ok:
-                continue
-            try:
-                _write_excel(tables[region], staging / region / "rapport.xlsx")
-                o.headline = _headline(tables[region])
-                replace_directory(staging / region, out / region)
-            except Exception as exc:
-                o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    t2 = time.perf_counter()
+    run_one = partial(
+        _execute_region,
+        staging=staging,
+        notebook=nb_path,
+        data=data,
+        timeout=timeout,
+        kernel=kernel,
+    )
+    if pool is not None:
+        for outcome in pool.map(run_one, list(tables)):
+            outcomes[outcome.region] = outcome
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+            futures = [threads.submit(run_one, r) for r in tables]
+            for fut in tqdm(
+                as_completed(futures), total=len(futures), desc="rapporter", disable=not progress
+            ):
+                outcome = fut.result()
+                outcomes[outcome.region] = outcome
+    timings["notebooks"] = time.perf_counter() - t2
+
+    for region in tables:
+        o = outcomes[region]
+        if not o.ok:
+            continue
+        try:
+            folder = staging / region
+            _write_excel(tables[region], folder / "rapport.xlsx")
+            p = params[region]
+            o.headline = headline(tables[region], (p.period_start, p.period_end)).as_dict()
+            (folder / STAMP_FILE).write_text(
+                json.dumps({"stamp": stamps[region], "headline": o.headline}, ensure_ascii=False)
+                + "\n",
+                encoding="utf-8",
+            )
+            replace_directory(folder, out / region)
+        except Exception as exc:
+            o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
     return outcomes, staging
 
 
@@ -361,10 +399,10 @@ def _write_index(result: BatchResult, params: dict[str, Any], synthetic: bool) -
         name = html.escape(regions.region_name(o.region))
         if o.ok:
             h = o.headline
-            need = f"{h.get('recruitment_need', 0):,}".replace(",", "\u00a0")
+            need = f"{h.get('recruitment_need') or 0:,}".replace(",", "\u00a0")
             rows.append(
                 f'<tr><td><a href="{o.region}/rapport.html">{name}</a></td><td>{need}</td>'
-                f"<td>{h.get('brist', '–')}</td>"
+                f"<td>{h.get('brist') if h.get('brist') is not None else '–'}</td>"
                 f'<td><a href="{o.region}/rapport.xlsx">Excel</a></td></tr>'
             )
         else:

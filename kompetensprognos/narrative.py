@@ -6,9 +6,10 @@ returns Markdown (``str``) or a :class:`pandas.DataFrame` with Swedish column na
 a non-breaking space as thousands separator (``"12 300"``), a decimal comma (``"0,85"``) and a
 space before the percent sign (``"12 %"``).
 
-The headline numbers follow the batch summary (:func:`kompetensprognos.batch._headline`): the
-recruitment need is the ``ssyk == "total"`` row rounded with :func:`round`, and occupations in
-shortage are counted at the finest SSYK level in the balance table. Format a number with
+The headline numbers come from :func:`kompetensprognos.headline.headline` (the same rule as the
+landing page and sweeps): the recruitment need is the ``ssyk == "total"`` row rounded with
+:func:`round`, and occupations in shortage are counted at the finest SSYK level in the balance
+table. Format a number with
 :func:`fmt_int` to find it in the report.
 """
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from kompetensprognos.classifications import ssyk_name
 from kompetensprognos.dataset import Manifest
+from kompetensprognos.headline import STATUS_ORDER, finest_level, headline
 
 __all__ = [
     "NBSP",
@@ -44,7 +46,6 @@ NBSP = "\u00a0"
 _MINUS = "\u2212"
 _DASH = "\u2013"  # en dash for ranges: 2023–2030
 
-STATUS_ORDER: tuple[str, ...] = ("brist", "balans", "överskott")
 
 _MODEL_NAMES = {
     "kompetensprognos": "Vår modell",
@@ -234,26 +235,8 @@ def synthetic_banner(manifest: Manifest) -> str:
     )
 
 
-def _period_rows(need: pd.DataFrame, period: tuple[int, int]) -> pd.DataFrame:
-    if {"period_start", "period_end"} <= set(need.columns):
-        hit = need[(need["period_start"] == period[0]) & (need["period_end"] == period[1])]
-        if len(hit):
-            return hit
-    return need
-
-
-def _finest(balance: pd.DataFrame) -> pd.DataFrame:
-    """Rows at the finest SSYK level (as the batch summary counts them), without the total."""
-    bal = balance[balance["ssyk"].astype(str) != "total"]
-    if "ssyk_level" in bal.columns and bal["ssyk_level"].notna().any():
-        bal = bal[bal["ssyk_level"] == bal["ssyk_level"].max()]
-    return bal
-
-
-def _level_word(balance: pd.DataFrame) -> str:
-    if "ssyk_level" in balance.columns and balance["ssyk_level"].notna().any():
-        return f" (SSYK-nivå {int(balance['ssyk_level'].max())})"
-    return ""
+def _level_word(level: int | None) -> str:
+    return f" (SSYK-nivå {level})" if level is not None else ""
 
 
 def summary(
@@ -299,35 +282,30 @@ def summary(
     True
     """
     start, end = period
+    tables = {"employment_forecast": employment_forecast, "recruitment_need": recruitment_need}
+    if balance is not None:
+        tables["balance"] = balance
+    h = headline(tables, period)
     parts: list[str] = []
 
-    ef = employment_forecast[employment_forecast["ssyk"].astype(str) == "total"]
-    obs = ef[ef["kind"] == "observed"]
-    if len(obs):
-        last = obs.loc[obs["year"].idxmax()]
-        last_year, last_value = int(last["year"]), float(last["employed"])
-        text = f"**Sysselsättning.** År {last_year} var **{fmt_int(last_value)}** personer sysselsatta i {region_name}."
-        fc = ef[(ef["kind"] == "forecast") & (ef["year"] == end)]
-        if len(fc):
-            row = fc.iloc[0]
-            change = float(row["employed"]) / last_value - 1 if last_value else float("nan")
+    if h.employed_last is not None:
+        text = f"**Sysselsättning.** År {h.last_year} var **{fmt_int(h.employed_last)}** personer sysselsatta i {region_name}."
+        if h.employed_end is not None:
+            change = h.employed_end / h.employed_last - 1 if h.employed_last else float("nan")
             text += (
-                f" Prognosen för {end} är **{fmt_int(row['employed'])}** sysselsatta "
-                f"(80{NBSP}% osäkerhetsintervall {_range(row['lo80'], row['hi80'])}), "
-                f"en förändring med {fmt_pct(change, 1, sign=True)} jämfört med {last_year}."
+                f" Prognosen för {end} är **{fmt_int(h.employed_end)}** sysselsatta "
+                f"(80{NBSP}% osäkerhetsintervall {_range(h.employed_end_lo80, h.employed_end_hi80)}), "
+                f"en förändring med {fmt_pct(change, 1, sign=True)} jämfört med {h.last_year}."
             )
         parts.append(text)
 
-    need = _period_rows(recruitment_need, period)
-    tot = need[need["ssyk"].astype(str) == "total"]
-    if len(tot):
-        row = tot.iloc[0]
-        exp, rep = float(row["expansion"]), float(row["replacement"])
+    if h.recruitment_need is not None:
+        exp, rep = h.expansion or 0, h.replacement or 0
         text = (
             f"**Rekryteringsbehov {start}{_DASH}{end}.** Arbetsgivarna i {region_name} behöver "
-            f"rekrytera omkring **{fmt_int(row['recruitment_need'])}** personer under perioden "
+            f"rekrytera omkring **{fmt_int(h.recruitment_need)}** personer under perioden "
             f"(80{NBSP}% osäkerhetsintervall "
-            f"{_range(row['recruitment_need_lo80'], row['recruitment_need_hi80'])}). "
+            f"{_range(h.recruitment_need_lo80, h.recruitment_need_hi80)}). "
         )
         if exp > 0:
             text += (
@@ -343,23 +321,21 @@ def summary(
             )
         parts.append(text)
 
-    if balance is None or len(balance) == 0 or "status" not in balance.columns:
+    if not h.status_counts:
         parts.append(
             "**Balans.** Balansen mellan rekryteringsbehov och nytillskott kunde inte beräknas "
             "för regionen (underlag om utbildning saknas)."
         )
     else:
-        bal = _finest(balance)
-        counts = bal["status"].value_counts()
-        n = {s: int(counts.get(s, 0)) for s in STATUS_ORDER}
-        other = int(len(bal) - sum(n.values()))
+        n = h.status_counts
+        other = h.assessed - sum(n[s] for s in STATUS_ORDER)
         text = (
-            f"**Balans.** Av {fmt_int(len(bal))} yrken{_level_word(balance)} bedöms "
+            f"**Balans.** Av {fmt_int(h.assessed)} yrken{_level_word(h.ssyk_level)} bedöms "
             f"**{fmt_int(n['brist'])}** ha **brist** (nyutbildade som börjar arbeta i regionen "
             f"räcker inte till rekryteringsbehovet), {fmt_int(n['balans'])} vara i balans och "
             f"{fmt_int(n['överskott'])} ha överskott under {start}{_DASH}{end}."
         )
-        not_linked = int((bal["status"] == "ingen utbildning kopplad").sum())
+        not_linked = n.get("ingen utbildning kopplad", 0)
         too_small = other - not_linked
         if not_linked:
             text += (
@@ -369,18 +345,12 @@ def summary(
         if too_small:
             text += f" För {fmt_int(too_small)} yrken är rekryteringsbehovet för litet för en bedömning."
         parts.append(text)
-        if "p_shortage" in bal.columns:
-            top = bal.dropna(subset=["p_shortage"]).sort_values(
-                ["p_shortage", "balance_ratio"], ascending=[False, True], kind="stable"
-            )
-            top = top[top["p_shortage"] > 0].head(5)
-            if len(top):
-                lines = [
-                    f"{i}. {occupation_label(str(r.ssyk), width=None)} "
-                    f"(sannolikhet för brist {fmt_prob(r.p_shortage)})"
-                    for i, r in enumerate(top.itertuples(), start=1)
-                ]
-                parts.append("**Yrken med störst risk för brist:**\n\n" + "\n".join(lines))
+        if h.top_shortage:
+            lines = [
+                f"{i}. {occupation_label(code, width=None)} (sannolikhet för brist {fmt_prob(p)})"
+                for i, (code, p) in enumerate(h.top_shortage, start=1)
+            ]
+            parts.append("**Yrken med störst risk för brist:**\n\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
@@ -432,7 +402,7 @@ def shortage_table(
     if ssyk_level is not None and "ssyk_level" in bal.columns:
         bal = bal[bal["ssyk_level"] == ssyk_level]
     else:
-        bal = _finest(bal)
+        bal = finest_level(bal)
     keys = [c for c in ("p_shortage", "balance_ratio") if c in bal.columns]
     bal = bal.sort_values(
         keys, ascending=[False, True][: len(keys)], kind="stable", na_position="last"

@@ -1,92 +1,151 @@
-"""The steps behind the reports, as functions that return and write the contract tables.
+"""The one orchestrator: a dataset and each region's parameters in, every output table out.
 
-:func:`demand_outputs` fits the demand model once for all regions (the hierarchy is joint) and
-returns, per region, the tables of the demand output contract (``docs/demand.md``):
-``employment_forecast``, ``recruitment_need`` and ``backtest``. :func:`write_tables` writes a
-region's tables atomically.
+:func:`run` is what ``kompetensprognos run`` (the reports), ``kompetensprognos demand``, scenario
+sweeps and the notebook (run alone in JupyterLab) all call. It goes through the stages once for
+all regions and passes every shared result on instead of recomputing it per region:
+
+1. **demand** — the demand model is fitted once (the region hierarchy is joint), and its
+   rolling-origin backtest is run once;
+2. **graduates** — the graduate projection does not depend on the region, so it is projected
+   once per distinct ``(n_sims, seed, period_end)`` of the regions;
+3. **regions** — per region, the recruitment need (simulated once) and the supply and balance
+   tables built from the shared projection.
+
+With ``cache_dir`` the finished tables are kept under a key made of the dataset's fingerprint,
+every region's parameters and the package's source code, so an unchanged rerun reads them
+instead of computing (:func:`cache_key`). :func:`kompetensprognos.report.write_region` writes a
+region's tables to disk; this module never writes a region folder itself.
+
+Examples
+--------
+>>> from kompetensprognos.params import Params
+>>> key = cache_key("abc123", {"skaraborg": Params(region="skaraborg")}, stages=("demand",))
+>>> len(key)
+16
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Sequence
+import pickle
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from kompetensprognos import regions
 from kompetensprognos.dataset import Dataset
-from kompetensprognos.demand import (
-    DemandConfig,
-    DemandModel,
-    DemandResult,
-    backtest_demand,
-    backtest_table,
-)
-from kompetensprognos.files import atomic_directory
+from kompetensprognos.demand import DemandConfig, DemandModel, DemandResult, backtest_demand
+from kompetensprognos.demand import backtest_table as _backtest_table
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.files import atomic_write_bytes
+from kompetensprognos.outputs import TABLE_NAMES
+from kompetensprognos.params import Params
 from kompetensprognos.recruitment import recruitment_need
 
-__all__ = ["demand_outputs", "fit_demand", "region_demand_tables", "write_tables"]
+__all__ = [
+    "STAGES",
+    "PipelineResult",
+    "cache_key",
+    "code_fingerprint",
+    "demand_config",
+    "fit_demand",
+    "run",
+]
+
+#: Stages a run can go through (``demand`` always runs; the others are optional).
+STAGES: tuple[str, ...] = ("demand", "supply")
+
+#: The demand settings every region of one run must share (the model is fitted once).
+_SHARED_DEMAND = ("method", "reconciliation", "adjust_breaks", "levels", "calibration_origins")
 
 
-def demand_outputs(
-    dataset: Dataset,
-    region_ids: Sequence[str] = regions.REGION_IDS,
-    *,
-    config: DemandConfig | None = None,
-    start: int = 2023,
-    end: int = 2030,
-    backtest: bool = True,
-    backtest_origins: Sequence[int] | None = None,
-    n_sims: int = 1000,
-    seed: int = 0,
-    progress: bool = False,
-) -> tuple[DemandResult, dict[str, dict[str, pd.DataFrame]]]:
-    """Fit demand for every region and build each region's output tables.
+@dataclass(frozen=True)
+class PipelineResult:
+    """What a run produced.
 
-    Parameters
+    Attributes
     ----------
-    dataset : Dataset
-    region_ids : sequence of str
-        Regions to produce tables for (default: the five report regions).
-    config : DemandConfig, optional
-        Demand model settings; ``end_year`` is raised to ``end`` when lower.
-    start, end : int
-        Outlook period for the recruitment need.
-    backtest : bool, default True
-        Also run the rolling-origin backtest (the slowest part).
-    backtest_origins : sequence of int, optional
-        Origins for the backtest (default: the four years before the last observed year).
-    n_sims : int
-        Simulation draws for the recruitment-need intervals.
-    seed : int
-        Random seed.
-    progress : bool
-        Show progress bars.
-
-    Returns
-    -------
-    tuple[DemandResult, dict]
-        The fitted result and ``{region: {"employment_forecast": df, "recruitment_need": df,
-        "backtest": df}}``.
+    tables : dict[str, dict[str, pandas.DataFrame]]
+        ``{region: {table name: DataFrame}}`` in :data:`TABLE_NAMES` order.
+    params : dict[str, Params]
+        The parameters each region's tables were computed with.
+    fingerprint : str
+        The dataset's fingerprint.
+    demand : DemandResult | None
+        The fitted demand model (``None`` when the tables came from the cache).
+    timings : dict[str, float]
+        Seconds per stage (wall time).
+    cached : bool
+        True when the tables were read from the cache.
     """
-    for r in region_ids:
-        regions.get_region(r)  # a clear error for an unknown id, before any work
-    cfg = config or DemandConfig()
-    if cfg.end_year < end:
-        cfg = cfg.model_copy(update={"end_year": end})
-    result, bt = fit_demand(
-        dataset, cfg, region_ids, backtest=backtest, origins=backtest_origins, progress=progress
-    )
-    tables = {
-        r: region_demand_tables(
-            result, dataset, r, bt, start=start, end=end, n_sims=n_sims, seed=seed
-        )
-        for r in tqdm(region_ids, desc="regions", disable=not progress)
+
+    tables: dict[str, dict[str, pd.DataFrame]]
+    params: dict[str, Params]
+    fingerprint: str
+    demand: DemandResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    cached: bool = False
+
+
+def code_fingerprint() -> str:
+    """A hash of the package's source files: cached results are reused only by the same code."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(
+    fingerprint: str, params_by_region: Mapping[str, Params], *, stages: Sequence[str] = STAGES
+) -> str:
+    """The cache key of a run: dataset fingerprint, every region's parameters, stages, code."""
+    payload = {
+        "data": fingerprint,
+        "params": {r: json.loads(p.model_dump_json()) for r, p in sorted(params_by_region.items())},
+        "stages": list(stages),
+        "code": code_fingerprint(),
     }
-    return result, tables
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def demand_config(params_by_region: Mapping[str, Params]) -> DemandConfig:
+    """The one demand configuration of a run: the regions' shared settings, all their scenarios.
+
+    Scenario adjustments are combined (a new plant in Falköping is in Skaraborg's *and* the
+    county's figures) and the model forecasts to the latest ``period_end``.
+
+    Raises
+    ------
+    KompetensprognosError
+        When two regions disagree on a setting of the shared fit.
+    """
+    plist = list(params_by_region.values())
+    if not plist:
+        raise KompetensprognosError("no regions to compute")
+    first = plist[0]
+    for p in plist[1:]:
+        diff = [k for k in _SHARED_DEMAND if getattr(p.demand, k) != getattr(first.demand, k)]
+        if diff:
+            raise KompetensprognosError(
+                f"regions {first.region} and {p.region} have different demand settings "
+                f"({', '.join(diff)}); the demand model is fitted once for all regions — "
+                "use the same values"
+            )
+    scenarios = tuple(dict.fromkeys(s for p in plist for s in p.demand.scenarios))
+    end = max(p.period_end for p in plist)
+    return first.demand.model_copy(
+        update={"scenarios": scenarios, "end_year": max(first.demand.end_year, end)}
+    )
 
 
 def fit_demand(
@@ -112,39 +171,211 @@ def fit_demand(
     detail = backtest_demand(
         dataset, config=config, origins=origins, regions_=list(region_ids), progress=progress
     )
-    return result, backtest_table(detail, levels=config.levels)
+    return result, _backtest_table(detail, levels=config.levels)
 
 
-def region_demand_tables(
-    result: DemandResult,
+def _read_cache(path: Path) -> dict[str, dict[str, pd.DataFrame]] | None:
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)  # our own cache file, named by a hash of its inputs
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None  # a missing or unreadable cache is recomputed
+
+
+def run(
     dataset: Dataset,
-    region: str,
-    backtest: pd.DataFrame | None,
+    params_by_region: Mapping[str, Params],
     *,
-    start: int,
-    end: int,
-    n_sims: int,
-    seed: int,
-) -> dict[str, pd.DataFrame]:
-    """One region's ``employment_forecast``, ``recruitment_need`` and (if given) ``backtest``."""
-    tables = {
-        "employment_forecast": result.employment_forecast(region),
-        "recruitment_need": recruitment_need(
-            result, dataset, region, start, end, n_sims=n_sims, seed=seed
-        ),
-    }
-    if backtest is not None:
-        tables["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)
+    stages: Sequence[str] = STAGES,
+    progress: bool = False,
+    executor: Any = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
+) -> PipelineResult:
+    """Compute every output table of every region, each shared result once.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    params_by_region : mapping of str to Params
+        Validated parameters per region id (:func:`kompetensprognos.params.load_region_params`).
+    stages : sequence of str
+        ``("demand", "supply")`` (default) or ``("demand",)`` for the demand tables only.
+    progress : bool
+        One progress bar per stage on stderr.
+    executor : Executor, optional
+        Runs the demand model's forecasting chunks (:mod:`kompetensprognos.executors`).
+    cache_dir : path, optional
+        Keep and reuse finished tables here (see :func:`cache_key`).
+    jobs : int, default 1
+        With 2 or more, the demand backtest runs in a second process while the model is fitted
+        and the region tables are built (same results, less wall time on a multi-core machine).
+
+    Returns
+    -------
+    PipelineResult
+    """
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown or "demand" not in stages:
+        raise KompetensprognosError(
+            f"stages must include 'demand' and only name {', '.join(STAGES)} (got {list(stages)})"
+        )
+    params = dict(params_by_region)
+    for r in params:
+        regions.get_region(r)  # a clear error for an unknown id, before any work
+    config = demand_config(params)
+    fingerprint = dataset.fingerprint()
+    cache_path = None
+    if cache_dir is not None:
+        key = cache_key(fingerprint, params, stages=stages)
+        cache_path = Path(cache_dir) / f"tables-{key}.pkl"
+        hit = _read_cache(cache_path)
+        if hit is not None and set(hit) == set(params):
+            return PipelineResult(hit, params, fingerprint, timings={"cache": 0.0}, cached=True)
+
+    timings: dict[str, float] = {}
+    want_backtest = any(p.backtest for p in params.values())
+    pending = None
+    pool = None
+    if want_backtest and jobs > 1:
+        # the backtest is independent of the fit: run it on the second core meanwhile
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        pending = pool.submit(_timed_backtest, dataset, config, list(params))
+    try:
+        t = time.perf_counter()
+        result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
+        timings["demand_fit"] = time.perf_counter() - t
+        backtest = None
+        if want_backtest and pending is None:
+            backtest, timings["backtest"] = _timed_backtest(
+                dataset, config, list(params), progress=progress
+            )
+        tables = _region_tables(dataset, params, stages, result, backtest, progress, timings)
+        if pending is not None:
+            t = time.perf_counter()
+            backtest, timings["backtest"] = pending.result()
+            timings["backtest_wait"] = time.perf_counter() - t
+            for region, p in params.items():
+                if p.backtest:
+                    bt = backtest[backtest["region"] == region].reset_index(drop=True)
+                    tables[region] = _ordered(tables[region] | {"backtest": bt})
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+    if cache_path is not None:
+        atomic_write_bytes(cache_path, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+    return PipelineResult(tables, params, fingerprint, demand=result, timings=timings)
+
+
+def _ordered(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {k: tables[k] for k in TABLE_NAMES if k in tables}
+
+
+def _timed_backtest(
+    dataset: Dataset, config: DemandConfig, region_ids: list[str], progress: bool = False
+) -> tuple[pd.DataFrame, float]:
+    t = time.perf_counter()
+    detail = backtest_demand(dataset, config=config, regions_=region_ids, progress=progress)
+    return _backtest_table(detail, levels=config.levels), time.perf_counter() - t
+
+
+def _region_tables(
+    dataset: Dataset,
+    params: dict[str, Params],
+    stages: Sequence[str],
+    result: DemandResult,
+    backtest: pd.DataFrame | None,
+    progress: bool,
+    timings: dict[str, float],
+) -> dict[str, dict[str, pd.DataFrame]]:
+
+    projections: dict[tuple[int, int, int], Any] = {}
+    with_supply = "supply" in stages and _has_supply_data(dataset)
+    if with_supply:
+        from kompetensprognos.education import project_graduates
+
+        t = time.perf_counter()
+        for p in params.values():
+            k = (p.n_sims, p.seed, p.period_end)
+            if k not in projections:
+                projections[k] = project_graduates(dataset, k[2], n_sims=k[0], seed=k[1])
+        timings["graduates"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for region, p in tqdm(params.items(), desc="regioner", disable=not progress):
+        tabs: dict[str, pd.DataFrame] = {
+            "employment_forecast": result.employment_forecast(region),
+            "recruitment_need": recruitment_need(
+                result, dataset, region, p.period_start, p.period_end, p.n_sims, p.seed
+            ),
+        }
+        if backtest is not None and p.backtest:
+            tabs["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)
+        if with_supply:
+            try:
+                tabs |= _supply_and_balance(
+                    dataset,
+                    region,
+                    result,
+                    p,
+                    need=tabs["recruitment_need"],
+                    projection=projections[(p.n_sims, p.seed, p.period_end)],
+                )
+            except KompetensprognosError as exc:
+                # e.g. education data only nationally: the report says so instead of failing
+                tabs["notes"] = pd.DataFrame(
+                    {
+                        "section": ["supply"],
+                        "message": [f"Tillgångssidan kunde inte beräknas: {exc}"],
+                    }
+                )
+        elif "supply" in stages:
+            tabs["notes"] = pd.DataFrame(
+                {
+                    "section": ["supply"],
+                    "message": [
+                        "Underlaget saknar tabellerna education_output, crosswalk eller population."
+                    ],
+                }
+            )
+        tables[region] = _ordered(tabs)
+    timings["regions"] = time.perf_counter() - t
     return tables
 
 
-def write_tables(tables: dict[str, pd.DataFrame], directory: str | os.PathLike[str]) -> Path:
-    """Write tables as ``<name>.csv`` into ``directory`` atomically (temporary folder, then rename).
+def _has_supply_data(dataset: Dataset) -> bool:
+    return not (
+        dataset.education_output is None or dataset.crosswalk is None or dataset.population is None
+    )
 
-    An existing ``directory`` is replaced only after every file is written.
-    """
-    target = Path(directory)
-    with atomic_directory(target) as tmp:
-        for name, df in tables.items():
-            df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
-    return target
+
+def _supply_and_balance(
+    dataset: Dataset,
+    region: str,
+    result: DemandResult,
+    p: Params,
+    *,
+    need: pd.DataFrame,
+    projection: Any,
+) -> dict[str, pd.DataFrame]:
+    from kompetensprognos.balance import balance_tables
+
+    tables = balance_tables(
+        dataset,
+        region,
+        result,
+        start=p.period_start,
+        end=p.period_end,
+        supply_params=p.supply,
+        balance_params=p.balance,
+        n_sims=p.n_sims,
+        seed=p.seed,
+        need=need,
+        projection=projection,
+    )
+    return {k: v for k, v in tables.items() if k in TABLE_NAMES}

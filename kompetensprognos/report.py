@@ -1,9 +1,13 @@
-"""Everything one regional report needs, computed or loaded in one call.
+"""The notebook API: load one region's tables and the parameters they were made with, and show them.
 
-The outlook notebook calls :func:`load` once; the batch run (:mod:`kompetensprognos.batch`)
-computes the tables for all regions up front with :func:`compute_tables` (the demand model is
-fitted once, because the region hierarchy is joint) and hands each notebook a ``tables_dir``.
-A researcher running the notebook alone in JupyterLab gets the same tables computed in the kernel.
+This module is the one reader and writer of a region's ``tables/`` folder: :func:`write_region`
+writes the tables as CSV with ``context.json`` (the parameters that were used, the dataset's
+manifest and fingerprint, the package version), :func:`read_tables` and :func:`load` read them
+back. The outlook notebook calls :func:`load` once; the batch run (:mod:`kompetensprognos.batch`)
+computes the tables of all regions up front with :func:`kompetensprognos.pipeline.run` and hands
+each notebook a ``tables_dir``, so the page shows exactly the parameters its tables used. A
+researcher running the notebook alone in JupyterLab gets the same tables computed in the kernel
+by the same orchestrator.
 """
 
 from __future__ import annotations
@@ -20,32 +24,19 @@ import pandas as pd
 from kompetensprognos import __version__, regions
 from kompetensprognos.dataset import Dataset, Manifest, load_dataset
 from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.outputs import CODE_COLUMNS, CONTEXT_FILE, TABLE_NAMES
 from kompetensprognos.params import Params, load_params
 
 __all__ = [
     "CONTEXT_FILE",
     "TABLE_NAMES",
     "ReportContext",
-    "compute_tables",
     "load",
     "read_tables",
     "region_panel",
     "show",
+    "write_region",
 ]
-
-CONTEXT_FILE = "context.json"
-#: Tables written per region, in report order.
-TABLE_NAMES = (
-    "employment_forecast",
-    "recruitment_need",
-    "backtest",
-    "education_output",
-    "supply",
-    "balance",
-    "balance_education",
-    "notes",
-)
-_CODE_COLUMNS = {"region": str, "ssyk": str, "education": str, "type": str, "section": str}
 
 
 @dataclass
@@ -108,104 +99,6 @@ class ReportContext:
         return json.loads(self.params.model_dump_json())
 
 
-def compute_tables(
-    params_by_region: Mapping[str, Params],
-    dataset: Dataset,
-    *,
-    progress: bool = False,
-    executor: Any = None,
-) -> dict[str, dict[str, pd.DataFrame]]:
-    """Compute every output table for several regions, fitting the demand model once.
-
-    All regions share one demand fit, so their demand settings must agree; their scenario
-    adjustments are combined (a new plant in Falköping is in Skaraborg's *and* the county's figures).
-    ``executor`` (:mod:`kompetensprognos.executors`) runs the demand model's forecasting chunks.
-
-    Returns
-    -------
-    dict
-        ``{region: {table name: DataFrame}}``.
-    """
-    from tqdm import tqdm
-
-    from kompetensprognos.pipeline import fit_demand, region_demand_tables
-
-    plist = list(params_by_region.values())
-    if not plist:
-        return {}
-    first = plist[0]
-    shared = ("method", "reconciliation", "adjust_breaks", "levels", "calibration_origins")
-    for p in plist[1:]:
-        diff = [k for k in shared if getattr(p.demand, k) != getattr(first.demand, k)]
-        if diff:
-            raise KompetensprognosError(
-                f"regions {first.region} and {p.region} have different demand settings ({', '.join(diff)}); "
-                "the demand model is fitted once for all regions — use the same values"
-            )
-    scenarios = tuple(dict.fromkeys(s for p in plist for s in p.demand.scenarios))
-    end = max(p.period_end for p in plist)
-    config = first.demand.model_copy(
-        update={"scenarios": scenarios, "end_year": max(first.demand.end_year, end)}
-    )
-    result, bt = fit_demand(
-        dataset,
-        config,
-        list(params_by_region),
-        backtest=any(p.backtest for p in plist),
-        progress=progress,
-        executor=executor,
-    )
-    out: dict[str, dict[str, pd.DataFrame]] = {}
-    for region, p in tqdm(params_by_region.items(), desc="tables", disable=not progress):
-        t = region_demand_tables(
-            result,
-            dataset,
-            region,
-            bt if p.backtest else None,
-            start=p.period_start,
-            end=p.period_end,
-            n_sims=p.n_sims,
-            seed=p.seed,
-        )
-        try:
-            t.update(_supply_and_balance(dataset, region, result, p))
-        except KompetensprognosError as exc:
-            # e.g. education data only nationally: the report says so instead of failing
-            t["notes"] = pd.DataFrame(
-                {"section": ["supply"], "message": [f"Tillgångssidan kunde inte beräknas: {exc}"]}
-            )
-        out[region] = {k: t[k] for k in TABLE_NAMES if k in t}
-    return out
-
-
-def _supply_and_balance(
-    dataset: Dataset, region: str, result: Any, p: Params
-) -> dict[str, pd.DataFrame]:
-    if dataset.education_output is None or dataset.crosswalk is None or dataset.population is None:
-        return {}  # supply needs all three; the report says the section is missing
-    try:
-        from kompetensprognos.balance import balance_tables
-    except ImportError:  # pragma: no cover - balance not installed
-        from kompetensprognos.supply import supply_tables
-
-        s = supply_tables(
-            dataset, region, p.supply, end_year=p.period_end, n_sims=p.n_sims, seed=p.seed
-        )
-        return {k: v for k, v in s.items() if k in ("supply", "education_output")}
-    tables = balance_tables(
-        dataset,
-        region,
-        result,
-        start=p.period_start,
-        end=p.period_end,
-        supply_params=p.supply,
-        balance_params=p.balance,
-        n_sims=p.n_sims,
-        seed=p.seed,
-    )
-    return {k: v for k, v in tables.items() if k in TABLE_NAMES}
-
-
 def read_tables(directory: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
     """Read a region's ``tables/*.csv`` with code columns as text."""
     directory = Path(directory)
@@ -213,7 +106,7 @@ def read_tables(directory: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
     for name in TABLE_NAMES:
         path = directory / f"{name}.csv"
         if path.exists():
-            out[name] = pd.read_csv(path, dtype=_CODE_COLUMNS, keep_default_na=True)
+            out[name] = pd.read_csv(path, dtype=CODE_COLUMNS, keep_default_na=True)
     if not out:
         raise KompetensprognosError(f"no tables found in {directory}")
     return out
@@ -238,8 +131,10 @@ def load(
         A ``params/<region>.yaml``; its values are overridden by ``region``, ``data`` and
         ``overrides``.
     tables_dir : str, optional
-        Folder of precomputed tables (as written by the batch run, with ``context.json``); when
-        empty or None the tables are computed here.
+        Folder of precomputed tables (as written by :func:`write_region`, with
+        ``context.json``); the parameters are then those the tables were computed with, read
+        from ``context.json``. When empty or None the tables are computed here by
+        :func:`kompetensprognos.pipeline.run`.
     **overrides
         Other :class:`~kompetensprognos.params.Params` fields (e.g. ``period_start``).
 
@@ -255,18 +150,78 @@ def load(
         params = Params.model_validate({"region": region, "data": data, **overrides})
     if tables_dir:
         tdir = Path(tables_dir)
-        ctx = json.loads((tdir / CONTEXT_FILE).read_text(encoding="utf-8"))
+        ctx = _read_context(tdir)
+        used = Params.model_validate(ctx["params"]) if "params" in ctx else params
+        if used.region != params.region:
+            raise KompetensprognosError(
+                f"{tdir / CONTEXT_FILE}: the tables are for {used.region!r}, not {params.region!r}"
+            )
         return ReportContext(
-            params=params,
+            params=used,
             manifest=Manifest.model_validate(ctx["manifest"]),
             fingerprint=ctx["fingerprint"],
             tables=read_tables(tdir),
         )
+    from kompetensprognos.pipeline import run
+
     dataset = load_dataset(params.data)
-    tables = compute_tables({region: params}, dataset)[region]
+    tables = run(dataset, {region: params}).tables[region]
     return ReportContext(
         params=params, manifest=dataset.manifest, fingerprint=dataset.fingerprint(), tables=tables
     )
+
+
+def _read_context(directory: Path) -> dict[str, Any]:
+    path = directory / CONTEXT_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KompetensprognosError(
+            f"{path} is missing — the folder was not written by kompetensprognos run"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise KompetensprognosError(f"{path} is not valid JSON ({exc}); rerun the report") from None
+
+
+def write_region(
+    directory: str | os.PathLike[str],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    params: Params | None = None,
+    manifest: Manifest | None = None,
+    fingerprint: str | None = None,
+) -> Path:
+    """Write a region's tables as ``<name>.csv`` with ``context.json``, atomically.
+
+    ``directory`` (normally ``OUTPUT/<region>/tables``) is replaced only after every file is
+    written. ``context.json`` holds the parameters the tables were computed with, the dataset's
+    manifest and fingerprint and the package version; :func:`load` reads them back.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "tables"
+    >>> _ = write_region(d, {"notes": pd.DataFrame({"section": ["x"], "message": ["y"]})})
+    >>> sorted(p.name for p in d.iterdir())
+    ['context.json', 'notes.csv']
+    """
+    from kompetensprognos.files import atomic_directory
+
+    context: dict[str, Any] = {"version": __version__}
+    if params is not None:
+        context["params"] = json.loads(params.model_dump_json())
+    if manifest is not None:
+        context["manifest"] = json.loads(manifest.model_dump_json())
+    if fingerprint is not None:
+        context["fingerprint"] = fingerprint
+    target = Path(directory)
+    with atomic_directory(target) as tmp:
+        for name, df in tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        (tmp / CONTEXT_FILE).write_text(
+            json.dumps(context, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    return target
 
 
 def show(obj: Any) -> None:

@@ -100,10 +100,10 @@ def _scenario_params(base: Params, scenario: SweepScenario) -> Params:
 
 
 def _one(task: tuple[str, Params, Dataset]) -> tuple[str, dict[str, pd.DataFrame]]:
-    from kompetensprognos.report import compute_tables
+    from kompetensprognos.pipeline import run
 
     name, params, dataset = task
-    return name, compute_tables({params.region: params}, dataset)[params.region]
+    return name, run(dataset, {params.region: params}).tables[params.region]
 
 
 def run_sweep(
@@ -158,7 +158,14 @@ def run_sweep(
     return long, wide.reset_index()
 
 
-def sweep_summary(long: pd.DataFrame) -> Mapping[str, float]:
-    """Total recruitment need per scenario (the ``ssyk == "total"`` rows)."""
-    tot = long[long["ssyk"] == "total"]
-    return dict(zip(tot["scenario"], tot["recruitment_need"], strict=True))
+def sweep_summary(long: pd.DataFrame, period: tuple[int, int]) -> Mapping[str, float | None]:
+    """Total recruitment need per scenario, by the same rule as every headline number.
+
+    Uses :func:`kompetensprognos.headline.headline` on each scenario's rows.
+    """
+    from kompetensprognos.headline import headline
+
+    out: dict[str, float | None] = {}
+    for name, rows in long.groupby("scenario", sort=False):
+        out[str(name)] = headline({"recruitment_need": rows}, period).recruitment_need
+    return out

@@ -44,7 +44,8 @@ def test_failing_region_is_reported_and_leaves_nothing_behind(
     assert by["skaraborg"].ok and not by["fyrbodal"].ok
     assert "boom in fyrbodal" in by["fyrbodal"].error and by["fyrbodal"].failed_cell is not None
     assert not (out / "fyrbodal").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "manifest.json", "skaraborg"]
+    visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert visible == ["index.html", "manifest.json", "skaraborg"]
     sk = out / "skaraborg"
     for name in ("rapport.html", "rapport.ipynb", "rapport.xlsx", "tables/employment_forecast.csv"):
         assert (sk / name).exists(), name
@@ -129,3 +130,64 @@ def test_dask_executor_gives_the_same_outputs_as_local(
             encoding="utf-8"
         )
     assert json.loads((tmp_path / "dask" / "manifest.json").read_text())["executor"] == "dask"
+
+
+def test_yaml_parameters_reach_the_tables_the_page_and_the_stamp(
+    small_demo_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 15: the page shows the parameters its tables were computed with."""
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "skaraborg.yaml").write_text(
+        "region: skaraborg\n"
+        "title: Kompetensutsikter för Skaraborgs kompetensforum\n"
+        "period_end: 2028\n"
+        "n_sims: 100\n"
+        "backtest: false\n"
+        "demand:\n  method: naive\n  calibration_origins: 2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run_reports(
+        ["skaraborg"], data=str(small_demo_dir), output=out, params_dir=params, jobs=1,
+        progress=False,
+    )  # fmt: skip
+    assert result.ok, [o.error for o in result.outcomes]
+    need = pd.read_csv(out / "skaraborg" / "tables" / "recruitment_need.csv", dtype={"ssyk": str})
+    assert set(need["period_end"]) == {2028}
+    context = json.loads((out / "skaraborg" / "tables" / "context.json").read_text())
+    assert context["params"]["demand"]["method"] == "naive" and context["params"]["n_sims"] == 100
+    html = (out / "skaraborg" / "rapport.html").read_text(encoding="utf-8")
+    assert "Kompetensutsikter för Skaraborgs kompetensforum" in html
+    assert "2023\u20132028" in html and "2023\u20132030" not in html
+    assert "demand.method=naive" in html and "n_sims=100" in html
+    assert "demand.method=theta" not in html
+
+
+def test_unchanged_rerun_keeps_reports_and_a_change_rebuilds(
+    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path, make_notebook
+) -> None:
+    nb = make_notebook("tiny.ipynb", 'print("rapport för", region)')
+    kw = {
+        "data": str(small_demo_dir),
+        "output": tmp_path / "out",
+        "jobs": 1,
+        "progress": False,
+        "notebook": nb,
+    }
+    first = run_reports(["skaraborg"], params_dir=fast_params_dir, **kw)
+    html = tmp_path / "out" / "skaraborg" / "rapport.html"
+    stamp = html.stat().st_mtime_ns
+    again = run_reports(["skaraborg"], params_dir=fast_params_dir, **kw)
+    assert first.ok and again.ok
+    assert again.outcomes[0].skipped and html.stat().st_mtime_ns == stamp
+    assert again.outcomes[0].headline == first.outcomes[0].headline
+    assert "notebooks" not in again.timings
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    text = (fast_params_dir / "skaraborg.yaml").read_text().replace("n_sims: 200", "n_sims: 150")
+    (changed / "skaraborg.yaml").write_text(text)
+    third = run_reports(["skaraborg"], params_dir=changed, **kw)
+    assert third.ok and not third.outcomes[0].skipped and html.stat().st_mtime_ns != stamp
+    forced = run_reports(["skaraborg"], params_dir=changed, force=True, **kw)
+    assert not forced.outcomes[0].skipped

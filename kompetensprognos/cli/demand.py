@@ -14,7 +14,9 @@ from kompetensprognos import regions
 def _run(args: argparse.Namespace) -> int:
     from kompetensprognos.dataset import load_dataset
     from kompetensprognos.demand import DemandConfig
-    from kompetensprognos.pipeline import demand_outputs, write_tables
+    from kompetensprognos.params import Params
+    from kompetensprognos.pipeline import run
+    from kompetensprognos.report import write_region
 
     t0 = time.perf_counter()
     dataset = load_dataset(args.data)
@@ -24,19 +26,28 @@ def _run(args: argparse.Namespace) -> int:
         adjust_breaks=not args.no_break_adjustment,
         end_year=max(args.end, 2030),
     )
+    params = {
+        r: Params(
+            region=r,
+            data=args.data,
+            period_start=args.start,
+            period_end=args.end,
+            demand=config,
+            n_sims=args.sims,
+            backtest=not args.no_backtest,
+        )
+        for r in args.regions
+    }
     progress = not args.quiet and sys.stderr.isatty()
-    result, tables = demand_outputs(
-        dataset,
-        args.regions,
-        config=config,
-        start=args.start,
-        end=args.end,
-        backtest=not args.no_backtest,
-        n_sims=args.sims,
-        progress=progress,
-    )
-    for region, region_tables in tables.items():
-        write_tables(region_tables, args.output / region / "tables")
+    result = run(dataset, params, stages=("demand",), progress=progress)
+    for region, region_tables in result.tables.items():
+        write_region(
+            args.output / region / "tables",
+            region_tables,
+            params=params[region],
+            manifest=dataset.manifest,
+            fingerprint=result.fingerprint,
+        )
     summary = {
         "dataset": dataset.manifest.name,
         "synthetic": dataset.manifest.synthetic,
@@ -49,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
     )
     label = " (syntetiska demonstrationsdata)" if dataset.manifest.synthetic else ""
-    print(f"demand tables for {len(tables)} region(s){label} written to {args.output}")
+    print(f"demand tables for {len(result.tables)} region(s){label} written to {args.output}")
     return 0
 
 

@@ -24,13 +24,25 @@ def _run(args: argparse.Namespace) -> int:
         progress=progress,
         executor=args.executor,
         scheduler=args.scheduler,
+        force=args.force,
     )
     for o in result.outcomes:
-        if o.ok:
+        if o.ok and o.skipped:
+            print(f"{o.region}: {args.output / o.region / 'rapport.html'} (oförändrad, återanvänd)")
+        elif o.ok:
             print(f"{o.region}: {args.output / o.region / 'rapport.html'} ({o.seconds:.0f} s)")
         else:
             print(format_failure(o), file=sys.stderr)
-    print(f"index: {args.output / 'index.html'}  (total {result.timings.get('total', 0):.0f} s)")
+    ok = sum(o.ok for o in result.outcomes)
+    stages = ", ".join(
+        f"{k} {v:.0f} s"
+        for k, v in result.timings.items()
+        if k in ("load_data", "tables", "notebooks") and v >= 0.5
+    )
+    print(
+        f"{ok} av {len(result.outcomes)} rapporter klara på {result.timings.get('total', 0):.0f} s"
+        f"{f' ({stages})' if stages else ''}; översikt: {args.output / 'index.html'}"
+    )
     return 0 if result.ok else 1
 
 
@@ -74,5 +86,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler", default=None, metavar="ADDRESS",
         help="Dask scheduler address (default with --executor dask: a LocalCluster of --jobs workers)",
     )  # fmt: skip
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute everything (default: reuse cached tables and reports whose data, "
+        "parameters, code and notebook are unchanged)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)

@@ -10,7 +10,7 @@ def _run(args: argparse.Namespace) -> int:
     from kompetensprognos.dataset import load_dataset
     from kompetensprognos.executors import get_executor
     from kompetensprognos.params import load_region_params
-    from kompetensprognos.pipeline import write_tables
+    from kompetensprognos.report import write_region
     from kompetensprognos.sweep import load_sweep, run_sweep, sweep_summary
 
     spec = load_sweep(args.sweep)
@@ -20,8 +20,8 @@ def _run(args: argparse.Namespace) -> int:
     with get_executor(args.executor, **kwargs) as ex:
         long, wide = run_sweep(spec, dataset, base, executor=ex)
     out = args.output or Path("outputs") / f"sweep-{spec.region}"
-    write_tables({"sweep": wide, "sweep_long": long}, out)
-    for name, need in sweep_summary(long).items():
+    write_region(out, {"sweep": wide, "sweep_long": long}, params=base)
+    for name, need in sweep_summary(long, (base.period_start, base.period_end)).items():
         print(f"  {name:<24} recruitment need {need:>12,.0f}")
     print(f"sweep of {len(spec.scenarios)} scenario(s) for {spec.region} written to {out}")
     return 0

@@ -1,0 +1,144 @@
+"""Tests of the one orchestrator: shared results computed once, caching, one import graph."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kompetensprognos
+from kompetensprognos import pipeline
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.params import Params
+
+PACKAGE = Path(kompetensprognos.__file__).resolve().parent
+
+
+def _module_imports(path: Path, modules: set[str]) -> set[str]:
+    """Package modules a file imports anywhere, lazy imports inside functions included.
+
+    ``from pkg import sub`` where ``pkg.sub`` is a module counts as importing ``pkg.sub`` only.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("kompetensprognos"):
+            submodules = {f"{sub.module}.{a.name}" for a in sub.names} & modules
+            found |= submodules or {str(sub.module)}
+        elif isinstance(sub, ast.Import):
+            found.update(a.name for a in sub.names if a.name.startswith("kompetensprognos"))
+    return found
+
+
+def _import_graph() -> dict[str, set[str]]:
+    modules = {
+        ".".join(("kompetensprognos", *p.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        ): p
+        for p in PACKAGE.rglob("*.py")
+    }
+    names = set(modules)
+    return {m: _module_imports(p, names) & names - {m} for m, p in modules.items()}
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph.get(m, ())):
+            if state.get(n) == 1:
+                return [*stack[stack.index(n) :], n]
+            if n not in state and (c := visit(n)):
+                return c
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (c := visit(m)):
+            return c
+    return None
+
+
+def test_cycle_finder_finds_a_planted_cycle() -> None:
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+@pytest.mark.xfail(reason="dataset <-> synthetic: lazy import in load_dataset('demo'), being split")
+def test_package_import_graph_has_no_cycle() -> None:
+    graph = _import_graph()
+    assert "kompetensprognos.pipeline" in graph["kompetensprognos.batch"]
+    # the package's __init__ re-exports; leave it out (every module imports its version)
+    graph = {m: deps - {"kompetensprognos"} for m, deps in graph.items() if m != "kompetensprognos"}
+    assert _find_cycle(graph) is None, _find_cycle(graph)
+
+
+def test_regions_must_share_the_demand_settings() -> None:
+    a = Params(region="skaraborg")
+    b = Params.model_validate({"region": "fyrbodal", "demand": {"method": "naive"}})
+    with pytest.raises(KompetensprognosError, match="method"):
+        pipeline.demand_config({"skaraborg": a, "fyrbodal": b})
+
+
+def test_cache_key_changes_with_data_params_and_stages() -> None:
+    p = {"skaraborg": Params(region="skaraborg")}
+    key = pipeline.cache_key("fp", p)
+    assert key == pipeline.cache_key("fp", p)
+    assert key != pipeline.cache_key("other", p)
+    assert key != pipeline.cache_key("fp", {"skaraborg": Params(region="skaraborg", seed=1)})
+    assert key != pipeline.cache_key("fp", p, stages=("demand",))
+
+
+@pytest.mark.slow
+def test_run_computes_shared_results_once_and_reuses_the_cache(
+    small_demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kompetensprognos import education
+    from kompetensprognos.dataset import load_dataset
+
+    small_demo = load_dataset(small_demo_dir)
+
+    calls = {"graduates": 0}
+    real = education.project_graduates
+
+    def counting(*args, **kwargs):
+        calls["graduates"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(education, "project_graduates", counting)
+    fast = {"n_sims": 60, "backtest": False, "demand": {"calibration_origins": 2}}
+    params = {r: Params.model_validate({"region": r, **fast}) for r in ("skaraborg", "fyrbodal")}
+    first = pipeline.run(small_demo, params, cache_dir=tmp_path)
+    assert calls["graduates"] == 1  # one projection for both regions
+    assert set(first.tables) == {"skaraborg", "fyrbodal"} and not first.cached
+    assert "balance" in first.tables["skaraborg"]
+    again = pipeline.run(small_demo, params, cache_dir=tmp_path)
+    assert again.cached and calls["graduates"] == 1
+    for region in params:
+        for name, df in first.tables[region].items():
+            pd.testing.assert_frame_equal(df, again.tables[region][name])
+
+
+@pytest.mark.slow
+def test_backtest_on_a_second_process_gives_the_same_tables(small_demo_dir: Path) -> None:
+    from kompetensprognos.dataset import load_dataset
+
+    ds = load_dataset(small_demo_dir)
+    params = {
+        "skaraborg": Params.model_validate(
+            {"region": "skaraborg", "n_sims": 60, "demand": {"calibration_origins": 2}}
+        )
+    }
+    one = pipeline.run(ds, params, stages=("demand",), jobs=1)
+    two = pipeline.run(ds, params, stages=("demand",), jobs=2)
+    assert "backtest" in two.timings and list(two.tables["skaraborg"]) == list(
+        one.tables["skaraborg"]
+    )
+    for name, df in one.tables["skaraborg"].items():
+        pd.testing.assert_frame_equal(df, two.tables["skaraborg"][name])
