@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
+from kompetensprognos import classifications
 from kompetensprognos.dataset import load_dataset, validate_dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.sources import scb
@@ -32,10 +35,7 @@ fake_scb = _load_fake()
 
 
 def _fake() -> object:
-    fake = fake_scb.FakeScb()
-    for path in sorted((FIXTURES / "scb").glob("*.json")):
-        fake.add_table(json.loads(path.read_text(encoding="utf-8")))
-    return fake
+    return fake_scb.FakeScb.from_dir(FIXTURES / "scb")
 
 
 class FakeTime:
@@ -78,7 +78,6 @@ def test_fetch_builds_a_dataset_folder_that_validates(fetched):
     assert set(emp["sex"]) == {"men", "women"}
     assert "011" in set(emp["ssyk"]) and "0002" in set(emp["ssyk"])  # leading zeros kept
     assert emp["region"].str.fullmatch(r"\d{4}").all() and "1384" in set(emp["region"])
-    assert set(ds.employment_age["age"]) == set(scb._AGE_BANDS)
     assert set(ds.employment_age["region"]) == {"14"}
     pop = ds.population
     assert set(pop["kind"]) == {"observed", "projection"}
@@ -90,43 +89,237 @@ def test_fetch_builds_a_dataset_folder_that_validates(fetched):
     assert edu["starters"].notna().all()
     sums = ds.crosswalk.groupby(["type", "education"])["share"].sum()
     assert ((sums - 1).abs() < 1e-9).all()
-    assert set(ds.crosswalk["type"]) == {"yh", "higher"}
 
 
-def test_each_year_comes_from_the_newest_table_and_breaks_are_recorded(fetched):
-    out, report, fake = fetched
-    assert (
-        report.tables["employment"]
-        == "TAB1001 (2017-2018), TAB1002 (2019-2019), TAB4436 (2020-2024)"
+def test_employment_uses_the_real_ids_without_searching(fetched):
+    """Item 1: real v2 ids are hints; v1 names (which 404 in v2) are gone; no search needed."""
+    _, report, fake = fetched
+    assert report.tables["employment"] == (
+        "TAB4396 (2017-2018), TAB3119 (2019-2019), TAB4434 (2020-2024)"
     )
+    for source in scb.SOURCES.values():
+        assert all(re.fullmatch(r"TAB\d+", h) for h in source.hints), source.key
+    asked = [c.params.get("query", "") for c in fake.calls if c.path.rstrip("/") == "/tables"]
+    assert not any("SSYK 2012 region kön" in q for q in asked)  # employment's search never ran
+
+
+def test_tab4436_is_the_yreg56_family_and_is_rejected():
+    """Item 2: TAB4436 has SNI2007 — it must not be taken for YREG58."""
+    fake = _fake()
+    del fake.tables["TAB4434"]  # the BAS hint is missing → the search fallback finds TAB4436
+    resolved, rejected = scb.resolve(_client(fake), scb.SOURCES["employment"], (2014, 2024))
+    assert [r.meta.table_id for r in resolved] == ["TAB4396", "TAB3119"]
+    assert any(r.startswith("TAB4436: broken down by industry (SNI2007)") for r in rejected)
+    assert "TAB4434: not found" in rejected
+
+
+def test_discontinued_generations_are_found(fetched):
+    """Item 3: YREG57 and YREG57N are discontinued; only includeDiscontinued=true finds them."""
+    out, report, fake = fetched
+    age = load_dataset(out).employment_age
+    assert sorted(age["year"].unique()) == list(range(2017, 2025))
+    assert "UNVERIFIED-YREG57 (2017-2018)" in report.tables["employment_age"]
+    searches = [c.params for c in fake.calls if c.path.rstrip("/") == "/tables"]
+    age_search = [p for p in searches if "ålder" in p.get("query", "")]
+    assert age_search and all(p.get("includeDiscontinued") == "true" for p in age_search)
+
+
+def test_education_flows_real_shape_becomes_a_raw_table(fetched):
+    """Item 4: TAB6928 has Utbildngrupp, KonAlderFodelseland and periods like 2023-2024."""
+    out, report, _ = fetched
+    assert "education_flows" not in report.skipped
+    raw = pd.read_csv(out / "raw" / "education_flows.csv", dtype=str)
+    assert set(raw["period"]) >= {"2023-2024"} and "2024" in set(raw["year"])
+    assert raw["education_group"].nunique() == 4
+    assert set(raw["measure"]) == {f"000008Q{c}" for c in "GHIJKLMNO"}
+    assert set(raw["region"]) <= set(load_dataset(out).employment["region"])
+
+
+def test_mandatory_variables_without_elimination_do_not_abort(fetched):
+    """Item 5: InrikesUtrikes (TAB6008) and Alder (TAB4446) cannot be eliminated."""
+    out, report, fake = fetched
+    proj_calls = [c for c in fake.data_calls() if "/TAB6008/" in c.path]
+    assert proj_calls
+    for call in proj_calls:
+        sel = _selection(call)
+        assert sel["InrikesUtrikes"] == ["UNVERIFIED-tot"]  # the total, "inrikes och utrikes födda"
+    cw_calls = [c for c in fake.data_calls() if "/TAB4446/" in c.path]
+    assert _selection(cw_calls[0])["Alder"] == ["016-24", "025-44", "045-64", "065-69"]
+    assert {"population_projection", "crosswalk"} <= set(report.tables)
+
+
+def test_an_optional_source_that_cannot_be_mapped_is_reported_and_skipped(tmp_path):
+    fake = _fake()
+    yh = fake.tables["UNVERIFIED-YHSTUDT1DN"]["metadata"]["dimension"]["Kon"]["category"]
+    yh["index"] = {"1": 0, "2": 1}  # no total, and Kon cannot be eliminated
+    yh["label"] = {"1": "män", "2": "kvinnor"}
+    report = scb.fetch_scb(
+        tmp_path / "ds",
+        years=(2020, 2021),
+        sources=["employment", "yh_graduates"],
+        client=_client(fake),
+        progress=False,
+    )
+    assert "Kon" in report.skipped["yh_graduates"]
+    assert "UNVERIFIED-YHStudT1dN" in report.skipped["yh_graduates"]
+    assert validate_dataset(tmp_path / "ds") == []
+
+
+def test_a_required_source_names_table_variable_and_expectation(tmp_path):
+    fake = _fake()
+    for table_id in ("TAB4434", "TAB3119", "TAB4396"):
+        kon = fake.tables[table_id]["metadata"]["dimension"]["Kon"]["category"]
+        kon["index"], kon["label"] = {"TotSa": 0}, {"TotSa": "totalt"}
+    with pytest.raises(KompetensprognosError) as err:
+        scb.fetch_scb(tmp_path / "ds", sources=["employment"], client=_client(fake), progress=False)
+    message = str(err.value)
+    assert "SCB source 'employment'" in message
+    assert "variable Kon" in message and "expected codes 1 (men) and 2 (women)" in message
+    assert "TotSa (totalt)" in message
+    assert not (tmp_path / "ds").exists()
+
+
+def test_age_bands_with_an_en_dash_are_accepted(fetched):
+    """Item 6: the BAS age table writes "16–24 år"."""
+    out, report, fake = fetched
+    meta = fake.tables["UNVERIFIED-YREG57BAS"]["metadata"]
+    assert "16–24 år" in meta["dimension"]["Alder"]["category"]["label"].values()
+    age = load_dataset(out).employment_age
+    assert set(age["age"]) == set(scb._AGE_BANDS)
+    assert set(age.loc[age["year"] >= 2020, "age"]) == set(scb._AGE_BANDS)
+
+
+def test_yh_is_not_double_counted_and_lands_on_real_occupations(fetched):
+    """Item 7: "Teknik och tillverkning" twice; SUN 1-digit crosswalk; upper-secondary rows."""
+    out, _, fake = fetched
+    ds = load_dataset(out)
+    edu = ds.education_output
+    tech = edu[(edu["education"] == "52") & (edu["year"] == 2022)]["graduates"].sum()
+    expected = fake.value(
+        "UNVERIFIED-YHStudT1dN",
+        {
+            "Kon": "UNVERIFIED-tot",
+            "UtbildnInriktn": "UNVERIFIED-13",
+            "RegionUtb": "14",
+            "ContentsCode": "UNVERIFIED-A3",
+            "Tid": "2022",
+        },
+    )
+    assert tech == pytest.approx(expected)  # the SUN-group duplicate (UNVERIFIED-S5) is not added
+    cw = ds.crosswalk
+    keys = set(cw["type"] + "/" + cw["education"])
+    assert {f"yh/{e}" for e in edu["education"]} <= keys  # no YH education falls to 0002
+    programmes = classifications.programmes()
+    vocational = programmes.loc[programmes["kind"] == "yrkesprogram", "code"]
+    assert {f"gymnasium/{p}" for p in vocational} <= keys
+    assert not (cw["ssyk"] == "0002").any()
+
+
+def test_yh_county_rows_are_spread_over_municipalities(fetched):
+    """Item 8: supply needs municipality (or subregion) rows; YH is published per county."""
+    out, report, fake = fetched
+    edu = load_dataset(out).education_output
+    assert edu["region"].str.fullmatch(r"14\d\d").all()
+    total = edu[(edu["education"] == "48") & (edu["year"] == 2021)]["graduates"].sum()
+    expected = fake.value(
+        "UNVERIFIED-YHStudT1dN",
+        {
+            "Kon": "UNVERIFIED-tot",
+            "UtbildnInriktn": "UNVERIFIED-01",
+            "RegionUtb": "14",
+            "ContentsCode": "UNVERIFIED-A3",
+            "Tid": "2021",
+        },
+    )
+    assert total == pytest.approx(expected)
+    assert any("spread over its municipalities" in n for n in report.notes)
+
+
+def test_supply_on_the_fetched_dataset_puts_yh_on_real_occupations(fetched):
+    from kompetensprognos import supply
+
+    out, _, _ = fetched
+    ds = load_dataset(out)
+    edus = ds.education_output[["type", "education"]].drop_duplicates()
+    codes, mat = supply._crosswalk_matrix(ds, edus.reset_index(drop=True), None)
+    if "0002" in codes:
+        assert mat[codes.index("0002")].sum() == 0
+    assert mat.sum(axis=0) == pytest.approx(1.0)
+
+
+def test_breaks_name_the_registers_correctly(fetched):
+    """Item 9: YREG58 → YREG58N (2019) is RAMS → RAMS; YREG58N → YREG58BAS (2020) is RAMS → BAS."""
+    out, _, fake = fetched
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     breaks = {(b["year"], b["table"]): b["description"] for b in manifest["breaks"]}
-    assert "TAB1001 to TAB1002" in breaks[(2019, "employment")]
+    first = breaks[(2019, "employment")]
+    assert "TAB4396 to TAB3119" in first and "RAMS → RAMS" in first and "BAS" not in first
     bas = breaks[(2020, "employment")]
-    assert "RAMS → BAS" in bas and "level ratio new/old in overlap years 2020:" in bas
+    assert "TAB3119 to TAB4434" in bas and "RAMS → BAS" in bas
+    assert "level ratio new/old in overlap years 2020:" in bas
     assert "16-64 to 16-69" in breaks[(2023, "employment")]
     assert (2020, "employment_age") in breaks
     # the overlap years were fetched from the older table too (for the ratio) but not kept
     years_asked = {
-        y
-        for c in fake.data_calls()
-        if "/TAB1002/" in c.path
-        for y in (
-            c.params.get("valuecodes[Tid]", "").split(",")
-            if c.body is None
-            else next(s["valueCodes"] for s in c.body["selection"] if s["variableCode"] == "Tid")
-        )
+        y for c in fake.data_calls() if "/TAB3119/" in c.path for y in _selection(c)["Tid"]
     }
     assert years_asked == {"2019", "2020", "2021"}
 
 
-def test_unfitting_tables_are_skipped_with_reasons_and_unmapped_cells_reported(fetched):
-    _, report, _ = fetched
-    assert "education_flows" in report.skipped
-    assert "TAB6928: lacks field" in report.skipped["education_flows"]
-    assert any("Övrigt" in n and "without a SUN 2020 field" in n for n in report.notes)
-    manifest_notes = load_dataset(fetched[0]).manifest.notes
-    assert "education_flows skipped" in manifest_notes
+def test_fixtures_carry_the_real_ids_and_variable_codes():
+    """Item 10: no invented table ids; the known tables have the variables the evidence shows."""
+    fake = _fake()
+    for table_id in fake.tables:
+        assert table_id in scb.KNOWN_TABLES or table_id.startswith("UNVERIFIED-"), table_id
+
+    def dims(table_id: str) -> list[str]:
+        return fake.tables[table_id]["metadata"]["id"]
+
+    def codes(table_id: str, dim: str) -> list[str]:
+        return list(fake.tables[table_id]["metadata"]["dimension"][dim]["category"]["index"])
+
+    assert dims("TAB4436") == ["Region", "Yrke2012", "SNI2007", "Kon", "ContentsCode", "Tid"]
+    assert "00" in codes("TAB4436", "SNI2007") and codes("TAB4436", "ContentsCode") == ["000006XZ"]
+    assert dims("TAB4446") == [
+        "Yrke2012",
+        "UtbinriktnSUN2020",
+        "Alder",
+        "Kon",
+        "ContentsCode",
+        "Tid",
+    ]
+    assert codes("TAB4446", "UtbinriktnSUN2020") == [str(i) for i in range(10)]
+    assert "065-69" in codes("TAB4446", "Alder") and codes("TAB4446", "ContentsCode") == [
+        "000006Y3"
+    ]
+    assert dims("TAB6928") == [
+        "Region",
+        "Utbildngrupp",
+        "KonAlderFodelseland",
+        "ContentsCode",
+        "Tid",
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d{4}", p) for p in codes("TAB6928", "Tid"))
+    assert "InrikesUtrikes" in dims("TAB6008")
+    assert {"100+1", "TotSA"} <= set(codes("TAB5557", "Alder"))
+    assert {"BE0101N1", "BE0101N2"} == set(codes("TAB638", "ContentsCode"))
+
+
+def test_reference_note_agrees_with_the_known_ids(shared_dir):
+    """The ids in KNOWN_TABLES are the ones the public-evidence note lists."""
+    note = (shared_dir / "reference" / "scb_pxwebapi2_tables.md").read_text(encoding="utf-8")
+    for table_id in scb.KNOWN_TABLES:
+        assert table_id in note, table_id
+
+
+def _selection(call) -> dict[str, list[str]]:
+    if call.body is not None:
+        return {s["variableCode"]: s["valueCodes"] for s in call.body["selection"]}
+    return {
+        k[len("valuecodes[") : -1]: v.split(",")
+        for k, v in call.params.items()
+        if k.startswith("valuecodes[")
+    }
 
 
 def test_rerun_uses_the_cache(tmp_path):
@@ -218,7 +411,7 @@ def test_required_source_without_a_table_fails_clearly(tmp_path):
 
 def test_server_error_is_not_swallowed_during_resolution(tmp_path):
     fake = _fake()
-    fake.queued += [("/tables/TAB4436/metadata", httpx.Response(500))] * 10
+    fake.queued += [("/tables/TAB4434/metadata", httpx.Response(500))] * 10
     client = _client(fake, max_retries=1)
     with pytest.raises(PxWebError, match="500"):
         scb.fetch_scb(tmp_path / "ds", sources=["employment"], client=client, progress=False)
@@ -235,7 +428,7 @@ def test_cli_fetch_scb(tmp_path, monkeypatch, capsys):
     )
     assert code == 0
     assert validate_dataset(out) == []
-    assert "TAB4436" in capsys.readouterr().out
+    assert "TAB4434" in capsys.readouterr().out
 
 
 def test_cli_offline_message(tmp_path, monkeypatch, capsys):
