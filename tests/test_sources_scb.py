@@ -477,3 +477,169 @@ def test_fetched_dataset_runs_through_the_report_pipeline(
     assert (tables / "employment_forecast.csv").exists() and (
         tables / "recruitment_need.csv"
     ).exists()
+
+
+def test_supply_flow_tables_are_mapped_by_search_as_raw_tables(fetched):
+    """The RegionInd19 indicators: v2 ids unknown, found by search, unverified codes, raw."""
+    out, report, _ = fetched
+    for key, v1 in [
+        ("stock_flow", "RegionInd19U3N"),
+        ("labour_status", "RegionInd19U1aN1"),
+        ("commuting", "RegionInd19U2N1"),
+        ("yh_admissions", "RegionInd19U5aN"),
+    ]:
+        assert report.tables[key].startswith(f"UNVERIFIED-{v1} ("), key
+        raw = pd.read_csv(out / "raw" / f"{key}.csv", dtype=str)
+        assert list(raw.columns[:10]) == list(scb.RAW_COLUMNS)
+        # no VG municipalities in these tables: county 14 and the FA regions (fallback)
+        assert set(raw["region"]) == {"14", "FA08", "FA09", "FA12"}
+        assert set(raw["sex"]) == {"UNVERIFIED-tot"}
+        assert scb.SOURCES[key].evidence == "v1 only" and not scb.SOURCES[key].required
+    provenance = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    ids = {t["table_id"] for t in provenance["scb"]["tables"]}
+    assert {"TAB4396", "TAB3119", "TAB4434", "TAB638", "TAB6008", "TAB4446", "TAB6928"} <= ids
+    assert all(t["retrieved"] for t in provenance["scb"]["tables"])
+
+
+def test_plan_makes_metadata_calls_only_and_prints_the_plan(tmp_path, monkeypatch, capsys):
+    from kompetensprognos.cli import main
+
+    fake = _fake()
+    monkeypatch.setattr(scb, "PxWebClient", lambda **kw: _client(fake))
+    code = main(["data", "fetch", "scb", "--plan", "--years", "2018-2021"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert fake.data_calls() == []
+    assert list(tmp_path.iterdir()) == []
+    assert "TAB4396" in out and "TAB3119" in out and "TAB4434" in out
+    assert "table covers 2014-2018; used for 2018-2018" in out
+    assert "InrikesUtrikes" in out and "1 of 3: UNVERIFIED-tot" in out
+    assert "cells in 1 call(s)" in out and "total:" in out
+    assert "evidence: v1 only" in out
+
+
+def test_record_then_replay_offline_gives_the_identical_dataset(tmp_path):
+    from kompetensprognos.sources.recording import RecordingTransport
+
+    fake = _fake()
+    record = tmp_path / "rec"
+    only = ["employment", "yh_graduates", "education_flows", "population"]
+    client = _client(fake, RecordingTransport(record, inner=fake.transport()))
+    scb.fetch_scb(
+        tmp_path / "live", years=(2020, 2021), sources=only, client=client, progress=False
+    )
+    assert (record / "config.json").exists()
+    assert (record / "metadata" / "TAB4434.json").exists()
+    assert (record / "metadata" / "TAB4434.request.json").exists()
+    data_files = [p for p in (record / "data").rglob("*.json") if ".request" not in p.name]
+    assert len(data_files) == len(fake.data_calls())
+    request = json.loads(next((record / "data").rglob("*.request.json")).read_text())
+    assert request["status"] == 200 and request["path"].endswith("/data")
+
+    replay = scb.make_client(replay=record)
+    scb.fetch_scb(
+        tmp_path / "again",
+        years=(2020, 2021),
+        sources=only,
+        client=replay,
+        use_cache=False,
+        progress=False,
+    )
+    for name in (
+        "employment.csv",
+        "population.csv",
+        "education_output.csv",
+        "raw/education_flows.csv",
+    ):
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "live" / name).read_bytes()
+    assert not (tmp_path / ".again.scb-cache").exists()
+
+    # the fake server serves the recorded folder as it is: recorded answers win over synthesis
+    served = fake_scb.FakeScb.from_dir(record)
+    served.value = lambda table_id, codes: 1.0  # would change every value if it were used
+    scb.fetch_scb(
+        tmp_path / "served",
+        years=(2020, 2021),
+        sources=only,
+        client=_client(served),
+        use_cache=False,
+        progress=False,
+    )
+    assert (tmp_path / "served" / "employment.csv").read_bytes() == (
+        tmp_path / "live" / "employment.csv"
+    ).read_bytes()
+
+
+def test_replay_of_a_missing_answer_says_which_file(tmp_path):
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "config.json").write_text(
+        (FIXTURES / "config.json").read_text(), encoding="utf-8"
+    )
+    client = scb.make_client(replay=tmp_path / "rec")
+    with pytest.raises(
+        KompetensprognosError,
+        match=r"no recorded answer for GET /tables \(search/.*\.json is missing in .*--record",
+    ):
+        scb.fetch_scb(tmp_path / "ds", sources=["employment"], client=client, progress=False)
+    with pytest.raises(KompetensprognosError, match="not a folder written by --record"):
+        scb.make_client(replay=tmp_path)
+
+
+def test_cli_fetch_all_adds_the_yrkesbarometer_round(tmp_path, monkeypatch, capsys):
+    from kompetensprognos.cli import main
+    from kompetensprognos.sources import arbetsformedlingen as af
+
+    fake = _fake()
+    monkeypatch.setattr(scb, "PxWebClient", lambda **kw: _client(fake))
+    records = json.loads(
+        (Path(__file__).parent / "fixtures" / "af" / "yrkesbarometer_small.json").read_text(
+            encoding="utf-8"
+        )
+    )
+
+    def fake_fetch(url, progress=False):
+        return records, af.RoundInfo(url=url, retrieved="2026-12-02", published="2026-11-15")
+
+    monkeypatch.setattr(af, "fetch_yrkesbarometer_with_info", fake_fetch)
+    out = tmp_path / "ds"
+    code = main(
+        [
+            "data",
+            "fetch",
+            "all",
+            "--out",
+            str(out),
+            "--years",
+            "2020-2021",
+            "--only",
+            "employment",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert validate_dataset(out) == []
+    printed = capsys.readouterr().out
+    assert "rows per table:" in printed and "employment" in printed and "yrkesbarometer:" in printed
+    provenance = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["arbetsformedlingen"]["published"] == "2026-11-15"
+    assert provenance["arbetsformedlingen"]["rounds"]
+    assert {t["table_id"] for t in provenance["scb"]["tables"]} == {"TAB4434"}
+    assert "round" in load_dataset(out).manifest.notes
+
+
+def test_cli_fetch_all_offline_writes_nothing(tmp_path, monkeypatch, capsys):
+    from kompetensprognos.cli import main
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("no network", request=request)
+
+    monkeypatch.setattr(
+        scb,
+        "PxWebClient",
+        lambda **kw: PxWebClient(transport=httpx.MockTransport(handler), sleep=lambda s: None),
+    )
+    code = main(["data", "fetch", "all", "--out", str(tmp_path / "ds")])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert err.count("cannot reach statistikdatabasen.scb.se") == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
