@@ -643,3 +643,39 @@ def test_cli_fetch_all_offline_writes_nothing(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("cannot reach statistikdatabasen.scb.se") == 1 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fetched_dataset_plus_skolverket_gives_vocational_and_yh_supply(
+    fetched, shared_dir, tmp_path
+):
+    """Done-when: real-shaped SCB data + a Skolverket import → no zero vocational supply, no YH
+    on 0002 (the crosswalk has upper-secondary rows and 2-digit fields)."""
+    import shutil
+
+    from kompetensprognos import supply
+    from kompetensprognos.sources import importers
+
+    src = shared_dir / "data" / "skolverket" / "gymnasium_throughput_vg_kungsbacka_2011_2017.csv"
+    if not src.exists():
+        pytest.skip(f"{src} not found")
+    folder = tmp_path / "ds"
+    shutil.copytree(fetched[0], folder)
+    gym = importers.import_files("skolverket-gymnasium", [src]).tables["education_output"]
+    # the real export has suppressed years; keep the series without gaps for this check
+    span = gym.groupby(["region", "type", "education"])["year"].agg(["min", "max", "count"])
+    whole = span[span["max"] - span["min"] + 1 == span["count"]].index
+    gym = gym.set_index(["region", "type", "education"]).loc[whole].reset_index()
+    edu = pd.concat([load_dataset(folder).education_output, gym], ignore_index=True)
+    importers.merge_into_dataset({"education_output": edu}, folder, source="test")
+    assert (folder / "provenance.json").exists() and (folder / "raw").is_dir()  # kept on merge
+    ds = load_dataset(folder)
+    assert {"gymnasium", "yh"} <= set(ds.education_output["type"])
+    by_edu = supply.supply_by_education_table(
+        ds, "goteborgsregionen", n_sims=50, end_year=2026, include_observed=True
+    )
+    vocational = by_edu[by_edu["type"] == "gymnasium"]
+    assert vocational["new_entrants"].sum() > 0
+    table = supply.supply_table(ds, "goteborgsregionen", n_sims=50, end_year=2026)
+    assert table["new_entrants"].sum() > 0
+    unknown = table.loc[table["ssyk"] == "0002", "new_entrants"]
+    assert unknown.sum() == pytest.approx(0.0)
