@@ -62,10 +62,23 @@ def _client(fake, transport: httpx.BaseTransport | None = None, **kwargs) -> PxW
 @pytest.fixture(scope="module")
 def fetched(tmp_path_factory):
     """One full fetch (all sources), shared by the read-only tests below."""
+    from kompetensprognos.sources.recording import RecordingTransport
+
     fake = _fake()
-    out = tmp_path_factory.mktemp("scb") / "dataset"
-    report = scb.fetch_scb(out, years=(2017, 2024), client=_client(fake), progress=False)
+    base = tmp_path_factory.mktemp("scb")
+    out = base / "dataset"
+    client = _client(fake, RecordingTransport(base / "recorded", inner=fake.transport()))
+    report = scb.fetch_scb(out, years=(2017, 2024), client=client, progress=False)
     return out, report, fake
+
+
+@pytest.fixture(scope="module")
+def replayed(fetched):
+    """The same fetch replayed offline from what the live fetch recorded."""
+    out = fetched[0].parent / "replayed"
+    client = scb.make_client(replay=fetched[0].parent / "recorded")
+    scb.fetch_scb(out, years=(2017, 2024), client=client, use_cache=False, progress=False)
+    return out
 
 
 def test_fetch_builds_a_dataset_folder_that_validates(fetched):
@@ -450,13 +463,16 @@ def test_cli_offline_message(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "ds").exists()
 
 
-def test_fetched_dataset_runs_through_the_report_pipeline(
-    fetched, fast_params_dir, tmp_path, make_notebook
+def test_replayed_dataset_runs_through_the_report_pipeline(
+    fetched, replayed, fast_params_dir, tmp_path, make_notebook
 ):
-    """Issue 7's done-when: a folder fetched from recorded responses runs through `run`."""
+    """A folder replayed offline from a recording is the fetched one and runs through `run`."""
     from kompetensprognos.batch import run_reports
 
-    out_dir, _, _ = fetched
+    for path in sorted(fetched[0].rglob("*.csv")):
+        assert (replayed / path.relative_to(fetched[0])).read_bytes() == path.read_bytes()
+    assert validate_dataset(replayed) == []
+    out_dir = replayed
     notebook = make_notebook(
         "check.ipynb",
         "from kompetensprognos import report\n"
@@ -477,6 +493,9 @@ def test_fetched_dataset_runs_through_the_report_pipeline(
     assert (tables / "employment_forecast.csv").exists() and (
         tables / "recruitment_need.csv"
     ).exists()
+    supply_csv = pd.read_csv(tables / "supply.csv", dtype={"ssyk": str})
+    assert supply_csv["new_entrants"].sum() > 0  # YH graduates reach real occupations
+    assert supply_csv.loc[supply_csv["ssyk"] == "0002", "new_entrants"].sum() == pytest.approx(0)
 
 
 def test_supply_flow_tables_are_mapped_by_search_as_raw_tables(fetched):
@@ -679,3 +698,11 @@ def test_fetched_dataset_plus_skolverket_gives_vocational_and_yh_supply(
     assert table["new_entrants"].sum() > 0
     unknown = table.loc[table["ssyk"] == "0002", "new_entrants"]
     assert unknown.sum() == pytest.approx(0.0)
+
+
+def test_rate_limit_during_planning_stops_the_fetch_instead_of_skipping(tmp_path):
+    fake = _fake()
+    fake.queued += [("/tables/TAB6008/metadata", httpx.Response(429))] * 10
+    client = _client(fake, max_retries=1)
+    with pytest.raises(PxWebError, match="429"):
+        scb.plan_scb(client, years=(2020, 2021), sources=["population_projection"])

@@ -1246,15 +1246,13 @@ def plan_scb(
                 if not sel[time_code]:
                     continue
                 plan.tables.append((table, sel, client.plan(table.meta.table_id, sel)))
-        except (PxWebUnreachableError, SourceMappingError, PxWebError) as exc:
-            if isinstance(exc, PxWebUnreachableError) or (
-                isinstance(exc, PxWebError)
-                and not isinstance(exc, SourceMappingError)
-                and (exc.status or 0) >= 500
-            ):
+        except PxWebError as exc:
+            # the table does not fit the query (400) or is gone (404): a mapping problem;
+            # offline, rate limits, server failures and unusable answers stop the fetch
+            if exc.status not in (400, 404) or isinstance(exc, PxWebUnreachableError):
                 raise
             _skip_or_fail(source, plan, str(exc))
-        except KompetensprognosError as exc:  # e.g. a mandatory variable left out of a selection
+        except KompetensprognosError as exc:  # no table fits, a variable lacks what is expected
             _skip_or_fail(source, plan, str(exc))
         plans.append(plan)
     return plans
