@@ -706,3 +706,32 @@ def test_rate_limit_during_planning_stops_the_fetch_instead_of_skipping(tmp_path
     client = _client(fake, max_retries=1)
     with pytest.raises(PxWebError, match="429"):
         scb.plan_scb(client, years=(2020, 2021), sources=["population_projection"])
+
+
+def test_yh_spread_keeps_totals_and_drops_sweden_only_rows_with_a_note():
+    edu = pd.DataFrame(
+        {
+            "region": ["00", "14", "14"],
+            "education": ["48", "48", "48"],
+            "type": "yh",
+            "year": [2020, 2020, 2025],
+            "graduates": [10.0, 20.0, 8.0],
+            "starters": [1.0, 2.0, 4.0],
+        }
+    )
+    pop = pd.DataFrame(
+        {
+            "region": ["1480", "1401", "1384", "1480", "1401"],
+            "year": [2020, 2020, 2020, 2020, 2020],
+            "age": [25, 25, 25, 50, 50],
+            "sex": "men",
+            "population": [300.0, 100.0, 50.0, 999.0, 999.0],
+            "kind": "observed",
+        }
+    )
+    out, notes = scb._spread_county_rows(edu, pop)
+    assert set(out["region"]) == {"1480", "1401"}  # not Kungsbacka (Halland), not 00
+    by_year = out.groupby("year")["graduates"].sum()
+    assert by_year[2020] == pytest.approx(20.0) and by_year[2025] == pytest.approx(8.0)
+    assert out.loc[(out.region == "1480") & (out.year == 2020), "graduates"].item() == 15.0
+    assert any("Sweden (00) only" in n for n in notes)

@@ -1448,13 +1448,22 @@ def _spread_county_rows(
     ``supply`` needs education output per municipality or subregion; YH tables have counties (or
     only Sweden). The spread is an approximation, written to the manifest notes.
     """
+    notes: list[str] = []
+    national = edu["region"] == "00"
+    if national.any():  # supply cannot place Sweden-wide rows in a region
+        notes.append(
+            f"education_output: {int(national.sum())} YH rows are for Sweden (00) only — the "
+            "table has no county 14 — and were left out"
+        )
+        edu = edu[~national].reset_index(drop=True)
     county = edu["region"] == "14"
     if not county.any():
-        return edu, []
+        return edu, notes
     if population is None or population.empty:
         return edu, [
+            *notes,
             "education_output: YH rows are for county 14 only and no population table was "
-            "fetched to spread them over municipalities (add --only population)"
+            "fetched to spread them over municipalities (add population to --only)",
         ]
     pop = population[
         (population["kind"] == "observed")
@@ -1481,7 +1490,7 @@ def _spread_county_rows(
         f"its municipalities by population aged {YH_SPREAD_AGES[0]}-{YH_SPREAD_AGES[1]} "
         "(an approximation; Kungsbacka gets none)"
     )
-    return pd.concat([edu[~county], spread], ignore_index=True), [note]
+    return pd.concat([edu[~county], spread], ignore_index=True), [*notes, note]
 
 
 def _count_column(target: str) -> str:
