@@ -735,3 +735,18 @@ def test_yh_spread_keeps_totals_and_drops_sweden_only_rows_with_a_note():
     assert by_year[2020] == pytest.approx(20.0) and by_year[2025] == pytest.approx(8.0)
     assert out.loc[(out.region == "1480") & (out.year == 2020), "graduates"].item() == 15.0
     assert any("Sweden (00) only" in n for n in notes)
+
+
+def test_raw_tables_can_be_wired_to_a_contract_declaratively(monkeypatch):
+    def convert(raw: pd.DataFrame) -> pd.DataFrame:
+        return raw.groupby(["region", "year"], as_index=False)["value"].sum()
+
+    monkeypatch.setitem(scb.RAW_TO_CONTRACT, "commuting", ("commuting", convert))
+    tables, report = scb.build_dataset(
+        _client(_fake()), years=(2022, 2023), sources=["commuting"], progress=False
+    )
+    assert "raw/commuting" in tables and "commuting" in tables
+    assert list(tables["commuting"].columns) == ["region", "year", "value"]
+    assert tables["commuting"]["value"].sum() == pytest.approx(
+        tables["raw/commuting"]["value"].sum()
+    )

@@ -57,6 +57,8 @@ from kompetensprognos.sources.pxweb import (
 
 __all__ = [
     "KNOWN_TABLES",
+    "RAW_COLUMNS",
+    "RAW_TO_CONTRACT",
     "SOURCES",
     "FetchReport",
     "KnownTable",
@@ -925,6 +927,12 @@ def _raw_source(
     )
 
 
+#: Wiring of raw tables to contracts: ``{source key: (contract name, convert)}`` where
+#: ``convert(raw long frame) -> contract frame``. Empty until the contracts exist; e.g.
+#: ``RAW_TO_CONTRACT["stock_flow"] = ("population_education", to_population_education)``.
+#: The raw table is still written under ``raw/``; the converted rows join the contract table.
+RAW_TO_CONTRACT: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {}
+
 SOURCES: dict[str, ScbSource] = {
     s.key: s
     for s in [
@@ -1423,6 +1431,13 @@ def build_dataset(
                 )
 
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in built.items()}
+    for key, (contract, convert) in RAW_TO_CONTRACT.items():
+        raw = tables.get(SOURCES[key].target) if key in SOURCES else None
+        if raw is not None and len(raw):
+            converted = convert(raw)
+            tables[contract] = pd.concat(
+                [t for t in (tables.get(contract), converted) if t is not None], ignore_index=True
+            )
     if "education_output" in tables:
         tables["education_output"], note = _spread_county_rows(
             tables["education_output"], tables.get("population")
