@@ -750,3 +750,41 @@ def test_raw_tables_can_be_wired_to_a_contract_declaratively(monkeypatch):
     assert tables["commuting"]["value"].sum() == pytest.approx(
         tables["raw/commuting"]["value"].sum()
     )
+
+
+def test_cli_fetch_all_record_then_replay(tmp_path, monkeypatch, capsys):
+    from kompetensprognos.cli import main
+    from kompetensprognos.sources import arbetsformedlingen as af
+    from kompetensprognos.sources.recording import RecordingTransport
+
+    fake = _fake()
+    real_make_client = scb.make_client
+
+    def make_client(*, base_url=None, record=None, replay=None):
+        if record is not None:
+            return _client(fake, RecordingTransport(record, inner=fake.transport()))
+        return real_make_client(base_url=base_url, replay=replay)
+
+    monkeypatch.setattr(scb, "make_client", make_client)
+    records = json.loads(
+        (Path(__file__).parent / "fixtures" / "af" / "yrkesbarometer_small.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    monkeypatch.setattr(
+        af,
+        "fetch_yrkesbarometer_with_info",
+        lambda url, progress=False: (records, af.RoundInfo(url=url, retrieved="2026-12-02")),
+    )
+    rec, live, again = tmp_path / "rec", tmp_path / "live", tmp_path / "again"
+    common = ["--years", "2020-2021", "--only", "employment", "yh_graduates", "--quiet"]
+    assert main(["data", "fetch", "all", "--out", str(live), "--record", str(rec), *common]) == 0
+    assert (rec / "arbetsformedlingen" / "yrkesbarometer.json").exists()
+    monkeypatch.setattr(
+        af, "fetch_yrkesbarometer_with_info", lambda *a, **k: pytest.fail("network in replay")
+    )
+    assert main(["data", "fetch", "all", "--out", str(again), "--replay", str(rec), *common]) == 0
+    for name in ("employment.csv", "education_output.csv", "yrkesbarometer.csv"):
+        assert (again / name).read_bytes() == (live / name).read_bytes()
+    assert main(["data", "fetch", "scb", "--plan", "--replay", str(rec), *common]) == 0
+    assert "TAB4434" in capsys.readouterr().out

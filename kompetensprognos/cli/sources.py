@@ -93,11 +93,32 @@ def _fetch_all(args: argparse.Namespace) -> int:
         return _print_plan(args)
     report = _run_scb(args, args.out)
     print(report.summary())
+    recorded = (
+        Path(args.replay or args.record or ".") / "arbetsformedlingen" / "yrkesbarometer.json"
+    )
     if args.af_file:
         records = _read_af_file(args.af_file)
         meta = af.RoundInfo(url=str(args.af_file), retrieved=af.today())
+    elif args.replay:
+        if not recorded.exists():
+            print(f"  yrkesbarometer: not in {args.replay} (no {recorded.name}); not added")
+            return 0
+        doc = _read_af_file(recorded)
+        info = doc["info"]
+        records, meta = doc["records"], af.RoundInfo(**{**info, "rounds": tuple(info["rounds"])})
     else:
         records, meta = af.fetch_yrkesbarometer_with_info(args.af_url, progress=not args.quiet)
+        if args.record:
+            import json
+
+            recorded.parent.mkdir(parents=True, exist_ok=True)
+            recorded.write_text(
+                json.dumps(
+                    {"info": meta.as_dict(), "records": records},
+                    ensure_ascii=False,
+                ),
+                encoding="utf-8",
+            )
     frame, unmapped = af.yrkesbarometer_frame(records)
     af.add_to_dataset(frame, args.out, info=meta)
     rounds = ", ".join(sorted(frame["round"].dropna().unique())) or "?"
