@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -788,3 +789,42 @@ def test_cli_fetch_all_record_then_replay(tmp_path, monkeypatch, capsys):
         assert (again / name).read_bytes() == (live / name).read_bytes()
     assert main(["data", "fetch", "scb", "--plan", "--replay", str(rec), *common]) == 0
     assert "TAB4434" in capsys.readouterr().out
+
+
+def test_an_optional_table_that_breaks_its_contract_is_left_out_with_the_reason(tmp_path):
+    fake = _fake()
+    base = fake.value
+
+    def value(table_id, codes):  # negative population: breaks the population contract
+        return -5.0 if table_id == "TAB6008" else base(table_id, codes)
+
+    fake.value = value
+    report = scb.fetch_scb(
+        tmp_path / "ds",
+        years=(2020, 2024),
+        sources=["employment", "population", "population_projection"],
+        client=_client(fake),
+        progress=False,
+    )
+    assert "population does not meet its contract" in report.skipped["population_projection"]
+    assert "population does not meet its contract" in report.skipped["population"]
+    ds = load_dataset(tmp_path / "ds")
+    assert ds.population is None and len(ds.employment)
+    assert "population skipped" in ds.manifest.notes
+
+
+def test_an_optional_answer_that_cannot_be_mapped_is_skipped(tmp_path, monkeypatch):
+    def broken(frame, meta, roles):
+        raise KeyError("age_label")
+
+    source = scb.SOURCES["employment_age"]
+    monkeypatch.setitem(scb.SOURCES, "employment_age", dataclasses.replace(source, build=broken))
+    report = scb.fetch_scb(
+        tmp_path / "ds",
+        years=(2020, 2021),
+        sources=["employment", "employment_age"],
+        client=_client(_fake()),
+        progress=False,
+    )
+    assert "could not be mapped (KeyError" in report.skipped["employment_age"]
+    assert "employment_age" not in report.tables and validate_dataset(tmp_path / "ds") == []

@@ -1394,6 +1394,9 @@ def build_dataset(
         source = plan.source
         if not plan.tables:
             continue
+        parts: list[pd.DataFrame] = []
+        entries: list[dict[str, object]] = []
+        totals: dict[tuple[str, int], dict[str, float]] = {}
         with tqdm(
             total=plan.calls,
             desc=f"SCB {source.key}",
@@ -1401,34 +1404,50 @@ def build_dataset(
             file=sys.stderr,
             disable=not progress,
         ) as bar:
-            for table, _sel, queries in plan.tables:
-                frame = _frame_for(client, queries, table.roles, cache, refresh, bar, report)
-                out, notes = source.build(frame, table.meta, table.roles)
-                report.notes += notes
-                if source.segmented and "year" in out:
-                    count = _count_column(source.target)
-                    for y, total in out.groupby("year")[count].sum().items():
-                        overlap_totals.setdefault((source.key, int(y)), {})[table.meta.table_id] = (
-                            float(total)
-                        )
-                    out = out[out["year"].isin(table.years)]
-                built.setdefault(source.target, []).append(out)
-                report.provenance.append(
-                    {
-                        "source": source.key,
-                        "target": source.target,
-                        "table_id": table.meta.table_id,
-                        "title": table.meta.label,
-                        "updated": table.meta.updated,
-                        "years": list(table.years),
-                        "overlap_years": list(table.overlap),
-                        "cells": sum(q.cells for q in queries),
-                        "calls": len(queries),
-                        "retrieved": retrieved,
-                        "url": f"{client.base_url}/tables/{table.meta.table_id}",
-                        "evidence": source.evidence,
-                    }
-                )
+            try:
+                for table, _sel, queries in plan.tables:
+                    frame = _frame_for(client, queries, table.roles, cache, refresh, bar, report)
+                    try:
+                        out, notes = source.build(frame, table.meta, table.roles)
+                    except (KompetensprognosError, KeyError, ValueError, TypeError) as exc:
+                        raise SourceMappingError(
+                            f"table {table.meta.table_id}: the answer could not be mapped "
+                            f"({type(exc).__name__}: {exc})"
+                        ) from exc
+                    report.notes += notes
+                    if source.segmented and "year" in out:
+                        count = _count_column(source.target)
+                        for y, total in out.groupby("year")[count].sum().items():
+                            totals.setdefault((source.key, int(y)), {})[table.meta.table_id] = (
+                                float(total)
+                            )
+                        out = out[out["year"].isin(table.years)]
+                    parts.append(out)
+                    entries.append(
+                        {
+                            "source": source.key,
+                            "target": source.target,
+                            "table_id": table.meta.table_id,
+                            "title": table.meta.label,
+                            "updated": table.meta.updated,
+                            "years": list(table.years),
+                            "overlap_years": list(table.overlap),
+                            "cells": sum(q.cells for q in queries),
+                            "calls": len(queries),
+                            "retrieved": retrieved,
+                            "url": f"{client.base_url}/tables/{table.meta.table_id}",
+                            "evidence": source.evidence,
+                        }
+                    )
+            except SourceMappingError as exc:
+                _skip_or_fail(source, plan, str(exc))  # raises for the required source
+                report.skipped[source.key] = plan.skipped
+                report.tables.pop(source.key, None)
+                continue
+        built.setdefault(source.target, []).extend(parts)
+        report.provenance += entries
+        for k, v in totals.items():
+            overlap_totals.setdefault(k, {}).update(v)
 
     tables = {name: pd.concat(parts, ignore_index=True) for name, parts in built.items()}
     for key, (contract, convert) in RAW_TO_CONTRACT.items():
@@ -1673,6 +1692,7 @@ def fetch_scb(
             client.close()
     raw = {k.removeprefix("raw/"): v for k, v in tables.items() if k.startswith("raw/")}
     contract_tables = {k: v for k, v in tables.items() if not k.startswith("raw/")}
+    _drop_invalid_optional(contract_tables, report)
     today = date.today().isoformat()
     manifest = Manifest(
         name=out.name,
@@ -1713,6 +1733,27 @@ def fetch_scb(
     if cache is not None and not keep_cache:
         shutil.rmtree(cache.directory, ignore_errors=True)
     return report
+
+
+def _drop_invalid_optional(tables: dict[str, pd.DataFrame], report: FetchReport) -> None:
+    """Leave out (with the reason) optional contract tables that break their contract.
+
+    ``employment`` is required: its problems stop the fetch when the dataset is validated.
+    """
+    from kompetensprognos.schemas import validate_table
+
+    for name in [n for n in tables if n != "employment"]:
+        _, problems = validate_table(tables[name], name)
+        if not problems:
+            continue
+        reason = f"{name} does not meet its contract: " + "; ".join(str(p) for p in problems[:3])
+        for key, source in SOURCES.items():
+            if source.contract == name and key in report.tables:
+                report.tables.pop(key)
+                report.skipped[key] = reason
+        report.provenance = [e for e in report.provenance if e["target"] != name]
+        report.rows.pop(name, None)
+        del tables[name]
 
 
 PROVENANCE_FILE = "provenance.json"
