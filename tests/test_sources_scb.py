@@ -249,18 +249,6 @@ def test_yh_county_rows_are_spread_over_municipalities(fetched):
     assert any("spread over its municipalities" in n for n in report.notes)
 
 
-def test_supply_on_the_fetched_dataset_puts_yh_on_real_occupations(fetched):
-    from kompetensprognos import supply
-
-    out, _, _ = fetched
-    ds = load_dataset(out)
-    edus = ds.education_output[["type", "education"]].drop_duplicates()
-    codes, mat = supply._crosswalk_matrix(ds, edus.reset_index(drop=True), None)
-    if "0002" in codes:
-        assert mat[codes.index("0002")].sum() == 0
-    assert mat.sum(axis=0) == pytest.approx(1.0)
-
-
 def test_breaks_name_the_registers_correctly(fetched):
     """Item 9: YREG58 → YREG58N (2019) is RAMS → RAMS; YREG58N → YREG58BAS (2020) is RAMS → BAS."""
     out, _, fake = fetched
