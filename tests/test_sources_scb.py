@@ -816,3 +816,24 @@ def test_an_optional_answer_that_cannot_be_mapped_is_skipped(tmp_path, monkeypat
     )
     assert "could not be mapped (KeyError" in report.skipped["employment_age"]
     assert "employment_age" not in report.tables and validate_dataset(tmp_path / "ds") == []
+
+
+def test_real_tab6471_metadata_roles_and_ages(shared_dir):
+    """A real recorded metadata answer: roles found, the open age class taken once, rejected
+    for population because it is monthly."""
+    from kompetensprognos.sources.pxweb import TableMetadata
+
+    path = shared_dir / "reference" / "api-fixtures" / "scb-pxwebapi2" / "TAB6471_metadata.json"
+    meta = TableMetadata.from_json("TAB6471", json.loads(path.read_text(encoding="utf-8")))
+    roles = scb.find_roles(meta, ("region", "age", "sex", "contents", "time"))
+    assert {k: v.code for k, v in roles.items()} == {
+        "region": "Region",
+        "age": "Alder",
+        "sex": "Kon",
+        "contents": "ContentsCode",
+        "time": "Tid",
+    }
+    ages = scb._single_ages(roles["age"])
+    assert sorted(ages.values()) == list(range(101)) and "100+" in ages  # not 100+5, 100+10
+    assert scb._total_code(roles["sex"]) == "TotSa"
+    assert scb._accept_population(meta, roles) == "is monthly"

@@ -493,12 +493,32 @@ _AGE_CODE = re.compile(r"^(\d{1,3})(\+\d*)?$")  # "0".."99", "100+", "100+1" (TA
 
 
 def _single_ages(var: Variable) -> dict[str, int]:
-    """Single-year age codes → age (``"100+"`` and TAB5557's ``"100+1"`` → 100)."""
-    out = {}
+    """Single-year age codes → age (``"100+"`` and TAB5557's ``"100+1"`` → 100).
+
+    Tables with several codelists repeat the open top class under different codes (TAB6471:
+    ``100+``, ``100+5``, ``100+10``, all "100+ år"): only one of them is taken, ``100+`` or
+    ``100+1`` first, so age 100 is not counted twice.
+
+    Examples
+    --------
+    >>> from kompetensprognos.sources.pxweb import Variable
+    >>> ages = _single_ages(Variable("Alder", "ålder", ("0", "1", "100+10", "100+", "100+5", "tot")))
+    >>> ages
+    {'0': 0, '1': 1, '100+': 100}
+    """
+    out: dict[str, int] = {}
+    top: list[str] = []
     for c in var.values:
         m = _AGE_CODE.match(c)
-        if m and int(m.group(1)) <= 100 and (m.group(2) is None or int(m.group(1)) == 100):
+        if not m or int(m.group(1)) > 100:
+            continue
+        if m.group(2) is None:
             out[c] = int(m.group(1))
+        elif int(m.group(1)) == 100:
+            top.append(c)
+    if top and "100" not in out:
+        best = min(top, key=lambda c: ({"100+": 0, "100+1": 1}.get(c, 2), top.index(c)))
+        out[best] = 100
     return out
 
 
