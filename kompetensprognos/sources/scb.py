@@ -459,7 +459,7 @@ def _select_employment_age(meta: TableMetadata, roles: Roles, years: Years) -> d
     sel = {
         roles["region"].code: ["14"],
         roles["ssyk"].code: _ssyk_codes(roles["ssyk"], 3),
-        age.code: [c for c in age.values if _band(age.label_of(c)) in _AGE_BANDS],
+        age.code: _band_codes(age),
         roles["contents"].code: _contents(roles["contents"], r"anställda|antal"),
         roles["time"].code: _years_in(roles["time"], years),
     }
@@ -468,6 +468,25 @@ def _select_employment_age(meta: TableMetadata, roles: Roles, years: Years) -> d
             meta, roles["sex"], _pick(roles["sex"], ["1", "2"]), "codes 1 (men) and 2 (women)"
         )
     return _select_totals(meta, roles, sel, keep_all=False)
+
+
+def _band_codes(age: Variable) -> list[str]:
+    """The codes of the age bands, one per band (a band repeated under another codelist's code
+    is not taken twice).
+
+    Examples
+    --------
+    >>> from kompetensprognos.sources.pxweb import Variable
+    >>> v = Variable("Alder", "ålder", ("16-24", "25-29", "x"), {"x": "16–24 år"})
+    >>> _band_codes(v)
+    ['16-24', '25-29']
+    """
+    seen: dict[str, str] = {}
+    for c in age.values:
+        band = _band(age.label_of(c))
+        if band in _AGE_BANDS and band not in seen:
+            seen[band] = c
+    return list(seen.values())
 
 
 def _build_employment_age(
