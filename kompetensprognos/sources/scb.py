@@ -1014,7 +1014,6 @@ SOURCES: dict[str, ScbSource] = {
             select=_select_population,
             build=_population_builder("observed"),
             segmented=True,
-            evidence="recorded",
         ),
         ScbSource(
             key="population_projection",
