@@ -115,3 +115,21 @@ def test_cli_with_saved_file(tmp_path, capsys):
         .read_text(encoding="utf-8")
         .startswith("region,ssyk,occupation")
     )
+
+
+def test_round_and_publication_date_are_stored(tmp_path, records):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json=records, headers={"Last-Modified": "Mon, 17 Nov 2025 08:00:00 GMT"}
+        )
+
+    got, info = af.fetch_yrkesbarometer_with_info(transport=httpx.MockTransport(handler))
+    assert got == records
+    assert info.published == "2025-11-17" and info.rounds == ("2025-2",)
+    frame, _ = af.yrkesbarometer_frame(got)
+    out = af.add_to_dataset(frame, tmp_path / "ds", info=info)
+    provenance = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["arbetsformedlingen"]["rounds"] == ["2025-2"]
+    assert provenance["arbetsformedlingen"]["published"] == "2025-11-17"
+    notes = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["notes"]
+    assert "round 2025-2" in notes and "published 2025-11-17" in notes

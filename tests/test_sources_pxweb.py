@@ -352,6 +352,26 @@ def test_problem_details_error_is_surfaced_and_not_retried():
     assert len(fake.data_calls()) == 1
 
 
+def test_too_many_cells_answered_with_400_gets_the_cells_hint():
+    """SCB answers "too many cells" with 400, not 403: the hint must still fire."""
+    fake = fake_scb.FakeScb()
+    fake.add_table(_employment_meta())
+    fake.config["maxDataCells"] = 10_000
+    client = _client(fake)
+    client.config  # noqa: B018
+    fake.config["maxDataCells"] = 2  # the server now counts fewer cells than the client splits at
+    query = Query(
+        "TAB9001",
+        {"Region": ("1401", "1402"), "ContentsCode": ("000001",), "Tid": ("2020", "2021")},
+    )
+    with pytest.raises(PxWebError) as info:
+        client.fetch_raw(query)
+    assert info.value.status == 400
+    message = str(info.value)
+    assert "more cells than the API allows" in message and "maxDataCells=10000" in message
+    assert "check variable and value codes" not in message
+
+
 def test_unknown_table_404_suggests_search():
     fake = fake_scb.FakeScb()
     with pytest.raises(PxWebError, match="renames tables"):

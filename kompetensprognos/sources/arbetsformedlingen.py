@@ -37,9 +37,11 @@ from kompetensprognos.sources.pxweb import MalformedResponseError, PxWebUnreacha
 
 __all__ = [
     "YRKESBAROMETER_URL",
+    "RoundInfo",
     "UnmappedRecord",
     "add_to_dataset",
     "fetch_yrkesbarometer",
+    "fetch_yrkesbarometer_with_info",
     "yrkesbarometer_frame",
 ]
 
@@ -72,6 +74,35 @@ class UnmappedRecord:
         return f"record {self.index + 1} ({who}): {self.reason}"
 
 
+@dataclass(frozen=True)
+class RoundInfo:
+    """Where and when a yrkesbarometer file was read, and which round(s) it holds.
+
+    ``published`` is the server's ``Last-Modified`` date when it sends one (the publication date
+    of the round); ``rounds`` are the ``omgang`` values found in the records. Stored in the
+    dataset's ``provenance.json`` so later rounds can be compared with earlier calls.
+    """
+
+    url: str
+    retrieved: str
+    published: str = ""
+    rounds: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "url": self.url,
+            "retrieved": self.retrieved,
+            "published": self.published,
+            "rounds": list(self.rounds),
+        }
+
+
+def today() -> str:
+    """Today's date, ISO format."""
+    return date.today().isoformat()
+
+
 def fetch_yrkesbarometer(
     url: str = YRKESBAROMETER_URL,
     *,
@@ -93,10 +124,50 @@ def fetch_yrkesbarometer(
     >>> records[0]["omgang"]  # doctest: +SKIP
     '2025-2'
     """
+    return fetch_yrkesbarometer_with_info(url, transport=transport, timeout=timeout)[0]
+
+
+def fetch_yrkesbarometer_with_info(
+    url: str = YRKESBAROMETER_URL,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 60.0,
+    progress: bool = False,
+) -> tuple[list[dict[str, Any]], RoundInfo]:
+    """Download the records and say when and which round (see :class:`RoundInfo`).
+
+    Raises
+    ------
+    PxWebUnreachableError
+        Offline or the host is down.
+    MalformedResponseError
+        The answer is not a JSON array of records.
+    """
+    import email.utils
+    import sys
+
+    from tqdm import tqdm
+
     host = urlsplit(url).hostname or url
     try:
-        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True) as client:
-            response = client.get(url)
+        with (
+            httpx.Client(transport=transport, timeout=timeout, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            size = int(response.headers.get("content-length") or 0) or None
+            chunks = []
+            with tqdm(
+                total=size,
+                desc="Arbetsförmedlingen yrkesbarometer",
+                unit="B",
+                unit_scale=True,
+                file=sys.stderr,
+                disable=not progress,
+            ) as bar:
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    bar.update(len(chunk))
+            content = b"".join(chunks)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise PxWebUnreachableError(
             f"cannot reach {host} — use --data demo or a dataset folder"
@@ -110,14 +181,25 @@ def fetch_yrkesbarometer(
             f"{host} answered {response.status_code} {response.reason_phrase} for {url}"
         )
     try:
-        records = response.json()
+        records = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise MalformedResponseError(f"{url} did not return JSON") from None
     if isinstance(records, dict):  # tolerate a wrapper object {"data": [...]}
         records = next((v for v in records.values() if isinstance(v, list)), None)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise MalformedResponseError(f"{url} did not return a JSON array of records")
-    return records
+    published = ""
+    if response.headers.get("last-modified"):
+        try:
+            published = (
+                email.utils.parsedate_to_datetime(response.headers["last-modified"])
+                .date()
+                .isoformat()
+            )
+        except (TypeError, ValueError):
+            published = ""
+    rounds = tuple(sorted({str(r.get("omgang")) for r in records if r.get("omgang")}))
+    return records, RoundInfo(url=url, retrieved=today(), published=published, rounds=rounds)
 
 
 def yrkesbarometer_frame(
@@ -182,16 +264,30 @@ def yrkesbarometer_frame(
     return pd.DataFrame(rows, columns=COLUMNS), unmapped
 
 
-def add_to_dataset(frame: pd.DataFrame, directory: str | os.PathLike[str]) -> Path:
+def add_to_dataset(
+    frame: pd.DataFrame, directory: str | os.PathLike[str], *, info: RoundInfo | None = None
+) -> Path:
     """Put the ``yrkesbarometer`` table into a dataset folder (created when missing).
 
     An existing dataset folder keeps its other tables; a new folder is a partial dataset (no
     ``employment``) until ``data fetch scb --out`` the same folder adds SCB data, which keeps
-    this table. Nothing is written when the table breaks its contract.
+    this table. Nothing is written when the table breaks its contract. The round(s), the
+    retrieval date and the publication date (``info``) go to the manifest notes and to
+    ``provenance.json``.
     """
     from kompetensprognos.sources.importers import merge_into_dataset
+    from kompetensprognos.sources.scb import write_provenance
 
-    note = f"yrkesbarometer: Arbetsförmedlingen ({YRKESBAROMETER_URL}, CC0), read {date.today().isoformat()}."
-    return merge_into_dataset(
+    rounds = ", ".join(sorted(frame["round"].dropna().astype(str).unique())) if len(frame) else ""
+    info = info or RoundInfo(url=YRKESBAROMETER_URL, retrieved=today())
+    if rounds and not info.rounds:
+        info = RoundInfo(info.url, info.retrieved, info.published, tuple(rounds.split(", ")))
+    note = (
+        f"yrkesbarometer: Arbetsförmedlingen ({info.url}, CC0), round {rounds or '?'}, "
+        f"read {info.retrieved}" + (f", published {info.published}" if info.published else "") + "."
+    )
+    out = merge_into_dataset(
         {"yrkesbarometer": frame}, directory, source="Arbetsförmedlingen yrkesbarometer", note=note
     )
+    write_provenance(out, {"arbetsformedlingen": info.as_dict()})
+    return out

@@ -26,6 +26,7 @@ import csv
 import io
 import os
 import re
+import shutil
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -614,4 +615,19 @@ def merge_into_dataset(
         )
         existing = {}
     dataset = Dataset(manifest=manifest, **{"employment": None, **existing, **typed})  # type: ignore[arg-type]
-    return write_dataset(dataset, directory, overwrite=directory.exists())
+    from kompetensprognos.files import atomic_directory
+
+    with atomic_directory(directory) as tmp:
+        write_dataset(dataset, tmp, overwrite=True)
+        # keep what is not a contract table: provenance.json and raw/ (from `data fetch scb`)
+        for extra in KEPT_EXTRAS:
+            old_path = directory / extra
+            if old_path.is_dir():
+                shutil.copytree(old_path, tmp / extra)
+            elif old_path.is_file():
+                shutil.copy2(old_path, tmp / extra)
+    return directory
+
+
+#: files and folders of a dataset folder that are not contract tables but are kept on merge
+KEPT_EXTRAS = ("provenance.json", "raw")

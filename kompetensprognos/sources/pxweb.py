@@ -814,6 +814,13 @@ class PxWebClient:
             "(parts already downloaded are kept)",
         }
         hint = hints.get(status)
+        if status in (400, 403) and _TOO_MANY_CELLS.search(f"{title} {detail}"):
+            # SCB answers "too many cells" with 400 (not 403 as older PxWeb servers did)
+            hint = hints[403] + (
+                f" (the client splits at maxDataCells="
+                f"{self._config.max_data_cells if self._config else '?'} from /config; "
+                "the server counted more — report this with the `--plan` output)"
+            )
         if hint is None and status >= 500:
             hint = f"the server failed after {retries} retries; try again later (parts already downloaded are kept)"
         message = f"{said} — {hint}" if hint else said
@@ -1062,6 +1069,8 @@ def _json(response: httpx.Response, what: str) -> Any:
             url=str(response.url),
         ) from None
 
+
+_TOO_MANY_CELLS = re.compile(r"cell|too many|too large|exceed|för många", re.IGNORECASE)
 
 _FUNC = re.compile(r"^(from|to|range)\((.*)\)$", re.IGNORECASE)
 
