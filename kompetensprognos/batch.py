@@ -38,7 +38,13 @@ import pandas as pd
 from kompetensprognos import __version__, regions
 from kompetensprognos.dataset import load_dataset
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.files import replace_directory
+from kompetensprognos.files import (
+    atomic_write_text,
+    exclusive_output,
+    hold_interrupts,
+    replace_directory,
+    stop_child_processes,
+)
 from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
 from kompetensprognos.report import CONTEXT_FILE, compute_tables
 
@@ -167,12 +173,31 @@ def _execute_region(
         cell = getattr(exc, "cell_index", None)
         if cell is None and getattr(exc, "exec_count", None) is not None:
             cell = exc.exec_count
+        if cell is None:  # a dead kernel or a timeout: the last cell papermill started
+            cell = _last_started_cell(folder / "rapport.ipynb")
         ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+        if type(exc).__name__ == "CellTimeoutError":
+            evalue = f"the cell ran longer than {timeout} s (raise --timeout if it needs longer)"
+        elif type(exc).__name__ == "DeadKernelError":
+            evalue = "the kernel died (out of memory, or the process was killed)"
         return RegionOutcome(
             region, False, time.perf_counter() - t0, f"{ename}: {evalue}".strip(), cell
         )
 
 
+def _last_started_cell(executed: Path) -> int | None:
+    """Index of the last cell papermill started in a partly executed notebook."""
+    try:
+        import nbformat
+
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:  # the notebook may not even have been written
+        return None
+    started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+@exclusive_output("output")  # checked (a file? writable?) and locked before any work
 def run_reports(
     region_ids: Sequence[str] = regions.REGION_IDS,
     *,
@@ -275,8 +300,8 @@ def run_reports(
         "regions": [asdict(o) for o in result.outcomes],
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    atomic_write_text(
+        out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     )
     return result
 
@@ -332,13 +357,22 @@ def _build_regions(
         else:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
                 futures = [threads.submit(run_one, r) for r in tables]
-                for fut in tqdm(
-                    as_completed(futures), total=len(futures), desc="reports", disable=not progress
-                ):
-                    outcome = fut.result()
-                    outcomes[outcome.region] = outcome
+                try:
+                    for fut in tqdm(
+                        as_completed(futures),
+                        total=len(futures),
+                        desc="reports",
+                        disable=not progress,
+                    ):
+                        outcome = fut.result()
+                        outcomes[outcome.region] = outcome
+                except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
+                    threads.shutdown(wait=False, cancel_futures=True)
+                    stop_child_processes()
+                    raise
         timings["notebooks"] = time.perf_counter() - t2
 
+        hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
         for region in tables:
             o = outcomes[region]
             if not o.ok:
@@ -388,7 +422,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 {"".join(rows)}</table>
 <p><small>kompetensprognos {__version__}</small></p></body></html>
 """
-    (result.output / "index.html").write_text(page, encoding="utf-8")
+    atomic_write_text(result.output / "index.html", page)
 
 
 def format_failure(outcome: RegionOutcome) -> str:
