@@ -52,14 +52,23 @@ def _subset(ds: Dataset, region_ids: list[str], *, with_all: bool) -> Dataset:
             manifest=ds.manifest.model_copy(update={"breaks": []}), employment=emp, population=pop
         )
     age = ds.employment_age
-    edu = ds.education_output
+    # two educations per type leading to SSYK 2: the education projection is the slow part
+    cw = ds.crosswalk
+    linked = (
+        cw[cw["ssyk"].str.startswith("2")]
+        .sort_values(["share", "education"], ascending=[False, True])
+        .drop_duplicates(["type", "education"])
+        .groupby("type")
+        .head(2)[["type", "education"]]
+    )
+    edu = ds.education_output.merge(linked)
     return Dataset(
         manifest=ds.manifest,
         employment=emp,
         population=pop,
         employment_age=age[age["region"].isin(region_ids) & age["ssyk"].str.startswith("2")],
-        education_output=edu[edu["region"].isin(region_ids)],
-        crosswalk=ds.crosswalk,
+        education_output=edu[edu["region"].isin(region_ids)].reset_index(drop=True),
+        crosswalk=cw.merge(linked),
     )
 
 
