@@ -182,16 +182,7 @@ def _check_breaks(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str
             continue
         table = tables.get(b.table)
         if table is None or "year" not in table.columns or not len(table):
-            problems.append(
-                Problem(
-                    file,
-                    f"{where}.table",
-                    f"break declared for {b.table}, but the dataset has no {b.table}.csv — "
-                    "remove the break or add the table",
-                    values=(b.table,),
-                )
-            )
-            continue
+            continue  # a note, not a problem: see _break_notes
         years = pd.to_numeric(table["year"], errors="coerce").dropna()
         first, last = int(years.min()), int(years.max())
         if not first < b.year <= last:
@@ -206,6 +197,21 @@ def _check_breaks(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str
                 )
             )
     return problems
+
+
+def _break_notes(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str) -> list[Problem]:
+    """Breaks declared for a table the dataset does not have (harmless: nothing to adjust)."""
+    return [
+        Problem(
+            file,
+            f"breaks.{i}.table",
+            f"break declared for {b.table}, but the dataset has no {b.table}.csv — it is ignored "
+            "(remove it from the manifest, or add the table)",
+            values=(b.table,),
+        )
+        for i, b in enumerate(manifest.breaks)
+        if b.table in TABLES and b.table not in tables
+    ]
 
 
 def _population_totals(population: pd.DataFrame) -> pd.Series:
@@ -414,12 +420,12 @@ def check_dataset(directory: str | os.PathLike[str]) -> DatasetCheck:
         problems += exc.problems
     tables, p = _read_tables(directory, manifest)
     problems += p
-    notes = [] if problems else _notes(tables, directory)
+    notes = [] if problems or manifest is None else _notes(tables, manifest, directory)
     return DatasetCheck(problems, notes)
 
 
-def _notes(tables: dict[str, pd.DataFrame], directory: Path) -> list[Problem]:
-    return [
+def _notes(tables: dict[str, pd.DataFrame], manifest: Manifest, directory: Path) -> list[Problem]:
+    return _break_notes(tables, manifest, str(directory / MANIFEST_FILE)) + [
         n
         for name, t in tables.items()
         for n in table_notes(t, name, file=str(directory / f"{name}.csv"))
