@@ -818,3 +818,26 @@ def test_errors_are_package_errors() -> None:
     """Every error raised for bad input derives from the class the CLI prints without traceback."""
     assert issubclass(DataValidationError, KompetensprognosError)
     assert issubclass(ParamsError, KompetensprognosError)
+
+
+def test_interrupt_during_the_final_moves_is_held_until_they_are_done(tmp_path: Path) -> None:
+    from kompetensprognos.files import RunInterrupted, exclusive_output, hold_interrupts
+
+    @exclusive_output("output")
+    def fake_run(output: Path) -> str:
+        (output / "a").mkdir()
+        hold_interrupts()  # the moves start
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives during the moves
+        time.sleep(0.1)
+        (output / "b").mkdir()
+        (output / "index.html").write_text("new")
+        return "done"
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(RunInterrupted):
+        fake_run(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a", "b", "index.html"]
+    assert signal.getsignal(signal.SIGINT) is before  # the usual Ctrl-C handling is back
+    # outside such a run, hold_interrupts does nothing
+    hold_interrupts()
+    assert signal.getsignal(signal.SIGINT) is before
