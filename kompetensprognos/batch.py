@@ -43,7 +43,7 @@ from kompetensprognos.files import (
     exclusive_output,
     hold_interrupts,
     replace_directory,
-    stop_child_processes,
+    stop_kernels,
 )
 from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
 from kompetensprognos.report import CONTEXT_FILE, compute_tables
@@ -368,7 +368,7 @@ def _build_regions(
                         outcomes[outcome.region] = outcome
                 except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
                     threads.shutdown(wait=False, cancel_futures=True)
-                    stop_child_processes()
+                    stop_kernels()
                     raise
         timings["notebooks"] = time.perf_counter() - t2
 

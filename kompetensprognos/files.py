@@ -41,7 +41,7 @@ __all__ = [
     "hold_interrupts",
     "output_lock",
     "replace_directory",
-    "stop_child_processes",
+    "stop_kernels",
 ]
 
 LOCK_FILE = ".kompetensprognos.lock"
@@ -339,23 +339,30 @@ def exclusive_output(param: str = "output") -> Callable[[F], F]:
     return decorate
 
 
-def stop_child_processes(timeout: float = 5.0) -> int:
-    """Terminate the processes this process started (e.g. notebook kernels) and their children.
+def stop_kernels(timeout: float = 5.0) -> int:
+    """Terminate the Jupyter kernels this process started, with their own child processes.
 
     Used when a run is interrupted: kernels run in their own session, so Ctrl-C does not reach
-    them, and the run would otherwise wait for every running notebook to finish. Returns the
-    number of processes stopped (0 when ``psutil`` is not installed).
+    them, and the run would otherwise wait for every running notebook to finish. A kernel is
+    recognised by ``JPY_PARENT_PID`` (set by jupyter_client to this process's id), so other
+    child processes (e.g. of a notebook that called the run) are left alone. Returns the number
+    of processes stopped (0 when ``psutil`` is not installed).
     """
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil comes with ipykernel
         return 0
-    children = psutil.Process().children(recursive=True)
-    for child in children:
+    me = str(os.getpid())
+    procs = []
+    for child in psutil.Process().children():
         with contextlib.suppress(psutil.Error):
-            child.terminate()
-    _, alive = psutil.wait_procs(children, timeout=timeout)
-    for child in alive:
+            if child.environ().get("JPY_PARENT_PID") == me:
+                procs += [child, *child.children(recursive=True)]
+    for proc in procs:
         with contextlib.suppress(psutil.Error):
-            child.kill()
-    return len(children)
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    return len(procs)
