@@ -39,7 +39,13 @@ import pandas as pd
 from kompetensprognos import __version__, regions
 from kompetensprognos.dataset import load_dataset
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.files import replace_directory
+from kompetensprognos.files import (
+    atomic_write_text,
+    exclusive_output,
+    hold_interrupts,
+    replace_directory,
+    stop_kernels,
+)
 from kompetensprognos.headline import headline
 from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
 from kompetensprognos.pipeline import code_fingerprint
@@ -160,12 +166,31 @@ def _execute_region(
         cell = getattr(exc, "cell_index", None)
         if cell is None and getattr(exc, "exec_count", None) is not None:
             cell = exc.exec_count
+        if cell is None:  # a dead kernel or a timeout: the last cell papermill started
+            cell = _last_started_cell(folder / "rapport.ipynb")
         ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+        if type(exc).__name__ == "CellTimeoutError":
+            evalue = f"the cell ran longer than {timeout} s (raise --timeout if it needs longer)"
+        elif type(exc).__name__ == "DeadKernelError":
+            evalue = "the kernel died (out of memory, or the process was killed)"
         return RegionOutcome(
             region, False, time.perf_counter() - t0, f"{ename}: {evalue}".strip(), cell
         )
 
 
+def _last_started_cell(executed: Path) -> int | None:
+    """Index of the last cell papermill started in a partly executed notebook."""
+    try:
+        import nbformat
+
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:  # the notebook may not even have been written
+        return None
+    started = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+@exclusive_output("output")  # checked (a file? writable?) and locked before any work
 def run_reports(
     region_ids: Sequence[str] = regions.REGION_IDS,
     *,
@@ -231,7 +256,8 @@ def run_reports(
     dataset = load_dataset(data)
     timings["load_data"] = time.perf_counter() - t0
 
-    stamps = {r: _region_stamp(dataset.fingerprint(), p, nb_path) for r, p in params.items()}
+    fingerprint = dataset.fingerprint()
+    stamps = {r: _region_stamp(fingerprint, p, nb_path) for r, p in params.items()}
     todo = [r for r in params if force or not _up_to_date(out / r, stamps[r])]
     kept = {r: RegionOutcome(r, True, 0.0, skipped=True) for r in params if r not in todo}
     for r, o in kept.items():
@@ -257,7 +283,9 @@ def run_reports(
             )
             timings |= {f"tables.{k}": v for k, v in computed.timings.items()}
             timings["tables"] = time.perf_counter() - t1
-            built, staging = _build_regions(
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+            built = _build_regions(
+                staging,
                 computed.tables,
                 params,
                 stamps,
@@ -287,14 +315,14 @@ def run_reports(
         "data": data,
         "executor": executor,
         "dataset": json.loads(dataset.manifest.model_dump_json()),
-        "data_fingerprint": dataset.fingerprint(),
+        "data_fingerprint": fingerprint,
         "parameters": {r: json.loads(p.model_dump_json()) for r, p in params.items()},
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         "regions": [asdict(o) for o in result.outcomes],
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    atomic_write_text(
+        out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     )
     return result
 
@@ -322,6 +350,7 @@ def _up_to_date(folder: Path, stamp: str) -> bool:
 
 
 def _build_regions(
+    staging: Path,
     tables: dict[str, dict[str, pd.DataFrame]],
     params: dict[str, Any],
     stamps: dict[str, str],
@@ -335,11 +364,10 @@ def _build_regions(
     pool: Any,
     dataset: Any,
     timings: dict[str, float],
-) -> tuple[dict[str, RegionOutcome], Path]:
-    """Stage tables, execute the notebooks, and move each complete region into place."""
+) -> dict[str, RegionOutcome]:
+    """Stage tables in ``staging``, execute the notebooks, move each complete region into place."""
     from tqdm.auto import tqdm
 
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     fingerprint = dataset.fingerprint()
     outcomes: dict[str, RegionOutcome] = {}
     for region, t in tables.items():
@@ -366,13 +394,22 @@ def _build_regions(
     else:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
             futures = [threads.submit(run_one, r) for r in tables]
-            for fut in tqdm(
-                as_completed(futures), total=len(futures), desc="rapporter", disable=not progress
-            ):
-                outcome = fut.result()
-                outcomes[outcome.region] = outcome
+            try:
+                for fut in tqdm(
+                    as_completed(futures),
+                    total=len(futures),
+                    desc="rapporter",
+                    disable=not progress,
+                ):
+                    outcome = fut.result()
+                    outcomes[outcome.region] = outcome
+            except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
+                threads.shutdown(wait=False, cancel_futures=True)
+                stop_kernels()
+                raise
     timings["notebooks"] = time.perf_counter() - t2
 
+    hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
     for region in tables:
         o = outcomes[region]
         if not o.ok:
@@ -390,7 +427,7 @@ def _build_regions(
             replace_directory(folder, out / region)
         except Exception as exc:
             o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
-    return outcomes, staging
+    return outcomes
 
 
 def _write_index(result: BatchResult, params: dict[str, Any], synthetic: bool) -> None:
@@ -426,7 +463,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 {"".join(rows)}</table>
 <p><small>kompetensprognos {__version__}</small></p></body></html>
 """
-    (result.output / "index.html").write_text(page, encoding="utf-8")
+    atomic_write_text(result.output / "index.html", page)
 
 
 def format_failure(outcome: RegionOutcome) -> str:

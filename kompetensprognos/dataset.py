@@ -12,23 +12,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kompetensprognos import __version__
+from kompetensprognos import __version__, regions
 from kompetensprognos.errors import DataValidationError, KompetensprognosError, Problem
 from kompetensprognos.files import atomic_directory
-from kompetensprognos.schemas import TABLES, validate_table
+from kompetensprognos.schemas import TABLES, table_notes, validate_table
 
 __all__ = [
     "MANIFEST_FILE",
     "Dataset",
+    "DatasetCheck",
     "Manifest",
     "SeriesBreak",
+    "check_dataset",
     "load_dataset",
     "read_manifest",
     "validate_dataset",
@@ -128,12 +130,147 @@ class Dataset:
         """Re-validate every table (e.g. after editing one in a notebook); returns self."""
         problems: list[Problem] = []
         for name, table in self.tables().items():
-            typed, p = validate_table(table, name)
+            typed, p = validate_table(table, name, break_years=_break_years(self.manifest, name))
             problems += p
             setattr(self, name, typed)
+        if not problems:
+            problems += _check_across(self.tables(), self.manifest, MANIFEST_FILE)
         if problems:
             raise DataValidationError(problems)
         return self
+
+
+@dataclass
+class DatasetCheck:
+    """What :func:`check_dataset` found: problems (the dataset is unusable) and notes (it is not).
+
+    Attributes
+    ----------
+    problems : list[Problem]
+        Every problem; the dataset is valid only when this is empty.
+    notes : list[Problem]
+        Things worth knowing that are accepted, e.g. fractional counts (see ``docs/data.md``).
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+def _break_years(manifest: Manifest | None, table: str) -> list[int]:
+    return sorted({b.year for b in manifest.breaks if b.table == table}) if manifest else []
+
+
+def _check_breaks(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str) -> list[Problem]:
+    """Declared series breaks must name a table of the dataset and fall inside its years."""
+    problems = []
+    for i, b in enumerate(manifest.breaks):
+        where = f"breaks.{i}"
+        if b.table not in TABLES:
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.table",
+                    f"unknown table {b.table!r} — use one of {', '.join(TABLES)}",
+                    values=(b.table,),
+                )
+            )
+            continue
+        table = tables.get(b.table)
+        if table is None or "year" not in table.columns or not len(table):
+            continue  # a note, not a problem: see _break_notes
+        years = pd.to_numeric(table["year"], errors="coerce").dropna()
+        first, last = int(years.min()), int(years.max())
+        if not first < b.year <= last:
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.year",
+                    f"series break at {b.year} is outside the years of {b.table}.csv "
+                    f"({first}–{last}) — a break is the first year on a new basis, so it must lie "
+                    f"after {first} and no later than {last}; correct the year or remove the break",
+                    values=(str(b.year),),
+                )
+            )
+    return problems
+
+
+def _break_notes(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str) -> list[Problem]:
+    """Breaks declared for a table the dataset does not have (harmless: nothing to adjust)."""
+    return [
+        Problem(
+            file,
+            f"breaks.{i}.table",
+            f"break declared for {b.table}, but the dataset has no {b.table}.csv — it is ignored "
+            "(remove it from the manifest, or add the table)",
+            values=(b.table,),
+        )
+        for i, b in enumerate(manifest.breaks)
+        if b.table in TABLES and b.table not in tables
+    ]
+
+
+def _population_totals(population: pd.DataFrame) -> pd.Series:
+    """Population per (region, year), all ages and sexes, with region ids and counties added.
+
+    An aggregate (``skaraborg``, county ``14``) is added only for years where every member
+    municipality is present, so a partial table never understates a region's population.
+    """
+    pop = population.groupby(["region", "year"])["population"].sum()
+    munis = pop[pop.index.get_level_values("region").map(regions.is_municipality)]
+    extra = {}
+    sweden = regions.municipalities("sweden")
+    groups = {rid: set(regions.members(rid)) for rid in regions.ALL_REGION_IDS}
+    groups |= {c: set(g["code"]) for c, g in sweden.groupby("county")}
+    present = set(munis.index.get_level_values("region"))
+    for rid, members in groups.items():
+        if rid in pop.index.get_level_values("region") or not members <= present:
+            continue
+        sel = munis[munis.index.get_level_values("region").isin(members)]
+        counts = sel.groupby("year").size()
+        totals = sel.groupby("year").sum()[counts == len(members)]
+        for year, total in totals.items():
+            extra[(rid, year)] = total
+    if extra:
+        pop = pd.concat([pop, pd.Series(extra, dtype=float).rename_axis(["region", "year"])])
+    return pop
+
+
+def _check_across(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str) -> list[Problem]:
+    """Checks that need two tables or the manifest: break years, employed vs population."""
+    problems = _check_breaks(tables, manifest, file)
+    population = tables.get("population")
+    if population is None:
+        return problems
+    totals = _population_totals(population).rename("region_population")
+    for name in ("employment", "employment_age"):
+        table = tables.get(name)
+        if table is None:
+            continue
+        joined = table.join(totals, on=["region", "year"])
+        over = joined["employed"] > joined["region_population"]
+        if over.any():
+            rows = joined.index[over]
+            problems.append(
+                Problem(
+                    f"{name}.csv",
+                    "employed",
+                    "more employed in one cell than the region's whole population that year "
+                    "(population.csv) — check the unit and the region codes of both files",
+                    tuple(int(i) + 2 for i in rows),
+                    tuple(
+                        f"region={joined.at[i, 'region']}, year={joined.at[i, 'year']}: "
+                        f"{joined.at[i, 'employed']:g} employed > "
+                        f"{joined.at[i, 'region_population']:g} inhabitants"
+                        for i in rows[:5]
+                    ),
+                )
+            )
+    return problems
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
@@ -150,7 +287,15 @@ def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
             ]
         )
     try:
-        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError([Problem(str(path), None, _not_utf8(exc))]) from None
+    except OSError as exc:
+        raise DataValidationError(
+            [Problem(str(path), None, f"cannot read the file: {exc.strerror}")]
+        ) from None
+    try:
+        return Manifest.model_validate_json(text)
     except ValidationError as exc:
         raise DataValidationError(
             [
@@ -160,7 +305,49 @@ def read_manifest(directory: str | os.PathLike[str]) -> Manifest:
         ) from None
 
 
-def _read_tables(directory: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    """Say that a file is not UTF-8, where, and how to fix it."""
+    bad = exc.object[exc.start : exc.start + 1]
+    guess = bad.decode("cp1252", errors="replace")
+    return (
+        f"the file is not UTF-8 (byte 0x{bad.hex()} at position {exc.start}, "
+        f"{guess!r} in Windows-1252/Latin-1) — save it as UTF-8 "
+        "(Excel: Save as → 'CSV UTF-8'; an editor: Save with encoding → UTF-8)"
+    )
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(str(path), None, _not_utf8(exc))]
+    except pd.errors.EmptyDataError:
+        return None, [
+            Problem(
+                str(path),
+                None,
+                "the file is empty (not even a header row) — write the header and the data, or "
+                "delete the file if the dataset does not have this table",
+            )
+        ]
+    except (pd.errors.ParserError, OSError) as exc:
+        return None, [Problem(str(path), None, f"cannot read the file as a CSV table: {exc}")]
+    if len(raw.columns) == 1 and ";" in str(raw.columns[0]):
+        return None, [
+            Problem(
+                str(path),
+                None,
+                "the columns are separated by ';' — save the file comma-separated "
+                "(Excel: Save as → 'CSV UTF-8 (comma delimited)')",
+                values=(str(raw.columns[0])[:60],),
+            )
+        ]
+    return raw, []
+
+
+def _read_tables(
+    directory: Path, manifest: Manifest | None = None
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     known = {f"{n}.csv" for n in TABLES} | {MANIFEST_FILE}
@@ -179,16 +366,21 @@ def _read_tables(directory: Path) -> tuple[dict[str, pd.DataFrame], list[Problem
             if spec.required:
                 problems.append(Problem(str(path), None, f"missing required table {name}.csv"))
             continue
-        try:
-            raw = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
-            )
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(str(path), None, f"cannot read the file as UTF-8 CSV: {exc}"))
+        raw, p = _read_csv(path)
+        problems += p
+        if raw is None:
             continue
-        typed, p = validate_table(raw, name, file=str(path))
+        typed, p = validate_table(
+            raw, name, file=str(path), break_years=_break_years(manifest, name)
+        )
         problems += p
         tables[name] = typed
+    if not problems and manifest is not None:
+        across = _check_across(tables, manifest, str(directory / MANIFEST_FILE))
+        problems += [  # name the files as the user sees them
+            replace(p, file=str(directory / p.file)) if p.file.endswith(".csv") else p
+            for p in across
+        ]
     return tables, problems
 
 
@@ -204,18 +396,40 @@ def validate_dataset(directory: str | os.PathLike[str]) -> list[Problem]:
     ...     validate_dataset(d)
     []
     """
+    return check_dataset(directory).problems
+
+
+def check_dataset(directory: str | os.PathLike[str]) -> DatasetCheck:
+    """Check a dataset folder: every problem, plus notes on what is accepted but unusual.
+
+    Returns
+    -------
+    DatasetCheck
+        ``problems`` (empty when the dataset is valid) and ``notes`` (e.g. fractional counts).
+    """
     directory = Path(directory)
     if not directory.is_dir():
-        return [
-            Problem(str(directory), None, "not a dataset folder (it does not exist or is a file)")
-        ]
+        return DatasetCheck(
+            [Problem(str(directory), None, "not a dataset folder (it does not exist or is a file)")]
+        )
     problems: list[Problem] = []
+    manifest = None
     try:
-        read_manifest(directory)
+        manifest = read_manifest(directory)
     except DataValidationError as exc:
         problems += exc.problems
-    _, p = _read_tables(directory)
-    return problems + p
+    tables, p = _read_tables(directory, manifest)
+    problems += p
+    notes = [] if problems or manifest is None else _notes(tables, manifest, directory)
+    return DatasetCheck(problems, notes)
+
+
+def _notes(tables: dict[str, pd.DataFrame], manifest: Manifest, directory: Path) -> list[Problem]:
+    return _break_notes(tables, manifest, str(directory / MANIFEST_FILE)) + [
+        n
+        for name, t in tables.items()
+        for n in table_notes(t, name, file=str(directory / f"{name}.csv"))
+    ]
 
 
 def load_dataset(source: str | os.PathLike[str] | Dataset = "demo") -> Dataset:
@@ -260,7 +474,7 @@ def load_dataset(source: str | os.PathLike[str] | Dataset = "demo") -> Dataset:
         manifest = read_manifest(directory)
     except DataValidationError as exc:
         problems += exc.problems
-    tables, p = _read_tables(directory)
+    tables, p = _read_tables(directory, manifest)
     problems += p
     if problems or manifest is None:
         raise DataValidationError(problems)

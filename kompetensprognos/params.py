@@ -132,6 +132,33 @@ def _describe(errors: Iterable[dict[str, Any]], source: str, raw: Any) -> list[s
     return lines
 
 
+def _read_utf8(path: Path) -> str:
+    """The text of a parameter file, which must be UTF-8 (a byte-order mark is allowed).
+
+    Any other encoding is an error naming the line, not a guess: Latin-1 and UTF-8 differ only in
+    å, ä, ö and the like, so a guessed encoding could silently garble a title.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot read the parameter file: {exc.strerror}") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ParamsError(
+            f"{path}: the file is saved as UTF-16 — save it as UTF-8 "
+            "(an editor: Save with encoding → UTF-8)"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 1]
+        raise ParamsError(
+            f"{path}, line {line}: the file is not UTF-8 (byte 0x{bad.hex()}, "
+            f"{bad.decode('cp1252', errors='replace')!r} in Windows-1252/Latin-1) — save it as "
+            "UTF-8 (an editor: Save with encoding → UTF-8); parameter files are always read as UTF-8"
+        ) from None
+
+
 def load_params(path: str | os.PathLike[str], **overrides: Any) -> Params:
     """Read and validate a parameter YAML file; ``overrides`` win over the file's values.
 
@@ -144,7 +171,7 @@ def load_params(path: str | os.PathLike[str], **overrides: Any) -> Params:
     if not path.exists():
         raise ParamsError(f"parameter file {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(_read_utf8(path)) or {}
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

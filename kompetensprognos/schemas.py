@@ -12,7 +12,7 @@ years are integers; counts are non-negative floats (integers in the raw data).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -33,9 +33,13 @@ __all__ = [
     "EducationOutputSchema",
     "EmploymentAgeSchema",
     "EmploymentSchema",
+    "PLAUSIBILITY",
+    "Plausibility",
     "PopulationSchema",
     "TableSpec",
     "YrkesbarometerSchema",
+    "plausibility",
+    "table_notes",
     "validate_table",
 ]
 
@@ -135,6 +139,56 @@ class YrkesbarometerSchema(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
+
+
+# --- plausibility bounds ----------------------------------------------------------------------
+
+#: More people than Sweden has (10.6 million in 2024, rounded up): no count cell can exceed it.
+MAX_COUNT = 11_000_000.0
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """Bounds a count must respect to be believable, per contract table (see ``docs/data.md``).
+
+    Attributes
+    ----------
+    max_count : float
+        Largest believable value of any count column (default: Sweden's population, rounded up).
+    max_jump : float or None
+        Largest believable year-on-year factor within one series, measured as
+        ``(max(a, b) + jump_floor) / (min(a, b) + jump_floor)`` for consecutive years ``a, b``;
+        ``None`` switches the check off. Jumps into a declared series-break year are allowed.
+    jump_floor : float
+        Added to both years so that small cells (3 → 40) are not flagged for Poisson noise.
+
+    Examples
+    --------
+    >>> plausibility("employment").max_jump
+    50.0
+    >>> plausibility("a_new_contract").max_count == MAX_COUNT  # the default for any table
+    True
+    """
+
+    max_count: float = MAX_COUNT
+    max_jump: float | None = None
+    jump_floor: float = 50.0
+
+
+#: Per-contract bounds, keyed by contract name; contracts not listed get ``Plausibility()``.
+#: The jump factors are far beyond anything SCB's occupation register shows: nationally, SSYK 1-4
+#: by age and sex 2014-2024, the largest factor with floor 50 is 6.5 (2023, at the register's
+#: break); a new workplace can still take a municipality's cell from 0 to about 2 450.
+PLAUSIBILITY: dict[str, Plausibility] = {
+    "employment": Plausibility(max_jump=50.0),
+    "employment_age": Plausibility(max_jump=50.0),
+    "population": Plausibility(max_jump=10.0),
+}
+
+
+def plausibility(name: str) -> Plausibility:
+    """The plausibility bounds of contract ``name`` (the defaults when none are declared)."""
+    return PLAUSIBILITY.get(name, Plausibility())
 
 
 # --- code checks -------------------------------------------------------------------------------
@@ -355,7 +409,146 @@ def _check_numeric(df: pd.DataFrame, column: str, file: str) -> tuple[pd.Series,
         problems.append(
             Problem(file, column, "value is not a number" + hint, _lines(df.index[bad]), sample)
         )
+    infinite = np.isinf(num)
+    if infinite.any():
+        problems.append(
+            Problem(
+                file,
+                column,
+                "value is not finite (infinity) — write the number itself, or 0 for a zero count",
+                _lines(df.index[infinite]),
+                tuple(pd.unique(raw[infinite].astype(str))[:_MAX_EXAMPLES]),
+            )
+        )
+        num = num.where(~infinite)
     return num, problems
+
+
+def _is_nullable(spec: TableSpec, column: str) -> bool:
+    col = spec.schema.to_schema().columns.get(column)
+    return bool(col is not None and col.nullable)
+
+
+def _check_empty_cells(df: pd.DataFrame, spec: TableSpec, column: str, file: str) -> list[Problem]:
+    """An empty cell in a column that needs a value (e.g. a count left blank)."""
+    if _is_nullable(spec, column):
+        return []
+    empty = df[column].isna() | (df[column].astype(str).str.strip() == "")
+    if not empty.any():
+        return []
+    return [
+        Problem(
+            file,
+            column,
+            "empty value — every row needs one (write 0 for a zero count, or remove the row)",
+            _lines(df.index[empty]),
+        )
+    ]
+
+
+def _series_label(keys: list[str], row: pd.Series) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in keys)
+
+
+def _check_plausible(
+    df: pd.DataFrame, spec: TableSpec, file: str, break_years: Sequence[int] = ()
+) -> list[Problem]:
+    """Counts above the contract's bound, and year-on-year jumps no real series shows."""
+    bounds = plausibility(spec.name)
+    problems: list[Problem] = []
+    for col in spec.counts:
+        if col not in df.columns:
+            continue
+        values = df[col]
+        big = values > bounds.max_count
+        if big.any():
+            problems.append(
+                Problem(
+                    file,
+                    col,
+                    f"implausibly large count (above {bounds.max_count:,.0f}, more people than "
+                    "Sweden has) — check the source and the unit (thousands? a stray digit?)",
+                    _lines(df.index[big]),
+                    tuple(f"{v:g}" for v in pd.unique(values[big])[:_MAX_EXAMPLES]),
+                )
+            )
+    if bounds.max_jump is None or "year" not in df.columns or problems:
+        return problems
+    series = [k for k in spec.keys if k != "year" and k in df.columns]
+    for col in spec.counts:
+        if col not in df.columns or df[col].isna().any():
+            continue
+        ordered = df.sort_values([*series, "year"], kind="stable")
+        group = ordered.groupby(series, sort=False) if series else None
+        prev = group[col].shift() if group is not None else ordered[col].shift()
+        prev_year = group["year"].shift() if group is not None else ordered["year"].shift()
+        floor = bounds.jump_floor
+        hi = np.maximum(ordered[col], prev)
+        lo = np.minimum(ordered[col], prev)
+        factor = (hi + floor) / (lo + floor)
+        jump = (
+            (factor > bounds.max_jump)
+            & (prev_year == ordered["year"] - 1)
+            & ~ordered["year"].isin(list(break_years))
+        )
+        if not jump.any():
+            continue
+        rows = ordered.index[jump]
+        examples = tuple(
+            f"{_series_label(series, ordered.loc[i])}: {prev.loc[i]:g} ({int(prev_year.loc[i])})"
+            f" → {ordered.loc[i, col]:g} ({int(ordered.loc[i, 'year'])})"
+            for i in rows[:_MAX_EXAMPLES]
+        )
+        problems.append(
+            Problem(
+                file,
+                col,
+                f"implausible jump from one year to the next (a factor above {bounds.max_jump:g}, "
+                "which no real series shows) — check the source for a typo or a unit change; if "
+                "the series changed basis that year, declare the break in manifest.json",
+                _lines(rows),
+                examples,
+            )
+        )
+    return problems
+
+
+def table_notes(df: pd.DataFrame, name: str, *, file: str | None = None) -> list[Problem]:
+    """Things worth knowing about a *valid* table that are not errors (e.g. fractional counts).
+
+    Fractional counts are accepted on purpose: weighted survey estimates, counts apportioned
+    from one classification to another and projections are fractional, and every model treats
+    counts as continuous. Register head counts are whole numbers, though, so a note says where
+    fractions occur in case they were not expected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"region": ["1480"], "ssyk": ["251"], "year": [2020], "employed": [2.5]})
+    >>> print(table_notes(df, "employment")[0])  # doctest: +ELLIPSIS
+    employment.csv, column `employed`, line 2: 1 fractional count(s) ... (values: '2.5')
+    """
+    spec = TABLES[name]
+    file = file or f"{name}.csv"
+    notes = []
+    for col in spec.counts:
+        if col not in df.columns:
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        frac = (values % 1 != 0) & values.notna() & np.isfinite(values)
+        if frac.any():
+            notes.append(
+                Problem(
+                    file,
+                    col,
+                    f"{int(frac.sum())} fractional count(s) — accepted (weighted or apportioned "
+                    "estimates); register head counts are whole numbers, so check the source if "
+                    "you did not expect fractions",
+                    _lines(df.index[frac]),
+                    tuple(f"{v:g}" for v in pd.unique(values[frac])[:_MAX_EXAMPLES]),
+                )
+            )
+    return notes
 
 
 def _check_years(df: pd.DataFrame, spec: TableSpec, file: str) -> list[Problem]:
@@ -466,7 +659,7 @@ def _schema_problems(exc: pa.errors.SchemaErrors, file: str) -> list[Problem]:
 
 
 def validate_table(
-    df: pd.DataFrame, name: str, *, file: str | None = None
+    df: pd.DataFrame, name: str, *, file: str | None = None, break_years: Sequence[int] = ()
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check one table against its contract and return it typed, with every problem found.
 
@@ -479,6 +672,9 @@ def validate_table(
         The contract name, a key of :data:`TABLES` (``"employment"``, ``"crosswalk"``, ...).
     file : str, optional
         The file name used in messages; defaults to ``"<name>.csv"``.
+    break_years : sequence of int, optional
+        Declared series breaks of this table (first years on a new basis): a jump into one of
+        these years is not reported as implausible.
 
     Returns
     -------
@@ -520,6 +716,17 @@ def validate_table(
         )
     if missing:
         return df, problems
+    if len(df) == 0:
+        problems.append(
+            Problem(
+                file,
+                None,
+                "the table has a header but no data rows — fill it, or delete the file if the "
+                "dataset does not have this table"
+                + (" (employment.csv is required)" if spec.required else ""),
+            )
+        )
+        return df, problems
 
     out = df.copy()
     numeric_cols = [c for c in (*spec.numeric, *spec.counts) if c in out.columns]
@@ -529,6 +736,7 @@ def validate_table(
     for code in spec.codes:
         problems += _check_codes(out, code, file)
     for col in numeric_cols:
+        problems += _check_empty_cells(out, spec, col, file)
         out[col], p = _check_numeric(out, col, file)
         problems += p
     for col in spec.counts:
@@ -560,6 +768,8 @@ def validate_table(
         problems += _check_population_kind(out, file)
     if name in ("education_output", "crosswalk"):
         problems += _check_education_codes(out, file)
+    if not problems:
+        problems += _check_plausible(out, spec, file, break_years)
 
     if not problems:
         try:

@@ -23,9 +23,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from kompetensprognos.dataset import validate_dataset
+    from kompetensprognos.dataset import check_dataset
 
-    problems = validate_dataset(args.directory)
+    found = check_dataset(args.directory)
+    problems = found.problems
+    for note in found.notes:  # accepted, but worth knowing (docs/data.md)
+        print(f"note: {note}")
     if problems:
         n = len(problems)
         print(f"{args.directory}: {n} problem{'s' if n != 1 else ''} found", file=sys.stderr)

@@ -3,13 +3,51 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from kompetensprognos import regions
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a job scheduler stopping the job) like Ctrl-C during a run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run(args: argparse.Namespace) -> int:
+    from kompetensprognos.files import RunInterrupted
+
+    try:
+        with _sigterm_as_interrupt():
+            return _run_reports(args)
+    except RunInterrupted:
+        print(
+            f"interrupted after the reports were complete: {args.output} holds the new outputs",
+            file=sys.stderr,
+        )
+        return 130
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: nothing in {args.output} was replaced — the previous outputs are "
+            "intact (run again to build the reports)",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _run_reports(args: argparse.Namespace) -> int:
     from kompetensprognos.batch import format_failure, run_reports
 
     progress = not args.quiet and sys.stderr.isatty()
