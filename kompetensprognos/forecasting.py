@@ -34,7 +34,19 @@ __all__ = [
     "forecast",
     "interval_columns",
     "rolling_origin_forecasts",
+    "SELECT_CANDIDATES",
+    "select_method",
 ]
+
+#: Candidates ``method="select"`` chooses among (the pooling ones only with parents).
+SELECT_CANDIDATES: tuple[str, ...] = (
+    "naive",
+    DEFAULT_METHOD,
+    "share",
+    "parent",
+    "mean(share,naive)",
+    "median(share,dotheta,ces,ridge)",
+)
 
 
 def interval_columns(level: float) -> tuple[str, str]:
@@ -164,6 +176,85 @@ def rolling_origin_forecasts(
     if not frames:
         return pd.DataFrame(columns=cols)
     return pd.concat(frames, ignore_index=True)[cols]
+
+
+def select_method(
+    panel: pd.DataFrame,
+    h: int,
+    *,
+    candidates: Sequence[str] | None = None,
+    parents: Mapping[str, str] | None = None,
+    groups: Mapping[str, str] | pd.Series | None = None,
+    n_origins: int = 3,
+    min_points: int = 3,
+    return_scores: bool = False,
+) -> str | tuple[str, pd.DataFrame]:
+    """Choose a method by rolling origins *inside* the panel given (never its future).
+
+    Each candidate forecasts the panel from the last ``n_origins`` origins (1..``n_origins``
+    final years withheld, horizons up to what is withheld, at most ``h``); the candidate with
+    the lowest mean MASE wins. MASE is averaged per group first (e.g. per hierarchy level) and
+    then over groups, so thousands of bottom series do not drown the aggregates.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Validated panel ``unique_id, ds, y`` — pass only the training years.
+    h : int
+        Longest horizon scored.
+    candidates : sequence of str, optional
+        Methods to compare (default :data:`SELECT_CANDIDATES`; pooling methods are skipped
+        without ``parents``).
+    parents : Mapping[str, str], optional
+        Hierarchy mapping for the pooling methods.
+    groups : Mapping[str, str] or pandas.Series, optional
+        ``unique_id -> group`` (e.g. hierarchy level) for the averaging.
+    n_origins : int, default 3
+        Inner origins.
+    min_points : int, default 3
+        Series shorter than this at an origin are skipped there.
+    return_scores : bool, default False
+        Also return the score table (``method, mase, direction_accuracy``).
+
+    Returns
+    -------
+    str or tuple[str, pandas.DataFrame]
+        The chosen method string (and the scores).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(2010, 2025), "y": range(15)})
+    >>> select_method(df, 2, candidates=["naive", "drift"])
+    'drift'
+    """
+    cands = list(candidates or SELECT_CANDIDATES)
+    if not parents:
+        cands = [c for c in cands if not ({"share", "parent"} & set(parse_method(c)[1]))]
+    rows = []
+    for cand in cands:
+        rf = rolling_origin_forecasts(
+            panel, cand, h, range(1, n_origins + 1), min_points=min_points, parents=parents
+        )
+        rf = rf[(rf["horizon"] <= rf["offset"]) & rf["y"].notna()]
+        s = rf["scale"].to_numpy(float)
+        ase = np.where(s > 0, np.abs(rf["y"] - rf["forecast"]) / np.where(s > 0, s, 1), np.nan)
+        hit = np.sign(rf["forecast"] - rf["last"]) == np.sign(rf["y"] - rf["last"])
+        g = rf["unique_id"].map(groups) if groups is not None else pd.Series("all", rf.index)
+        sc = pd.DataFrame({"g": g.to_numpy(), "ase": ase, "hit": hit.to_numpy(float)})
+        per = sc.groupby("g")[["ase", "hit"]].mean()
+        rows.append(
+            {
+                "method": cand,
+                "mase": float(per["ase"].mean()),
+                "direction_accuracy": float(per["hit"].mean()),
+            }
+        )
+    scores = pd.DataFrame(rows)
+    if scores["mase"].isna().all():
+        best = DEFAULT_METHOD
+    else:
+        best = str(scores.loc[scores["mase"].idxmin(), "method"])
+    return (best, scores) if return_scores else best
 
 
 def calibrate_intervals(
