@@ -468,7 +468,13 @@ def _parents(series: pd.DataFrame, keys: Sequence[str], ssyk: str | None) -> dic
     return out
 
 
-def reconcile(S: sp.csr_matrix, y_hat: np.ndarray, method: str = "mint_wls_struct") -> np.ndarray:
+def reconcile(
+    S: sp.csr_matrix,
+    y_hat: np.ndarray,
+    method: str = "mint_wls_struct",
+    *,
+    zero: np.ndarray | None = None,
+) -> np.ndarray:
     """Make base forecasts coherent with the summing matrix, non-negative.
 
     Parameters
@@ -480,6 +486,10 @@ def reconcile(S: sp.csr_matrix, y_hat: np.ndarray, method: str = "mint_wls_struc
     method : {"mint_wls_struct", "mint_ols", "bottom_up", "none"}
         Non-negative sparse MinTrace (hierarchicalforecast's ``MinTraceSparse``) with
         structural or identity weights, bottom-up, or none.
+    zero : numpy.ndarray of bool, optional
+        Bottom series held at exactly 0 (e.g. never observed above 0): they and the aggregates
+        made only of them are left out of the MinTrace problem, so it cannot spread other
+        series' incoherence onto empty cells.
 
     Returns
     -------
@@ -501,6 +511,17 @@ def reconcile(S: sp.csr_matrix, y_hat: np.ndarray, method: str = "mint_wls_struc
     n_b = S.shape[1]
     if method == "bottom_up":
         return np.asarray(S @ np.maximum(y_hat[-n_b:], 0.0))
+    if zero is not None and zero.any():
+        keep_cols = ~np.asarray(zero, bool)
+        rows = np.ones(S.shape[0], bool)
+        rows[S.shape[0] - n_b :] = keep_cols
+        S_red = S[:, keep_cols]
+        rows &= np.asarray(S_red.sum(axis=1)).ravel() > 0
+        bottom = np.zeros((n_b, y_hat.shape[1]))
+        if keep_cols.any():
+            sub = reconcile(S_red[rows].tocsr(), y_hat[rows], method)
+            bottom[keep_cols] = sub[-int(keep_cols.sum()) :]
+        return np.asarray(S @ bottom)
     from hierarchicalforecast.methods import MinTraceSparse
 
     kind = "wls_struct" if method == "mint_wls_struct" else "ols"
@@ -518,11 +539,13 @@ def reconcile_forecasts(
     levels: Sequence[float] = (80, 95),
     method: str = "mint_wls_struct",
     delta: np.ndarray | None = None,
+    zero: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Reconcile engine output (``unique_id, ds, forecast, lo.., hi..``) over ``S``.
 
     Interval bounds move with their point forecast and are kept around it and at or above 0.
-    ``delta`` (series × years) is added to the points before reconciling (scenarios).
+    ``delta`` (series × years) is added to the points before reconciling (scenarios);
+    ``zero`` marks bottom series held at 0 (see :func:`reconcile`).
 
     Returns
     -------
@@ -538,7 +561,7 @@ def reconcile_forecasts(
 
     point = wide("forecast")
     target = point + (delta if delta is not None else 0.0)
-    rec = reconcile(S, target, method)
+    rec = reconcile(S, target, method, zero=zero)
     shift = rec - point
     out = {"forecast": rec, "base_forecast": point}
     for level in levels:
@@ -680,8 +703,11 @@ def forecast_keyed(
         progress=progress,
     ).fit(panel)
     base = fc.predict()
+    # bottom series never above zero stay at zero (their base forecast is 0 too)
+    peak = panel.groupby("unique_id")["y"].max()
+    zero = (peak.reindex(hier.bottom["unique_id"]).fillna(0.0) <= 0).to_numpy()
     rec = reconcile_forecasts(
-        hier.S, hier.series["unique_id"], base, levels=levels, method=reconciliation
+        hier.S, hier.series["unique_id"], base, levels=levels, method=reconciliation, zero=zero
     )
     out = rec.merge(hier.series, on="unique_id", how="left")
     if not all_levels:
@@ -709,6 +735,7 @@ def backtest_keyed(
     levels: Sequence[float] = (80, 95),
     breaks: Sequence[int] = (),
     reconciliation: str = "mint_wls_struct",
+    calibration_origins: int | None = None,
     baselines: bool = True,
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -721,7 +748,7 @@ def backtest_keyed(
 
     Parameters
     ----------
-    frame, keys, ssyk, levels, breaks, reconciliation
+    frame, keys, ssyk, levels, breaks, reconciliation, calibration_origins
         As in :func:`forecast_keyed`.
     methods : sequence of str
         Methods to score; naive and drift are added when ``baselines``.
@@ -753,8 +780,6 @@ def backtest_keyed(
     if origins is None:
         origins = years[-4:-1]
     names = list(dict.fromkeys([*methods, *(BASELINES if baselines else ())]))
-    hier_all = build_hierarchy(data, keys, ssyk=ssyk)
-    actual = hier_all.aggregate(data).set_index(["unique_id", "ds"])["y"]
     frames = []
     for origin in origins:
         train = data[data["ds"] <= origin]
@@ -774,9 +799,13 @@ def backtest_keyed(
                 breaks=breaks,
                 all_levels=True,
                 reconciliation=reconciliation,
+                calibration_origins=calibration_origins,
                 progress=progress,
                 validated=True,
             )
+            # actuals as published, summed over the bottom series known at the origin
+            known = data[np.isin(_ids(data, keys), res.hierarchy.bottom["unique_id"])]
+            actual = res.hierarchy.aggregate(known).set_index(["unique_id", "ds"])["y"]
             fc = res.forecast.copy()
             fc.insert(0, "unique_id", _ids(fc, keys))
             adjusted, _ = _adjust(train, ssyk, breaks)
