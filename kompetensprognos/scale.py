@@ -32,7 +32,11 @@ from kompetensprognos import regions
 from kompetensprognos.dataset import Dataset, Manifest, SeriesBreak
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.executors import Executor, LocalExecutor, get_executor
-from kompetensprognos.forecasting import Forecaster, calibrate_intervals
+from kompetensprognos.forecasting import (
+    Forecaster,
+    calibrate_intervals,
+    origin_length_correction,
+)
 from kompetensprognos.models import parse_method
 from kompetensprognos.panel import validate_panel
 from kompetensprognos.schemas import AGE_BANDS
@@ -402,8 +406,9 @@ def fit_partitioned(
     out.fallbacks_ = fallbacks
     out.nonnegative_ = nonneg
     out.calibration_errors_ = errors
+    corrected, out.origin_slope_ = origin_length_correction(errors)
     out.calibration_ = calibrate_intervals(
-        errors, int(horizon), levels, min_errors=min_calibration_errors
+        corrected, int(horizon), levels, min_errors=min_calibration_errors
     )
     out.n_chunks_ = len(chunks)  # type: ignore[attr-defined]
     return out
