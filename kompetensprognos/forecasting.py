@@ -15,7 +15,7 @@ Point models, the candidate registry and the default method live in :mod:`kompet
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -435,6 +435,18 @@ class Forecaster:
         has more: the quantiles are pooled over series, so a few hundred series give thousands of
         errors per horizon at a fraction of the cost. ``None`` uses every series. Methods with
         parents (``parent``, ``share``) always use every series (a parent must be present).
+    calibration_ids : collection of str, optional
+        Exactly these series are used for the calibration refits (overrides
+        ``calibration_series``).
+    chunk_size, n_chunks : int, optional
+        Forecast the panel in chunks of whole series (series per chunk, or the number of chunks;
+        see :func:`kompetensprognos.scale.split_panel`). Pooled models (``ridge``, ``global``)
+        are then trained per chunk; local models give the same result as unchunked. The
+        calibration sample and the pooled calibration do not depend on the chunking.
+    executor : Executor, {"local", "dask"} or None
+        Where chunks run (:mod:`kompetensprognos.executors`); giving one turns chunking on
+        (default chunk size :data:`kompetensprognos.scale.DEFAULT_CHUNK_SIZE`). An executor
+        passed in is not closed; one made from ``"dask"`` is closed when done.
 
     Attributes
     ----------
@@ -450,6 +462,10 @@ class Forecaster:
         Per model, series too short for it that used the short-series fallback.
     nonnegative_ : bool
         Whether clipping at zero is applied.
+    origin_slope_ : float
+        Slope of the origin-length correction (0: none applied).
+    n_chunks_ : int
+        Number of chunks (chunked fits only).
 
     Examples
     --------
@@ -474,6 +490,10 @@ class Forecaster:
         progress: bool = False,
         origin_correction: bool = True,
         calibration_series: int | None = 400,
+        calibration_ids: Collection[str] | None = None,
+        chunk_size: int | None = None,
+        n_chunks: int | None = None,
+        executor: object | None = None,
     ) -> None:
         self.horizon = horizon
         self.method = method
@@ -487,6 +507,10 @@ class Forecaster:
         self.progress = progress
         self.origin_correction = origin_correction
         self.calibration_series = calibration_series
+        self.calibration_ids = calibration_ids
+        self.chunk_size = chunk_size
+        self.n_chunks = n_chunks
+        self.executor = executor
 
     def _check_settings(self) -> None:
         if int(self.horizon) < 1:
@@ -506,6 +530,10 @@ class Forecaster:
     def fit(self, df: pd.DataFrame) -> Forecaster:
         """Validate the panel, forecast it and calibrate the intervals; returns ``self``.
 
+        With ``chunk_size``, ``n_chunks`` or ``executor`` the panel is forecast in chunks of
+        whole series (in this process or on the executor's workers) and the calibration errors
+        of all chunks are pooled for one calibration, as an unchunked fit pools them.
+
         Parameters
         ----------
         df : pandas.DataFrame
@@ -518,35 +546,65 @@ class Forecaster:
         """
         self._check_settings()
         panel = validate_panel(df)
-        h = int(self.horizon)
         y = panel["y"].to_numpy()
         counts = bool((y >= 0).all() and np.allclose(y, np.round(y)))
         self.nonnegative_ = bool((y >= 0).all()) if self.nonnegative is None else self.nonnegative
         floor = (1.0 if counts else 0.0) if self.scale_floor is None else float(self.scale_floor)
-        kw = {"parents": self.parents, "shrinkage": self.shrinkage}
-        n_cal = h if self.calibration_origins is None else int(self.calibration_origins)
-        bar = tqdm(total=n_cal + 1, desc="forecasting", disable=not self.progress)
-        self.point_, self.fallbacks_ = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
-        bar.update(1)
-        cal_panel = panel
+        sample = self._calibration_sample(panel)
+        if self.chunk_size is None and self.n_chunks is None and self.executor is None:
+            self.point_, self.fallbacks_, rf = self._fit_panel(panel, floor, sample)
+        else:
+            self.point_, self.fallbacks_, rf = self._fit_chunks(panel, floor, sample)
+        self.calibration_errors_ = rf
+        self.calibration_ = calibrate_intervals(
+            self._corrected(rf),
+            int(self.horizon),
+            self.levels,
+            min_errors=self.min_calibration_errors,
+        )
+        self.panel_ = panel
+        self.scale_ = panel.groupby("unique_id")["y"].agg(
+            lambda v: error_scale(v.to_numpy(), floor)
+        )
+        return self
+
+    def _calibration_sample(self, panel: pd.DataFrame) -> set[str] | None:
+        """Series the calibration refits use (None: all); the same set with or without chunks."""
+        if self.calibration_ids is not None:
+            return {str(u) for u in self.calibration_ids}
         pooled = any(MODELS[n].kind == "hierarchy" for n in parse_method(self.method)[1])
         ids = panel["unique_id"].unique()
         n_sample = self.calibration_series
-        if n_sample is not None and not pooled and len(ids) > int(n_sample):
-            keep = np.random.default_rng(0).choice(ids, int(n_sample), replace=False)
-            cal_panel = panel[panel["unique_id"].isin(set(keep))].reset_index(drop=True)
+        if n_sample is None or pooled or len(ids) <= int(n_sample):
+            return None
+        return set(np.random.default_rng(0).choice(ids, int(n_sample), replace=False))
+
+    def _fit_panel(
+        self, panel: pd.DataFrame, floor: float, sample: set[str] | None
+    ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+        """Points, fallbacks and calibration errors of one (chunk of a) panel."""
+        h = int(self.horizon)
+        kw = {"parents": self.parents, "shrinkage": self.shrinkage}
+        n_cal = h if self.calibration_origins is None else int(self.calibration_origins)
+        bar = tqdm(total=n_cal + 1, desc="forecasting", disable=not self.progress)
+        point, fallbacks = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
+        bar.update(1)
+        cal_panel = panel
+        if sample is not None:
+            cal_panel = panel[panel["unique_id"].isin(sample)].reset_index(drop=True)
         parts = []
         for offset in range(1, n_cal + 1):  # one origin at a time so the bar moves
-            parts.append(
-                rolling_origin_forecasts(
-                    cal_panel,
-                    self.method,
-                    h,
-                    [offset],
-                    scale_floor=floor,
-                    **kw,  # type: ignore[arg-type]
+            if not cal_panel.empty:
+                parts.append(
+                    rolling_origin_forecasts(
+                        cal_panel,
+                        self.method,
+                        h,
+                        [offset],
+                        scale_floor=floor,
+                        **kw,  # type: ignore[arg-type]
+                    )
                 )
-            )
             bar.update(1)
         bar.close()
         parts = [p for p in parts if not p.empty]
@@ -557,15 +615,55 @@ class Forecaster:
         )
         rf = rf[rf["horizon"] <= rf["offset"]].copy()
         rf["scaled_error"] = (rf["y"] - rf["forecast"]) / rf["iscale"]
-        self.calibration_errors_ = rf
-        self.calibration_ = calibrate_intervals(
-            self._corrected(rf), h, self.levels, min_errors=self.min_calibration_errors
+        return point, fallbacks, rf
+
+    def _fit_chunks(
+        self, panel: pd.DataFrame, floor: float, sample: set[str] | None
+    ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+        from functools import partial
+
+        from kompetensprognos.executors import LocalExecutor, get_executor
+        from kompetensprognos.scale import DEFAULT_CHUNK_SIZE, _split_sorted
+
+        if any(MODELS[n].kind == "hierarchy" for n in parse_method(self.method)[1]):
+            raise KompetensprognosError(
+                f"method {self.method!r} uses parents and cannot be partitioned into chunks (a series' parent "
+                "may sit in another chunk); fit the whole panel without chunk_size/executor"
+            )
+        chunk_size = self.chunk_size
+        if chunk_size is None and self.n_chunks is None:
+            chunk_size = DEFAULT_CHUNK_SIZE
+        chunks = _split_sorted(panel, chunk_size, self.n_chunks)
+        # each chunk is fitted unchunked with the settings decided on the whole panel
+        worker = Forecaster(
+            horizon=self.horizon,
+            method=self.method,
+            levels=tuple(self.levels),
+            nonnegative=self.nonnegative_,
+            calibration_origins=self.calibration_origins,
+            min_calibration_errors=self.min_calibration_errors,
+            scale_floor=floor,
+            origin_correction=self.origin_correction,
         )
-        self.panel_ = panel
-        self.scale_ = panel.groupby("unique_id")["y"].agg(
-            lambda v: error_scale(v.to_numpy(), floor)
-        )
-        return self
+        work = partial(_fit_chunk, template=worker, floor=floor, sample=sample)
+        own = isinstance(self.executor, str) and self.executor != "local"
+        ex = get_executor(self.executor)  # type: ignore[arg-type]
+        try:
+            if isinstance(ex, LocalExecutor):
+                bar = tqdm(chunks, desc="forecast chunks", disable=not self.progress)
+                fits = [work(c) for c in bar]
+            else:
+                fits = ex.map(work, chunks)
+        finally:
+            if own:
+                ex.close()
+        fallbacks: dict[str, list[str]] = {}
+        for _, fb, _ in fits:
+            for name, ids in fb.items():
+                fallbacks.setdefault(name, []).extend(ids)
+        self.n_chunks_ = len(chunks)
+        point = pd.concat([f[0] for f in fits], ignore_index=True)
+        return point, fallbacks, pd.concat([f[2] for f in fits], ignore_index=True)
 
     def predict(self) -> pd.DataFrame:
         """Forecasts with interval bounds for horizons ``1..horizon``.
@@ -592,6 +690,13 @@ class Forecaster:
             num = out.columns.drop(["unique_id", "ds"])
             out[num] = out[num].clip(lower=0.0)
         return out.reset_index(drop=True)
+
+
+def _fit_chunk(
+    chunk: pd.DataFrame, template: Forecaster, floor: float, sample: set[str] | None
+) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+    """What a worker computes for one chunk: points, fallbacks, calibration errors."""
+    return template._fit_panel(validate_panel(chunk), floor, sample)
 
 
 def forecast(
