@@ -231,3 +231,26 @@ def test_calibration_uses_a_sample_of_series() -> None:
     # the points do not depend on the calibration sample
     assert small.point_.equals(full.point_)
     assert len(small.predict()) == n * 2
+
+
+def test_chunked_fit_uses_the_same_calibration_sample() -> None:
+    rng = np.random.default_rng(2)
+    n = 40
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i:03d}" for i in range(n)], 8),
+            "ds": np.tile(np.arange(2017, 2025), n),
+            "y": np.abs(rng.normal(30, 4, n * 8)).round(),
+        }
+    )
+    kw = {"horizon": 2, "method": "drift", "calibration_origins": 2, "calibration_series": 15}
+    whole = Forecaster(**kw).fit(df)
+    chunked = Forecaster(**kw, n_chunks=3).fit(df)
+    assert chunked.n_chunks_ == 3
+    assert set(chunked.calibration_errors_["unique_id"]) == set(
+        whole.calibration_errors_["unique_id"]
+    )
+    pd.testing.assert_frame_equal(chunked.calibration_, whole.calibration_)
+    pd.testing.assert_frame_equal(chunked.predict(), whole.predict())
+    with pytest.raises(KompetensprognosError, match="partitioned"):
+        Forecaster(horizon=2, method="share", parents={"s001": "s000"}, n_chunks=2).fit(df)
