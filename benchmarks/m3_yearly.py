@@ -44,6 +44,7 @@ from kompetensprognos.forecasting import (
     Forecaster,
     calibrate_intervals,
     interval_columns,
+    origin_length_correction,
     rolling_origin_forecasts,
 )
 from kompetensprognos.models import DEFAULT_METHOD, parse_method
@@ -186,15 +187,27 @@ def evaluate(rows: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
     val = score_forecasts(rows[rows["offset"] == H], levels=[])
     cal_rows = rows[(rows["offset"] >= 1) & (rows["horizon"] <= rows["offset"])].copy()
     cal_rows["scaled_error"] = (cal_rows["y"] - cal_rows["forecast"]) / cal_rows["iscale"]
-    cal = calibrate_intervals(cal_rows, H, LEVELS).set_index(["level", "horizon"])
     tst = rows[rows["offset"] == 0].drop(columns="y")
     tst = tst.merge(test, on=["unique_id", "ds"], how="left")
-    for level in LEVELS:
-        lo, hi = interval_columns(level)
-        q = cal.loc[level]
-        hz = tst["horizon"].to_numpy()
-        tst[lo] = (tst["forecast"] + q["q_lo"].reindex(hz).to_numpy() * tst["iscale"]).clip(lower=0)
-        tst[hi] = (tst["forecast"] + q["q_hi"].reindex(hz).to_numpy() * tst["iscale"]).clip(lower=0)
+    raw = {}
+    # as Forecaster does: errors of shorter (earlier) origins shrunk to the latest origin's size
+    for corrected in (False, True):
+        errs = origin_length_correction(cal_rows)[0] if corrected else cal_rows
+        cal = calibrate_intervals(errs, H, LEVELS).set_index(["level", "horizon"])
+        for level in LEVELS:
+            lo, hi = interval_columns(level)
+            q = cal.loc[level]
+            hz = tst["horizon"].to_numpy()
+            f = tst["forecast"]
+            tst[lo] = (f + q["q_lo"].reindex(hz).to_numpy() * tst["iscale"]).clip(lower=0)
+            tst[hi] = (f + q["q_hi"].reindex(hz).to_numpy() * tst["iscale"]).clip(lower=0)
+        if not corrected:
+            y = tst["y"].to_numpy()
+            for level in LEVELS:
+                lo, hi = interval_columns(level)
+                raw[f"coverage{level}_uncorrected"] = float(
+                    ((y >= tst[lo].to_numpy()) & (y <= tst[hi].to_numpy())).mean()
+                )
     tst["forecast"] = tst["forecast"].clip(lower=0)
     scored = score_forecasts(tst, LEVELS)
     s = summarise(scored.assign(model="m"), LEVELS, by=("model",)).iloc[0]
@@ -210,6 +223,7 @@ def evaluate(rows: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
         "coverage95": float(s["coverage95"]),
         "width80": float(s["width80"]),
         "width95": float(s["width95"]),
+        **raw,
     }
 
 
@@ -240,6 +254,8 @@ def scenario(
         "mase",
         "coverage80",
         "coverage95",
+        "coverage80_uncorrected",
+        "coverage95_uncorrected",
         "seconds_per_1000",
         "cpu_seconds_per_1000",
     ]

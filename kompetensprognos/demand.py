@@ -42,6 +42,7 @@ from kompetensprognos.classifications import UNKNOWN_SSYK, is_ssyk
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import Forecaster
+from kompetensprognos.hierarchy import reconcile  # one reconciliation for demand and the CLI
 
 if TYPE_CHECKING:
     from kompetensprognos.executors import Executor
@@ -303,38 +304,6 @@ def build_hierarchy(bottom: pd.DataFrame, geography: Geography = "vg") -> Hierar
 def _wide(long: pd.DataFrame, ids: Sequence[str], years: Sequence[int], value: str) -> np.ndarray:
     w = long.pivot(index="unique_id", columns="year", values=value)
     return w.reindex(index=ids, columns=years).fillna(0.0).to_numpy(float)
-
-
-def reconcile(S: sp.csr_matrix, y_hat: np.ndarray, method: Reconciliation) -> np.ndarray:
-    """Make base forecasts coherent with the summing matrix.
-
-    Parameters
-    ----------
-    S : scipy.sparse.csr_matrix
-        Summing matrix with the bottom series as its last ``S.shape[1]`` rows.
-    y_hat : numpy.ndarray
-        Base forecasts, ``n_series × horizon``.
-    method : {"mint_wls_struct", "mint_ols", "bottom_up", "none"}
-        Non-negative sparse MinTrace with structural or identity weights, bottom-up, or no
-        reconciliation.
-
-    Returns
-    -------
-    numpy.ndarray
-        Reconciled forecasts, same shape; coherent (``S @ bottom``) unless ``method="none"``.
-    """
-    if method == "none":
-        return y_hat
-    n_b = S.shape[1]
-    if method == "bottom_up":
-        return np.asarray(S @ np.maximum(y_hat[-n_b:], 0.0))
-    from hierarchicalforecast.methods import MinTraceSparse
-
-    kind = "wls_struct" if method == "mint_wls_struct" else "ols"
-    out = MinTraceSparse(method=kind, nonnegative=True).fit_predict(S=S, y_hat=y_hat)["mean"]
-    # the QP solver returns bottom values within ~1e-8 of zero; make the result exactly coherent
-    bottom = np.maximum(np.asarray(out)[-n_b:], 0.0)
-    return np.asarray(S @ bottom)
 
 
 @dataclass

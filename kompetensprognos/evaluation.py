@@ -32,6 +32,7 @@ from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import (
     calibrate_intervals,
     interval_columns,
+    origin_length_correction,
     rolling_origin_forecasts,
 )
 from kompetensprognos.models import parse_method
@@ -269,6 +270,7 @@ def backtest(
     parents: Mapping[str, str] | None = None,
     baselines: bool = True,
     progress: bool = False,
+    origin_correction: bool = True,
 ) -> BacktestResult:
     """Rolling-origin backtest of one or more methods, with calibrated intervals.
 
@@ -301,6 +303,8 @@ def backtest(
         Add naive and drift.
     progress : bool, default False
         tqdm bar on stderr.
+    origin_correction : bool, default True
+        See :func:`kompetensprognos.forecasting.origin_length_correction`.
 
     Returns
     -------
@@ -338,6 +342,9 @@ def backtest(
                 continue
             cal_rows = rf[(rf["offset"] > o) & (rf["offset"] <= o + n_cal)]
             cal_rows = cal_rows[cal_rows["horizon"] <= cal_rows["offset"] - o]
+            if origin_correction:
+                cal_rows = cal_rows.assign(distance=cal_rows["offset"] - o)
+                cal_rows, _ = origin_length_correction(cal_rows, offset="distance")
             cal = calibrate_intervals(cal_rows, h, levels, min_errors=min_calibration_errors)
             cal = cal.set_index(["level", "horizon"])
             for level in levels:

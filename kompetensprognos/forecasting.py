@@ -15,7 +15,7 @@ Point models, the candidate registry and the default method live in :mod:`kompet
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,18 +23,33 @@ from scipy.stats import norm
 from tqdm import tqdm
 
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.models import DEFAULT_METHOD, forecast_points, parse_method
+from kompetensprognos.models import DEFAULT_METHOD, MODELS, forecast_points, parse_method
 from kompetensprognos.panel import validate_panel
 
 __all__ = [
     "DEFAULT_METHOD",
     "Forecaster",
     "calibrate_intervals",
+    "origin_length_correction",
     "error_scale",
     "forecast",
     "interval_columns",
     "rolling_origin_forecasts",
+    "SELECT_CANDIDATES",
+    "select_method",
 ]
+
+#: Candidates ``method="select"`` chooses among (the pooling ones only with parents).
+SELECT_CANDIDATES: tuple[str, ...] = (
+    "naive",
+    "drift",
+    "mean(naive,drift)",
+    DEFAULT_METHOD,
+    "share",
+    "parent",
+    "mean(share,drift)",
+    "median(share,dotheta,ces,ridge)",
+)
 
 
 def interval_columns(level: float) -> tuple[str, str]:
@@ -166,6 +181,143 @@ def rolling_origin_forecasts(
     return pd.concat(frames, ignore_index=True)[cols]
 
 
+def select_method(
+    panel: pd.DataFrame,
+    h: int,
+    *,
+    candidates: Sequence[str] | None = None,
+    parents: Mapping[str, str] | None = None,
+    groups: Mapping[str, str] | pd.Series | None = None,
+    n_origins: int = 3,
+    min_points: int = 3,
+    return_scores: bool = False,
+) -> str | tuple[str, pd.DataFrame]:
+    """Choose a method by rolling origins *inside* the panel given (never its future).
+
+    Each candidate forecasts the panel from the last ``n_origins`` origins (1..``n_origins``
+    final years withheld, horizons up to what is withheld, at most ``h``); the candidate with
+    the lowest mean MASE wins. MASE is averaged per group first (e.g. per hierarchy level) and
+    then over groups, so thousands of bottom series do not drown the aggregates.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Validated panel ``unique_id, ds, y`` — pass only the training years.
+    h : int
+        Longest horizon scored.
+    candidates : sequence of str, optional
+        Methods to compare (default :data:`SELECT_CANDIDATES`; pooling methods are skipped
+        without ``parents``).
+    parents : Mapping[str, str], optional
+        Hierarchy mapping for the pooling methods.
+    groups : Mapping[str, str] or pandas.Series, optional
+        ``unique_id -> group`` (e.g. hierarchy level) for the averaging.
+    n_origins : int, default 3
+        Inner origins.
+    min_points : int, default 3
+        Series shorter than this at an origin are skipped there.
+    return_scores : bool, default False
+        Also return the score table (``method, mase, direction_accuracy``).
+
+    Returns
+    -------
+    str or tuple[str, pandas.DataFrame]
+        The chosen method string (and the scores).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(2010, 2025), "y": range(15)})
+    >>> select_method(df, 2, candidates=["naive", "drift"])
+    'drift'
+    """
+    cands = list(candidates or SELECT_CANDIDATES)
+    if not parents:
+        cands = [c for c in cands if not ({"share", "parent"} & set(parse_method(c)[1]))]
+    rows = []
+    for cand in cands:
+        rf = rolling_origin_forecasts(
+            panel, cand, h, range(1, n_origins + 1), min_points=min_points, parents=parents
+        )
+        rf = rf[(rf["horizon"] <= rf["offset"]) & rf["y"].notna()]
+        s = rf["scale"].to_numpy(float)
+        ase = np.where(s > 0, np.abs(rf["y"] - rf["forecast"]) / np.where(s > 0, s, 1), np.nan)
+        hit = np.sign(rf["forecast"] - rf["last"]) == np.sign(rf["y"] - rf["last"])
+        g = rf["unique_id"].map(groups) if groups is not None else pd.Series("all", rf.index)
+        sc = pd.DataFrame({"g": g.to_numpy(), "ase": ase, "hit": hit.to_numpy(float)})
+        per = sc.groupby("g")[["ase", "hit"]].mean()
+        rows.append(
+            {
+                "method": cand,
+                "mase": float(per["ase"].mean()),
+                "direction_accuracy": float(per["hit"].mean()),
+            }
+        )
+    scores = pd.DataFrame(rows)
+    if scores["mase"].isna().all():
+        best = DEFAULT_METHOD
+    else:
+        best = str(scores.loc[scores["mase"].idxmin(), "method"])
+    return (best, scores) if return_scores else best
+
+
+def origin_length_correction(
+    errors: pd.DataFrame, offset: str = "offset", max_shrink: float = 0.6
+) -> tuple[pd.DataFrame, float]:
+    """Rescale calibration errors to the error size of the latest origin.
+
+    A calibration origin ``o`` years back has ``o`` fewer training years than the forecast it
+    calibrates, and its errors are larger: intervals calibrated on them over-cover. Within each
+    horizon the median absolute scaled error is regressed (log scale, one slope ``b`` pooled over
+    horizons) on the origin's distance; errors at distance ``o`` are multiplied by
+    ``exp(-b * o)``, bounded below by ``max_shrink``. A slope ``b <= 0`` (no such trend) leaves the
+    errors as they are.
+
+    Parameters
+    ----------
+    errors : pandas.DataFrame
+        ``horizon``, ``scaled_error`` and the distance column ``offset``.
+    offset : str, default "offset"
+        Column with each error's origin distance from the forecast origin (years).
+    max_shrink : float, default 0.6
+        Smallest multiplier applied.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, float]
+        The errors with ``scaled_error`` rescaled, and the slope ``b`` used (0 when none).
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"horizon": 1, "offset": np.repeat([1, 2, 3], 50),
+    ...                   "scaled_error": np.tile(np.linspace(-1, 1, 50), 3)
+    ...                   * np.repeat([1.0, 1.2, 1.44], 50)})
+    >>> out, b = origin_length_correction(e)
+    >>> round(b, 3), round(float(out["scaled_error"].abs().max()), 3)
+    (0.182, 0.864)
+    """
+    e = errors.dropna(subset=["scaled_error"])
+    med = e.assign(a=e["scaled_error"].abs()).groupby(["horizon", offset])["a"].median()
+    med = med[med > 0]
+    if med.empty:
+        return errors, 0.0
+    df = med.reset_index()
+    df["la"] = np.log(df["a"])
+    df = df[df.groupby("horizon")[offset].transform("nunique") > 1]
+    if df.empty:
+        return errors, 0.0
+    x = df[offset] - df.groupby("horizon")[offset].transform("mean")
+    yv = df["la"] - df.groupby("horizon")["la"].transform("mean")
+    den = float((x**2).sum())
+    b = float((x * yv).sum() / den) if den > 0 else 0.0
+    if not b > 0:
+        return errors, 0.0
+    out = errors.copy()
+    out["scaled_error"] = out["scaled_error"] * np.maximum(
+        np.exp(-b * out[offset].to_numpy(float)), max_shrink
+    )
+    return out, b
+
+
 def calibrate_intervals(
     errors: pd.DataFrame,
     h: int,
@@ -275,6 +427,26 @@ class Forecaster:
         Weight of the parent-growth forecast in ``"parent"``.
     progress : bool, default False
         Show a tqdm progress bar on stderr.
+    origin_correction : bool, default True
+        Shrink calibration errors from earlier (shorter) origins to the latest origin's error
+        size (:func:`origin_length_correction`); off reproduces the uncorrected intervals.
+    calibration_series : int or None, default 400
+        The calibration refits use a random sample (seed 0) of this many series when the panel
+        has more: the quantiles are pooled over series, so a few hundred series give thousands of
+        errors per horizon at a fraction of the cost. ``None`` uses every series. Methods with
+        parents (``parent``, ``share``) always use every series (a parent must be present).
+    calibration_ids : collection of str, optional
+        Exactly these series are used for the calibration refits (overrides
+        ``calibration_series``).
+    chunk_size, n_chunks : int, optional
+        Forecast the panel in chunks of whole series (series per chunk, or the number of chunks;
+        see :func:`kompetensprognos.scale.split_panel`). Pooled models (``ridge``, ``global``)
+        are then trained per chunk; local models give the same result as unchunked. The
+        calibration sample and the pooled calibration do not depend on the chunking.
+    executor : Executor, {"local", "dask"} or None
+        Where chunks run (:mod:`kompetensprognos.executors`); giving one turns chunking on
+        (default chunk size :data:`kompetensprognos.scale.DEFAULT_CHUNK_SIZE`). An executor
+        passed in is not closed; one made from ``"dask"`` is closed when done.
 
     Attributes
     ----------
@@ -290,6 +462,10 @@ class Forecaster:
         Per model, series too short for it that used the short-series fallback.
     nonnegative_ : bool
         Whether clipping at zero is applied.
+    origin_slope_ : float
+        Slope of the origin-length correction (0: none applied).
+    n_chunks_ : int
+        Number of chunks (chunked fits only).
 
     Examples
     --------
@@ -312,6 +488,12 @@ class Forecaster:
         parents: Mapping[str, str] | None = None,
         shrinkage: float = 0.5,
         progress: bool = False,
+        origin_correction: bool = True,
+        calibration_series: int | None = 400,
+        calibration_ids: Collection[str] | None = None,
+        chunk_size: int | None = None,
+        n_chunks: int | None = None,
+        executor: object | None = None,
     ) -> None:
         self.horizon = horizon
         self.method = method
@@ -323,6 +505,12 @@ class Forecaster:
         self.parents = parents
         self.shrinkage = shrinkage
         self.progress = progress
+        self.origin_correction = origin_correction
+        self.calibration_series = calibration_series
+        self.calibration_ids = calibration_ids
+        self.chunk_size = chunk_size
+        self.n_chunks = n_chunks
+        self.executor = executor
 
     def _check_settings(self) -> None:
         if int(self.horizon) < 1:
@@ -332,8 +520,19 @@ class Forecaster:
             raise KompetensprognosError(f"interval levels must lie between 0 and 100 (got {bad})")
         parse_method(self.method)
 
+    def _corrected(self, rf: pd.DataFrame) -> pd.DataFrame:
+        if not self.origin_correction:
+            self.origin_slope_ = 0.0
+            return rf
+        out, self.origin_slope_ = origin_length_correction(rf)
+        return out
+
     def fit(self, df: pd.DataFrame) -> Forecaster:
         """Validate the panel, forecast it and calibrate the intervals; returns ``self``.
+
+        With ``chunk_size``, ``n_chunks`` or ``executor`` the panel is forecast in chunks of
+        whole series (in this process or on the executor's workers) and the calibration errors
+        of all chunks are pooled for one calibration, as an unchunked fit pools them.
 
         Parameters
         ----------
@@ -347,28 +546,65 @@ class Forecaster:
         """
         self._check_settings()
         panel = validate_panel(df)
-        h = int(self.horizon)
         y = panel["y"].to_numpy()
         counts = bool((y >= 0).all() and np.allclose(y, np.round(y)))
         self.nonnegative_ = bool((y >= 0).all()) if self.nonnegative is None else self.nonnegative
         floor = (1.0 if counts else 0.0) if self.scale_floor is None else float(self.scale_floor)
+        sample = self._calibration_sample(panel)
+        if self.chunk_size is None and self.n_chunks is None and self.executor is None:
+            self.point_, self.fallbacks_, rf = self._fit_panel(panel, floor, sample)
+        else:
+            self.point_, self.fallbacks_, rf = self._fit_chunks(panel, floor, sample)
+        self.calibration_errors_ = rf
+        self.calibration_ = calibrate_intervals(
+            self._corrected(rf),
+            int(self.horizon),
+            self.levels,
+            min_errors=self.min_calibration_errors,
+        )
+        self.panel_ = panel
+        self.scale_ = panel.groupby("unique_id")["y"].agg(
+            lambda v: error_scale(v.to_numpy(), floor)
+        )
+        return self
+
+    def _calibration_sample(self, panel: pd.DataFrame) -> set[str] | None:
+        """Series the calibration refits use (None: all); the same set with or without chunks."""
+        if self.calibration_ids is not None:
+            return {str(u) for u in self.calibration_ids}
+        pooled = any(MODELS[n].kind == "hierarchy" for n in parse_method(self.method)[1])
+        ids = panel["unique_id"].unique()
+        n_sample = self.calibration_series
+        if n_sample is None or pooled or len(ids) <= int(n_sample):
+            return None
+        return set(np.random.default_rng(0).choice(ids, int(n_sample), replace=False))
+
+    def _fit_panel(
+        self, panel: pd.DataFrame, floor: float, sample: set[str] | None
+    ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+        """Points, fallbacks and calibration errors of one (chunk of a) panel."""
+        h = int(self.horizon)
         kw = {"parents": self.parents, "shrinkage": self.shrinkage}
         n_cal = h if self.calibration_origins is None else int(self.calibration_origins)
         bar = tqdm(total=n_cal + 1, desc="forecasting", disable=not self.progress)
-        self.point_, self.fallbacks_ = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
+        point, fallbacks = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
         bar.update(1)
+        cal_panel = panel
+        if sample is not None:
+            cal_panel = panel[panel["unique_id"].isin(sample)].reset_index(drop=True)
         parts = []
         for offset in range(1, n_cal + 1):  # one origin at a time so the bar moves
-            parts.append(
-                rolling_origin_forecasts(
-                    panel,
-                    self.method,
-                    h,
-                    [offset],
-                    scale_floor=floor,
-                    **kw,  # type: ignore[arg-type]
+            if not cal_panel.empty:
+                parts.append(
+                    rolling_origin_forecasts(
+                        cal_panel,
+                        self.method,
+                        h,
+                        [offset],
+                        scale_floor=floor,
+                        **kw,  # type: ignore[arg-type]
+                    )
                 )
-            )
             bar.update(1)
         bar.close()
         parts = [p for p in parts if not p.empty]
@@ -379,15 +615,55 @@ class Forecaster:
         )
         rf = rf[rf["horizon"] <= rf["offset"]].copy()
         rf["scaled_error"] = (rf["y"] - rf["forecast"]) / rf["iscale"]
-        self.calibration_errors_ = rf
-        self.calibration_ = calibrate_intervals(
-            rf, h, self.levels, min_errors=self.min_calibration_errors
+        return point, fallbacks, rf
+
+    def _fit_chunks(
+        self, panel: pd.DataFrame, floor: float, sample: set[str] | None
+    ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+        from functools import partial
+
+        from kompetensprognos.executors import LocalExecutor, get_executor
+        from kompetensprognos.scale import DEFAULT_CHUNK_SIZE, _split_sorted
+
+        if any(MODELS[n].kind == "hierarchy" for n in parse_method(self.method)[1]):
+            raise KompetensprognosError(
+                f"method {self.method!r} uses parents and cannot be partitioned into chunks (a series' parent "
+                "may sit in another chunk); fit the whole panel without chunk_size/executor"
+            )
+        chunk_size = self.chunk_size
+        if chunk_size is None and self.n_chunks is None:
+            chunk_size = DEFAULT_CHUNK_SIZE
+        chunks = _split_sorted(panel, chunk_size, self.n_chunks)
+        # each chunk is fitted unchunked with the settings decided on the whole panel
+        worker = Forecaster(
+            horizon=self.horizon,
+            method=self.method,
+            levels=tuple(self.levels),
+            nonnegative=self.nonnegative_,
+            calibration_origins=self.calibration_origins,
+            min_calibration_errors=self.min_calibration_errors,
+            scale_floor=floor,
+            origin_correction=self.origin_correction,
         )
-        self.panel_ = panel
-        self.scale_ = panel.groupby("unique_id")["y"].agg(
-            lambda v: error_scale(v.to_numpy(), floor)
-        )
-        return self
+        work = partial(_fit_chunk, template=worker, floor=floor, sample=sample)
+        own = isinstance(self.executor, str) and self.executor != "local"
+        ex = get_executor(self.executor)  # type: ignore[arg-type]
+        try:
+            if isinstance(ex, LocalExecutor):
+                bar = tqdm(chunks, desc="forecast chunks", disable=not self.progress)
+                fits = [work(c) for c in bar]
+            else:
+                fits = ex.map(work, chunks)
+        finally:
+            if own:
+                ex.close()
+        fallbacks: dict[str, list[str]] = {}
+        for _, fb, _ in fits:
+            for name, ids in fb.items():
+                fallbacks.setdefault(name, []).extend(ids)
+        self.n_chunks_ = len(chunks)
+        point = pd.concat([f[0] for f in fits], ignore_index=True)
+        return point, fallbacks, pd.concat([f[2] for f in fits], ignore_index=True)
 
     def predict(self) -> pd.DataFrame:
         """Forecasts with interval bounds for horizons ``1..horizon``.
@@ -414,6 +690,13 @@ class Forecaster:
             num = out.columns.drop(["unique_id", "ds"])
             out[num] = out[num].clip(lower=0.0)
         return out.reset_index(drop=True)
+
+
+def _fit_chunk(
+    chunk: pd.DataFrame, template: Forecaster, floor: float, sample: set[str] | None
+) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
+    """What a worker computes for one chunk: points, fallbacks, calibration errors."""
+    return template._fit_panel(validate_panel(chunk), floor, sample)
 
 
 def forecast(

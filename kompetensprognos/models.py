@@ -92,8 +92,12 @@ MODELS: dict[str, ModelInfo] = {
         ),
         ModelInfo("ridge", "global", 3, "pooled ridge regression on scaled windows of all series"),
         ModelInfo("parent", "hierarchy", 3, "own forecast shrunk toward the parent's growth"),
+        ModelInfo("share", "hierarchy", 1, "last share of the parent × the parent's forecast"),
     ]
 }
+
+#: Local models behind the pooling methods (the parent's forecast and a series' own forecast).
+PARENT_BASE: tuple[str, ...] = ("ets", "dotheta", "ces")
 
 _COMBO = re.compile(r"^(mean|median)\(([a-z_,\s]+)\)$")
 
@@ -374,12 +378,14 @@ def forecast_points(
     fallbacks: dict[str, list[str]] = {}
 
     local = [n for n in names if MODELS[n].kind == "local"]
-    if "parent" in names:
+    pooled = [n for n in names if MODELS[n].kind == "hierarchy"]
+    if pooled:
         if not parents:
             raise KompetensprognosError(
-                "method 'parent' needs a parents mapping (unique_id -> parent id)"
+                f"method '{pooled[0]}' needs a parents mapping (unique_id -> parent id); give "
+                "--parents, or --keys so the hierarchy supplies it"
             )
-        local = sorted(set(local) | {"ets", "dotheta", "ces"})
+        local = sorted(set(local) | set(PARENT_BASE))
     for name in local:
         short = [u for u in ids if n_obs[u] < MODELS[name].min_points]
         if short:
@@ -402,16 +408,17 @@ def forecast_points(
             series = [ys[u] for u in ids]
             model = PooledWindowRegressor(window=global_window, estimator=est)
             cols[name] = model.fit(series, h).predict(series)
-    if "parent" in names:
-        base = ["ets", "dotheta", "ces"]
-        own = np.median(np.stack([cols[b] for b in base]), axis=0)
-        growth = _parent_growth(df, parents or {}, h, base)
-        par = own.copy()
-        for i, uid in enumerate(ids):
-            g = growth.get(str((parents or {}).get(uid, "")))
-            if g is not None:
-                par[i] = (1 - shrinkage) * own[i] + shrinkage * ys[uid][-1] * g
-        cols["parent"] = par
+    if pooled:
+        own = np.median(np.stack([cols[b] for b in PARENT_BASE]), axis=0)
+        growth = _parent_growth(df, parents or {}, h, list(PARENT_BASE))
+        for name in pooled:
+            w = 1.0 if name == "share" else shrinkage
+            par = own.copy()
+            for i, uid in enumerate(ids):
+                g = growth.get(str((parents or {}).get(uid, "")))
+                if g is not None:
+                    par[i] = (1 - w) * own[i] + w * ys[uid][-1] * g
+            cols[name] = par
     stack = np.stack([cols[n] for n in names])
     point = np.median(stack, axis=0) if combiner == "median" else np.mean(stack, axis=0)
     out = pd.DataFrame(

@@ -21,19 +21,17 @@ section of ``docs/performance.md`` (measured time and memory).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from kompetensprognos import regions
 from kompetensprognos.dataset import Dataset, Manifest, SeriesBreak
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.executors import Executor, LocalExecutor, get_executor
-from kompetensprognos.forecasting import Forecaster, calibrate_intervals
-from kompetensprognos.models import parse_method
+from kompetensprognos.executors import Executor
+from kompetensprognos.forecasting import (
+    Forecaster,
+)
 from kompetensprognos.panel import validate_panel
 from kompetensprognos.schemas import AGE_BANDS
 
@@ -275,21 +273,6 @@ def _split_sorted(
     ]
 
 
-@dataclass
-class _ChunkFit:
-    """What a worker sends back: points, calibration errors and interval scales of a chunk."""
-
-    point: pd.DataFrame
-    errors: pd.DataFrame
-    scale: pd.Series
-    fallbacks: dict[str, list[str]]
-
-
-def _fit_chunk(chunk: pd.DataFrame, settings: dict[str, object]) -> _ChunkFit:
-    fc = Forecaster(**settings).fit(chunk)  # type: ignore[arg-type]
-    return _ChunkFit(fc.point_, fc.calibration_errors_, fc.scale_, fc.fallbacks_)
-
-
 def fit_partitioned(
     df: pd.DataFrame,
     *,
@@ -307,9 +290,10 @@ def fit_partitioned(
 ) -> Forecaster:
     """Fit the forecasting engine chunk by chunk, calibrating the intervals once on pooled errors.
 
-    Settings shared by every chunk — clipping at zero and the interval-scale floor — are decided
-    on the whole panel first (as :meth:`Forecaster.fit` would), each chunk is fitted by the
-    executor, and the rolling-origin errors of all chunks are pooled for one
+    A shortcut for ``Forecaster(..., chunk_size=..., executor=...).fit(df)``: the chunking lives in
+    :meth:`Forecaster.fit` itself. Settings shared by every chunk — clipping at zero, the
+    interval-scale floor and the calibration sample — are decided on the whole panel first, each
+    chunk is fitted by the executor, and the rolling-origin errors of all chunks are pooled for one
     :func:`~kompetensprognos.forecasting.calibrate_intervals`. Chunks hold whole series in sorted
     order, so the merged point forecasts are in the same order as an unchunked fit.
 
@@ -344,13 +328,7 @@ def fit_partitioned(
     >>> fc.shape
     (6, 7)
     """
-    _, names = parse_method(method)
-    if "parent" in names:
-        raise KompetensprognosError(
-            "method 'parent' cannot be partitioned (a series' parent may sit in another chunk); "
-            "use Forecaster(..., parents=...) on the whole panel"
-        )
-    template = Forecaster(
+    return Forecaster(
         horizon=horizon,
         method=method,
         levels=levels,
@@ -358,55 +336,11 @@ def fit_partitioned(
         calibration_origins=calibration_origins,
         min_calibration_errors=min_calibration_errors,
         scale_floor=scale_floor,
-    )
-    template._check_settings()
-    panel = validate_panel(df)
-    y = panel["y"].to_numpy()
-    counts = bool((y >= 0).all() and np.allclose(y, np.round(y)))
-    nonneg = bool((y >= 0).all()) if nonnegative is None else bool(nonnegative)
-    floor = (1.0 if counts else 0.0) if scale_floor is None else float(scale_floor)
-    if chunk_size is None and n_chunks is None:
-        chunk_size = DEFAULT_CHUNK_SIZE
-    chunks = _split_sorted(panel, chunk_size, n_chunks)
-    settings: dict[str, object] = {
-        "horizon": horizon,
-        "method": method,
-        "levels": tuple(levels),
-        "nonnegative": nonneg,
-        "calibration_origins": calibration_origins,
-        "min_calibration_errors": min_calibration_errors,
-        "scale_floor": floor,
-    }
-    work = partial(_fit_chunk, settings=settings)
-    own = isinstance(executor, str) and executor != "local"
-    ex = get_executor(executor)  # type: ignore[arg-type]
-    try:
-        if isinstance(ex, LocalExecutor):
-            bar = tqdm(chunks, desc="forecast chunks", disable=not progress)
-            fits = [work(c) for c in bar]
-        else:
-            fits = ex.map(work, chunks)
-    finally:
-        if own:
-            ex.close()
-    errors = pd.concat([f.errors for f in fits], ignore_index=True)
-    fallbacks: dict[str, list[str]] = {}
-    for f in fits:
-        for name, ids in f.fallbacks.items():
-            fallbacks.setdefault(name, []).extend(ids)
-    out = template
-    out.nonnegative = nonnegative
-    out.panel_ = panel
-    out.point_ = pd.concat([f.point for f in fits], ignore_index=True)
-    out.scale_ = pd.concat([f.scale for f in fits])
-    out.fallbacks_ = fallbacks
-    out.nonnegative_ = nonneg
-    out.calibration_errors_ = errors
-    out.calibration_ = calibrate_intervals(
-        errors, int(horizon), levels, min_errors=min_calibration_errors
-    )
-    out.n_chunks_ = len(chunks)  # type: ignore[attr-defined]
-    return out
+        progress=progress,
+        chunk_size=chunk_size,
+        n_chunks=n_chunks,
+        executor=executor if executor is not None else "local",
+    ).fit(df)
 
 
 def forecast_partitioned(df: pd.DataFrame, **kwargs: object) -> pd.DataFrame:

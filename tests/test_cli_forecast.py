@@ -137,3 +137,86 @@ def test_help_mentions_columns(capsys: pytest.CaptureFixture[str]) -> None:
         main(["forecast", "--help"])
     text = capsys.readouterr().out
     assert "unique_id" in text and "--level" in text and "--method" in text
+
+
+def _write_keyed(path: Path) -> Path:
+    """Region × SSYK 4 panel without unique_id: zeros, leading-zero codes, a 3-point series."""
+    rng = np.random.default_rng(2)
+    lines = ["region,ssyk,ds,y"]
+    for region in ["1480", "1401"]:
+        for ssyk in ["2512", "2611", "0110"]:
+            y = np.maximum(0, np.round(30 + np.cumsum(rng.normal(0.5, 2, 11))))
+            if ssyk == "0110" and region == "1401":
+                y = np.zeros(11)
+            lines += [f"{region},{ssyk},{2014 + t},{int(v)}" for t, v in enumerate(y)]
+    lines += ["1480,2513,2022,3", "1480,2513,2023,5", "1480,2513,2024,6"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_forecast_keys_all_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write_keyed(tmp_path / "keyed.csv")
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", "-i", str(src), "--keys", "region,ssyk", "--ssyk", "ssyk", "-o", str(out)]
+    rc = main([*argv, "--horizon", "2", "--method", "drift", "--calibration-origins", "2"])
+    assert rc == 0
+    fc = pd.read_csv(out, dtype={"region": str, "ssyk": str})
+    assert list(fc.columns) == ["region", "ssyk", "ds", "forecast", "lo80", "hi80", "lo95", "hi95"]
+    assert len(fc) == 7 * 2 and {"0110", "2513"} <= set(fc["ssyk"])
+    rc = main(
+        [*argv, "--horizon", "2", "--method", "drift", "--all-levels", "--break", "2023", "-q"]
+    )
+    assert rc == 0
+    fc = pd.read_csv(out, dtype={"region": str, "ssyk": str})
+    assert {"total", "region", "ssyk1", "region/ssyk4"} <= set(fc["level"])
+    total = fc.loc[fc["level"] == "total"].set_index("ds")["forecast"]
+    bottom = fc.loc[fc["level"] == "region/ssyk4"].groupby("ds")["forecast"].sum()
+    assert np.allclose(total, bottom)
+    factors = pd.read_csv(tmp_path / "fc_break_factors.csv", dtype={"ssyk": str})
+    assert set(factors["break_year"]) == {2023} and len(factors) == 4
+
+
+def test_forecast_keys_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write_keyed(tmp_path / "keyed.csv")
+    out = tmp_path / "fc.csv"
+    rc = main(["forecast", "-i", str(src), "--keys", "region,occupation", "-o", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "occupation" in err and "keyed.csv" in err
+    rc = main(["forecast", "-i", str(src), "--ssyk", "ssyk", "-o", str(out)])
+    assert rc == 2 and "--keys" in capsys.readouterr().err
+    text = src.read_text().replace("1480,2611,2016,", "1480,26,2016,")
+    src.write_text(text)
+    rc = main(
+        ["forecast", "-i", str(src), "--keys", "region,ssyk", "--ssyk", "ssyk", "-o", str(out)]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "different levels" in err and "'26'" in err and "line" in err
+    assert not out.exists()
+
+
+def test_backtest_keys(tmp_path: Path) -> None:
+    src = _write_keyed(tmp_path / "keyed.csv")
+    out = tmp_path / "bt"
+    argv = ["backtest", "-i", str(src), "--keys", "region,ssyk", "--ssyk", "ssyk", "-o", str(out)]
+    rc = main(
+        [
+            *argv,
+            "--horizon",
+            "2",
+            "--origins",
+            "2",
+            "-m",
+            "share",
+            "--calibration-origins",
+            "1",
+            "-q",
+        ]
+    )
+    assert rc == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"model", "level", "horizon", "mase", "coverage80"} <= set(summary.columns)
+    assert set(summary["model"]) == {"share", "naive", "drift"}
+    detail = pd.read_csv(out / "detail.csv")
+    assert sorted(detail["origin"].unique()) == [2021, 2022]

@@ -192,3 +192,65 @@ def test_error_scale() -> None:
     assert error_scale(np.array([1.0, 3.0, 4.0])) == pytest.approx(1.5)
     assert error_scale(np.zeros(5), floor=1.0) == 1.0
     assert error_scale(np.full(5, 100.0)) == pytest.approx(5.0)
+
+
+def test_origin_length_correction_narrows_only_when_errors_grow() -> None:
+    from kompetensprognos.forecasting import origin_length_correction
+
+    rng = np.random.default_rng(0)
+    off = np.repeat([1, 2, 3, 4], 400)
+    grow = pd.DataFrame(
+        {"horizon": 1, "offset": off, "scaled_error": rng.normal(size=1600) * 1.15 ** (off - 1)}
+    )
+    out, b = origin_length_correction(grow)
+    assert 0.08 < b < 0.2
+    far = out["offset"] == 4
+    assert (
+        out.loc[far, "scaled_error"].abs().median() < grow.loc[far, "scaled_error"].abs().median()
+    )
+    flat = grow.assign(scaled_error=rng.normal(size=1600) * 0.9 ** (off - 1))
+    same, b0 = origin_length_correction(flat)
+    assert b0 == 0.0 and same["scaled_error"].equals(flat["scaled_error"])
+
+
+def test_calibration_uses_a_sample_of_series() -> None:
+    rng = np.random.default_rng(1)
+    n = 60
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i:03d}" for i in range(n)], 9),
+            "ds": np.tile(np.arange(2016, 2025), n),
+            "y": np.abs(rng.normal(50, 5, n * 9)).round(),
+        }
+    )
+    kw = {"horizon": 2, "method": "naive", "calibration_origins": 2}
+    small = Forecaster(**kw, calibration_series=20).fit(df)
+    full = Forecaster(**kw, calibration_series=None).fit(df)
+    assert small.calibration_errors_["unique_id"].nunique() == 20
+    assert full.calibration_errors_["unique_id"].nunique() == n
+    # the points do not depend on the calibration sample
+    assert small.point_.equals(full.point_)
+    assert len(small.predict()) == n * 2
+
+
+def test_chunked_fit_uses_the_same_calibration_sample() -> None:
+    rng = np.random.default_rng(2)
+    n = 40
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"s{i:03d}" for i in range(n)], 8),
+            "ds": np.tile(np.arange(2017, 2025), n),
+            "y": np.abs(rng.normal(30, 4, n * 8)).round(),
+        }
+    )
+    kw = {"horizon": 2, "method": "drift", "calibration_origins": 2, "calibration_series": 15}
+    whole = Forecaster(**kw).fit(df)
+    chunked = Forecaster(**kw, n_chunks=3).fit(df)
+    assert chunked.n_chunks_ == 3
+    assert set(chunked.calibration_errors_["unique_id"]) == set(
+        whole.calibration_errors_["unique_id"]
+    )
+    pd.testing.assert_frame_equal(chunked.calibration_, whole.calibration_)
+    pd.testing.assert_frame_equal(chunked.predict(), whole.predict())
+    with pytest.raises(KompetensprognosError, match="partitioned"):
+        Forecaster(horizon=2, method="share", parents={"s001": "s000"}, n_chunks=2).fit(df)

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.evaluation import backtest, to_backtest_table
+from kompetensprognos.evaluation import backtest, summarise, to_backtest_table
 from kompetensprognos.forecasting import Forecaster
+from kompetensprognos.hierarchy import backtest_keyed, forecast_keyed, validate_keyed
 from kompetensprognos.models import DEFAULT_METHOD, MODELS, parse_method
 from kompetensprognos.panel import read_panel
 
@@ -25,9 +26,80 @@ _METHODS_HELP = (
 )
 _INPUT_HELP = (
     "CSV with columns unique_id, ds, y: unique_id is read as text (leading zeros such as "
-    "'0114' are kept), ds is an integer year, y a number. Every series needs at least 3 "
-    "consecutive years; all problems are reported at once."
+    "'0114' are kept), ds is an integer year, y a number. With --keys the key columns replace "
+    "unique_id. Every series needs at least 3 consecutive years; all problems are reported at "
+    "once."
 )
+
+
+def _parse_keys(args: argparse.Namespace) -> list[str] | None:
+    if args.keys is None:
+        if args.ssyk is not None or args.breaks or getattr(args, "all_levels", False):
+            raise KompetensprognosError(
+                "--ssyk, --break and --all-levels work on a keyed panel; add --keys "
+                "(e.g. --keys region,ssyk) naming the key columns of the input"
+            )
+        return None
+    keys = [k.strip() for k in args.keys.split(",") if k.strip()]
+    if not keys:
+        raise KompetensprognosError("--keys needs column names such as region,ssyk")
+    return keys
+
+
+def _read_keyed(path: str, keys: list[str], ssyk: str | None) -> pd.DataFrame:
+    p = Path(path)
+    if not p.is_file():
+        raise KompetensprognosError(
+            f"{p}: file not found; give a CSV with columns {', '.join(keys)}, ds, y"
+        )
+    try:
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise KompetensprognosError(f"{p}: not a readable CSV file ({exc})") from exc
+    return validate_keyed(raw, keys, ssyk=ssyk, source=str(p), first_row=2)
+
+
+def _run_forecast_keyed(args: argparse.Namespace, keys: list[str]) -> int:
+    if args.parents is not None:
+        raise KompetensprognosError(
+            "--parents is not needed with --keys: each series' parent comes from the hierarchy"
+        )
+    data = _read_keyed(args.input, keys, args.ssyk)
+    res = forecast_keyed(
+        data,
+        keys,
+        ssyk=args.ssyk,
+        horizon=args.horizon,
+        method=args.method,
+        levels=tuple(args.level),
+        breaks=args.breaks,
+        all_levels=args.all_levels,
+        reconciliation=args.reconciliation,
+        calibration_origins=args.calibration_origins,
+        progress=_progress(args),
+        validated=True,
+    )
+    write_csv_atomic(res.forecast, args.output)
+    written = [str(args.output)]
+    if args.breaks:
+        bpath = Path(args.output).with_name(Path(args.output).stem + "_break_factors.csv")
+        write_csv_atomic(res.break_factors, bpath)
+        written.append(str(bpath))
+    if not args.quiet:
+        n = len(res.hierarchy.series)
+        print(
+            f"wrote {len(res.forecast)} rows to {', '.join(written)} ({n} series in the "
+            f"hierarchy, {res.hierarchy.n_bottom} bottom; method {res.method}; reconciled "
+            f"with {args.reconciliation})",
+            file=sys.stderr,
+        )
+        for b, f in res.break_factors.groupby("break_year"):
+            q = f["factor"].quantile([0.1, 0.5, 0.9]).round(3).tolist()
+            print(
+                f"break {b}: history before it scaled by factors (10/50/90 %) {q}",
+                file=sys.stderr,
+            )
+    return 0
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -97,7 +169,13 @@ def _nonnegative(value: str) -> bool | None:
 
 def _run_forecast(args: argparse.Namespace) -> int:
     _check_common(args)
-    parse_method(args.method)
+    keys = _parse_keys(args)
+    if args.method.strip().lower() != "select":
+        parse_method(args.method)
+    if keys is not None:
+        return _run_forecast_keyed(args, keys)
+    if args.method.strip().lower() == "select":
+        raise KompetensprognosError("--method select needs --keys (it chooses per hierarchy)")
     panel = read_panel(args.input)
     model = Forecaster(
         horizon=args.horizon,
@@ -126,12 +204,56 @@ def _run_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_backtest_keyed(args: argparse.Namespace, keys: list[str]) -> int:
+    data = _read_keyed(args.input, keys, args.ssyk)
+    years = sorted(data["ds"].unique())
+    last = int(years[-1])
+    # origins leave the full horizon where the data allow it, at least one test year
+    origins = [o for o in range(last - args.horizon - args.origins + 1, last) if o >= years[2]]
+    origins = origins[: args.origins] if len(origins) >= args.origins else origins
+    detail = backtest_keyed(
+        data,
+        keys,
+        ssyk=args.ssyk,
+        methods=args.method,
+        horizon=args.horizon,
+        origins=origins,
+        levels=tuple(args.level),
+        breaks=args.breaks,
+        reconciliation=args.reconciliation,
+        progress=_progress(args),
+    )
+    out = Path(args.output)
+    levels = tuple(args.level)
+    write_csv_atomic(
+        summarise(detail, levels, by=("model", "level", "horizon")), out / "summary.csv"
+    )
+    overall = summarise(detail, levels, by=("model",))
+    write_csv_atomic(overall, out / "overall.csv")
+    write_csv_atomic(detail, out / "detail.csv")
+    if not args.quiet:
+        print(
+            f"wrote summary.csv, overall.csv, detail.csv to {out} (origins "
+            f"{', '.join(map(str, origins))})",
+            file=sys.stderr,
+        )
+        cols = ["model", "mase", "smape", "direction_accuracy"] + [
+            c for c in overall.columns if c.startswith("coverage")
+        ]
+        print(overall[cols].round(3).to_string(index=False), file=sys.stderr)
+    return 0
+
+
 def _run_backtest(args: argparse.Namespace) -> int:
     _check_common(args)
+    keys = _parse_keys(args)
     for m in args.method:
-        parse_method(m)
+        if m.strip().lower() != "select" or keys is None:
+            parse_method(m)
     if args.origins < 1:
         raise KompetensprognosError(f"--origins must be at least 1 (got {args.origins})")
+    if keys is not None:
+        return _run_backtest_keyed(args, keys)
     panel = read_panel(args.input)
     res = backtest(
         panel,
@@ -199,6 +321,37 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "(in the panel, or else the sum of its children) for method 'parent'",
     )
     p.add_argument(
+        "--keys",
+        metavar="COLS",
+        help="comma-separated key columns of a cross-classified panel (e.g. region,ssyk) used "
+        "instead of unique_id: every aggregate (each key, their crossings, the total) is "
+        "forecast and the forecasts are reconciled non-negatively",
+    )
+    p.add_argument(
+        "--ssyk",
+        metavar="COL",
+        help="key column holding SSYK codes (text, one level): also builds the code tree "
+        "4 → 3 → 2 → 1 → total",
+    )
+    p.add_argument(
+        "--break",
+        dest="breaks",
+        type=int,
+        action="append",
+        default=[],
+        metavar="YEAR",
+        help="first year on a new data basis (repeatable, e.g. --break 2023): level shifts are "
+        "estimated from the data (per SSYK code with --ssyk) and history is rescaled to the "
+        "latest basis before fitting",
+    )
+    p.add_argument(
+        "--reconciliation",
+        choices=["mint_wls_struct", "mint_ols", "bottom_up", "none"],
+        default="mint_wls_struct",
+        help="how keyed forecasts are made coherent (default: non-negative sparse MinTrace "
+        "with structural weights)",
+    )
+    p.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar or summary on stderr"
     )
 
@@ -214,8 +367,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             "forecasts of non-negative data never go below zero. Output columns: unique_id, ds, "
             "forecast, lo80, hi80, lo95, hi95 (one lo/hi pair per --level)."
         ),
-        epilog="example: kompetensprognos forecast --input panel.csv --horizon 6 "
-        "--output forecasts.csv",
+        epilog="examples: kompetensprognos forecast --input panel.csv --horizon 6 "
+        "--output forecasts.csv\n"
+        "  kompetensprognos forecast --input regions.csv --keys region,ssyk --ssyk ssyk "
+        "--break 2023 --all-levels --output forecasts.csv",
     )
     _add_common(p)
     p.add_argument(
@@ -225,7 +380,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="where to write the forecasts (written atomically)",
     )
-    p.add_argument("--method", "-m", default="auto", help=_METHODS_HELP)
+    p.add_argument(
+        "--method",
+        "-m",
+        default="auto",
+        help=_METHODS_HELP + "; with --keys also 'select' (chosen by rolling origins inside "
+        "the data among the pooling candidates)",
+    )
+    p.add_argument(
+        "--all-levels",
+        action="store_true",
+        help="with --keys: write every level of the hierarchy with a level column (default: "
+        "the bottom level only)",
+    )
     p.set_defaults(func=_run_forecast)
 
     b = sub.add_parser(
