@@ -7,9 +7,10 @@ writes::
 
     OUTPUT/<region>/rapport.html     the report (images embedded)
     OUTPUT/<region>/rapport.ipynb    the executed notebook
-    OUTPUT/<region>/rapport.xlsx     the tables as Excel sheets
+    OUTPUT/<region>/rapport.xlsx     the tables as a Swedish Excel workbook (excel.py)
+    OUTPUT/<region>/rapport.pdf      with ``pdf=True``: the report printed by headless Chromium
     OUTPUT/<region>/tables/*.csv     the output contracts (demand, supply, balance)
-    OUTPUT/index.html                links to every region with its headline numbers
+    OUTPUT/index.html                the landing page comparing the regions (landing.py)
     OUTPUT/manifest.json             parameters, data fingerprint, version, git revision, timings
 
 Each region is built in a staging folder and moved into place only when complete, so a failing
@@ -19,7 +20,6 @@ with the failing cell named.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
@@ -89,27 +89,10 @@ def find_notebook(name: str = NOTEBOOK) -> Path:
 
 
 def render_html(notebook: Path, target: Path) -> None:
-    """Render an executed notebook to standalone HTML without code cells or prompts."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    """Render an executed notebook to self-contained HTML (see :func:`kompetensprognos.pages.render_html`)."""
+    from kompetensprognos.pages import render_html as _render
 
-    nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    # cells tagged "remove_cell" (e.g. notes for JupyterLab users) are left out of the report
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"remove_cell"}), enabled=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
-
-
-def _write_excel(tables: dict[str, pd.DataFrame], target: Path) -> None:
-    with pd.ExcelWriter(target, engine="openpyxl") as xl:
-        for name, df in tables.items():
-            df.to_excel(xl, sheet_name=name[:31], index=False)
+    _render(notebook, target)
 
 
 def _headline(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -186,6 +169,7 @@ def run_reports(
     notebook: str | os.PathLike[str] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    pdf: bool = False,
 ) -> BatchResult:
     """Build the outlook report of every region (the main job).
 
@@ -216,6 +200,9 @@ def run_reports(
         ``scheduler`` (its workers must see the output folder, e.g. a shared file system).
     scheduler : str, optional
         Dask scheduler address, e.g. ``tcp://10.0.0.5:8786``.
+    pdf : bool, default False
+        Also print each report to ``rapport.pdf`` with headless Chromium; fails before any work
+        when no browser is installed.
 
     Returns
     -------
@@ -227,6 +214,10 @@ def run_reports(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     params = load_region_params(region_ids, params_dir, data=data)  # before any kernel starts
+    if pdf:
+        from kompetensprognos.browser import require_browser
+
+        require_browser()  # says how to install one, before any work
     nb_path = Path(notebook).resolve() if notebook else find_notebook()
     out = Path(output).resolve()  # kernels run with the region folder as working directory
     out.mkdir(parents=True, exist_ok=True)
@@ -261,8 +252,20 @@ def run_reports(
             pool.close()
     shutil.rmtree(staging, ignore_errors=True)
     result = BatchResult(out, [outcomes[r] for r in tables], timings)
+    if pdf:
+        from kompetensprognos.browser import print_reports
+
+        print_reports(out, result.outcomes, timings)
     timings["total"] = time.perf_counter() - t0
-    _write_index(result, params, dataset.manifest.synthetic)
+    from kompetensprognos.landing import write_landing_page
+
+    write_landing_page(
+        out,
+        {o.region: tables[o.region] for o in result.outcomes if o.ok},
+        manifest=dataset.manifest,
+        failures={o.region: o.error or "" for o in result.outcomes if not o.ok},
+        fingerprint=dataset.fingerprint(),
+    )
     manifest = {
         "package_version": __version__,
         "git_revision": _git_revision(),
@@ -297,6 +300,8 @@ def _build_regions(
 ) -> tuple[dict[str, RegionOutcome], Path]:
     """Stage tables, execute the notebooks, and move each complete region into place."""
     from tqdm import tqdm
+
+    from kompetensprognos.excel import write_workbook
 
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     context = {
@@ -344,7 +349,13 @@ def _build_regions(
             if not o.ok:
                 continue
             try:
-                _write_excel(tables[region], staging / region / "rapport.xlsx")
+                write_workbook(
+                    staging / region / "rapport.xlsx",
+                    tables[region],
+                    params[region],
+                    dataset.manifest,
+                    fingerprint=context["fingerprint"],
+                )
                 o.headline = _headline(tables[region])
                 replace_directory(staging / region, out / region)
             except Exception as exc:
@@ -353,42 +364,6 @@ def _build_regions(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return outcomes, staging
-
-
-def _write_index(result: BatchResult, params: dict[str, Any], synthetic: bool) -> None:
-    rows = []
-    for o in result.outcomes:
-        name = html.escape(regions.region_name(o.region))
-        if o.ok:
-            h = o.headline
-            need = f"{h.get('recruitment_need', 0):,}".replace(",", "\u00a0")
-            rows.append(
-                f'<tr><td><a href="{o.region}/rapport.html">{name}</a></td><td>{need}</td>'
-                f"<td>{h.get('brist', '–')}</td>"
-                f'<td><a href="{o.region}/rapport.xlsx">Excel</a></td></tr>'
-            )
-        else:
-            rows.append(
-                f"<tr><td>{name}</td><td colspan='3'>misslyckades: {html.escape(o.error or '')}</td></tr>"
-            )
-    first = next(iter(params.values()), None)
-    period = f"{first.period_start}–{first.period_end}" if first else ""
-    banner = (
-        "<p style='background:#fff3cd;padding:0.8em;border:1px solid #e0c060'><strong>Syntetiska "
-        "demonstrationsdata</strong> — siffrorna är inte verklig statistik.</p>"
-        if synthetic
-        else ""
-    )
-    page = f"""<!doctype html>
-<html lang="sv"><head><meta charset="utf-8"><title>Kompetensprognoser Västra Götaland</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:0.5em;text-align:left}}</style>
-</head><body><h1>Kompetensprognoser för Västra Götaland</h1>{banner}
-<table><tr><th>Region</th><th>Rekryteringsbehov {period}</th><th>Yrken med brist</th><th>Tabeller</th></tr>
-{"".join(rows)}</table>
-<p><small>kompetensprognos {__version__}</small></p></body></html>
-"""
-    (result.output / "index.html").write_text(page, encoding="utf-8")
 
 
 def format_failure(outcome: RegionOutcome) -> str:

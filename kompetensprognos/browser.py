@@ -24,7 +24,14 @@ from typing import Any
 
 from kompetensprognos.errors import KompetensprognosError
 
-__all__ = ["BROWSER_ENV", "BrowserPage", "find_browser", "print_pdf", "require_browser"]
+__all__ = [
+    "BROWSER_ENV",
+    "BrowserPage",
+    "find_browser",
+    "print_pdf",
+    "print_reports",
+    "require_browser",
+]
 
 BROWSER_ENV = "KOMPETENSPROGNOS_BROWSER"
 _CANDIDATES = (
@@ -313,3 +320,22 @@ class BrowserPage:
         out = Path(path)
         out.write_bytes(base64.b64decode(data))
         return out
+
+
+def print_reports(output: str | os.PathLike[str], outcomes: Any, timings: dict[str, float]) -> None:
+    """Print ``<region>/rapport.html`` to ``rapport.pdf`` for every successful region outcome.
+
+    A region whose PDF fails is marked failed (``ok=False``, ``error`` says why); its HTML,
+    Excel and tables stay in place. The time taken goes to ``timings["pdf"]``.
+    """
+    t0 = time.perf_counter()
+    exe = require_browser()
+    for o in outcomes:
+        if not o.ok:
+            continue
+        folder = Path(output) / o.region
+        try:
+            print_pdf(folder / "rapport.html", folder / "rapport.pdf", browser=exe)
+        except KompetensprognosError as exc:
+            o.ok, o.error = False, f"PDF: {exc}"
+    timings["pdf"] = time.perf_counter() - t0

@@ -193,12 +193,15 @@ STATUS_LABELS: dict[str, str] = {
     "ingen utbildning kopplad": "Ingen utbildning kopplad",
     "för litet underlag": "För litet underlag",
 }
-# Okabe–Ito colours (as plots.COLORS): vermillion, grey and bluish green stay apart under the
-# common colour-vision deficiencies (tests/test_landing.py simulates them). Text always
-# names the status as well, so colour is never the only cue.
-STATUS_COLORS: dict[str, str] = {"brist": "#D55E00", "balans": "#8C8C8C", "överskott": "#009E73"}
-#: Light backgrounds for table cells (dark text stays readable on them, contrast ≥ 7:1).
-STATUS_TINTS: dict[str, str] = {"brist": "#F6C9A9", "balans": "#E3E3E3", "överskott": "#A9DCC9"}
+# Okabe–Ito colours (as plots.COLORS): vermillion, grey and sky blue stay apart under the common
+# colour-vision deficiencies (ΔE*ab ≥ 20 with simulated protanopia, deuteranopia and tritanopia,
+# see tests/test_landing.py). Bluish green (#009E73) was dropped for överskott: it has the same
+# lightness as the grey and the two merge with deuteranopia (ΔE 9.6). Text always names the
+# status as well, so colour is never the only cue.
+STATUS_COLORS: dict[str, str] = {"brist": "#D55E00", "balans": "#8C8C8C", "överskott": "#56B4E9"}
+#: Light backgrounds for table cells: as far apart as the colours above, and dark text on them
+#: keeps a contrast of at least 7:1 (WCAG AAA).
+STATUS_TINTS: dict[str, str] = {"brist": "#F4B183", "balans": "#F2F2F2", "överskott": "#86BEE3"}
 
 #: Excel number formats per column kind (Excel shows them with the reader's locale separators).
 EXCEL_FORMATS: dict[str, str] = {
@@ -283,17 +286,37 @@ def status_label(status: Any) -> str:
     return STATUS_LABELS.get(s, s[:1].upper() + s[1:])
 
 
-def occupation_name(code: Any) -> str:
-    """Full Swedish name of an SSYK code, ``"Samtliga yrken"`` for the total, else the code.
+def occupation_name(code: Any, official: bool = False) -> str:
+    """Swedish name of an SSYK code, ``"Samtliga yrken"`` for the total, else the code itself.
+
+    Parameters
+    ----------
+    code : str
+        SSYK 2012 code or ``"total"``.
+    official : bool, default False
+        The official SSYK name (for the workbook) instead of the readable form used in the
+        report (:func:`kompetensprognos.narrative.occupation_label` without cutting).
 
     Examples
     --------
     >>> occupation_name("2221"), occupation_name("total")
     ('Grundutbildade sjuksköterskor', 'Samtliga yrken')
+    >>> occupation_name("22")
+    'Specialister inom hälso- och sjukvård'
+    >>> occupation_name("22", official=True)
+    'Yrken med krav på fördjupad högskolekompetens inom hälso- och sjukvård'
     """
     from kompetensprognos.narrative import occupation_label
 
-    return occupation_label(str(code), width=None)
+    code = str(code)
+    if official and code != "total":
+        from kompetensprognos.classifications import ssyk_name
+
+        try:
+            return ssyk_name(code)
+        except Exception:  # not an SSYK code: show what we were given
+            return code
+    return occupation_label(code, width=None)
 
 
 def education_name(code: Any, education_type: Any = None) -> str:

@@ -219,7 +219,7 @@ def _comparison(
 
     def links(r: str) -> str:
         if r in failures:
-            return f'<td class="links">Rapporten kunde inte skapas: {_esc(failures[r])}</td>'
+            return f'<td class="links">Rapporten misslyckades: {_esc(failures[r])}</td>'
         d = output / r if output is not None else None
 
         def has(name: str) -> bool | None:

@@ -301,7 +301,12 @@ def _header(column: str, years: Mapping[str, int]) -> str:
     return column_spec(column).label
 
 
-def occupation_table_html(tables: Mapping[str, pd.DataFrame], *, table_id: str = "yrken") -> str:
+def occupation_table_html(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    table_id: str = "yrken",
+    heading: str = "Sök bland alla yrken",
+) -> str:
     """The occupation table as an HTML fragment (search box, level filter, sortable columns).
 
     Parameters
@@ -310,6 +315,8 @@ def occupation_table_html(tables: Mapping[str, pd.DataFrame], *, table_id: str =
         The region's output tables.
     table_id : str, default "yrken"
         HTML id prefix (unique within the page).
+    heading : str
+        An ``<h3>`` above the table (empty: none).
 
     Returns
     -------
@@ -374,7 +381,8 @@ def occupation_table_html(tables: Mapping[str, pd.DataFrame], *, table_id: str =
     )
     return (
         f'<section class="kp-occ" id="{table_id}" data-kp-occupations>'
-        '<div class="controls">'
+        + (f"<h3>{_html.escape(heading)}</h3>" if heading else "")
+        + '<div class="controls">'
         f'<label for="{table_id}-sok">Sök yrke eller SSYK-kod</label>'
         f'<input type="search" id="{table_id}-sok" placeholder="t.ex. sjuksköterska eller 2221"'
         ' autocomplete="off">'

@@ -24,10 +24,12 @@ def _run(args: argparse.Namespace) -> int:
         progress=progress,
         executor=args.executor,
         scheduler=args.scheduler,
+        pdf=args.pdf,
     )
     for o in result.outcomes:
         if o.ok:
-            print(f"{o.region}: {args.output / o.region / 'rapport.html'} ({o.seconds:.0f} s)")
+            pdf = " + rapport.pdf" if args.pdf else ""
+            print(f"{o.region}: {args.output / o.region / 'rapport.html'}{pdf} ({o.seconds:.0f} s)")
         else:
             print(format_failure(o), file=sys.stderr)
     print(f"index: {args.output / 'index.html'}  (total {result.timings.get('total', 0):.0f} s)")
@@ -73,6 +75,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scheduler", default=None, metavar="ADDRESS",
         help="Dask scheduler address (default with --executor dask: a LocalCluster of --jobs workers)",
+    )  # fmt: skip
+    p.add_argument(
+        "--pdf", action="store_true",
+        help="also print each report to rapport.pdf (A4) with headless Chromium; "
+        "stops with a message saying how to install it when none is found",
     )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)
