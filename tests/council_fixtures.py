@@ -6,7 +6,15 @@ statuses including "ingen utbildning kopplad"), kept tiny so the tests need no p
 
 from __future__ import annotations
 
+import base64
+import io
+from pathlib import Path
+
+import nbformat
+import numpy as np
 import pandas as pd
+
+from kompetensprognos.pages import occupation_table_html
 
 # SSYK codes at levels 1, 2, 3 (real codes, so names resolve)
 CODES = {
@@ -88,3 +96,48 @@ def region_tables(region: str = "skaraborg", scale: float = 1.0) -> dict[str, pd
         "balance": bal,
         "balance_education": edu,
     }
+
+
+def png_base64(width: int = 600, height: int = 300) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
+    ax.plot(np.arange(10), np.arange(10) ** 1.5, color="#0072B2")
+    ax.fill_between(np.arange(10), np.arange(10), np.arange(10) * 2, alpha=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def executed_notebook(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """An executed report notebook (outputs in place) without running a kernel."""
+    out = nbformat.v4.new_output
+    nb = nbformat.v4.new_notebook()
+    note = nbformat.v4.new_markdown_cell("# Only for JupyterLab users")
+    note.metadata["tags"] = ["remove_cell"]
+    title = nbformat.v4.new_code_cell("show(title)")
+    title.outputs = [
+        out("display_data", data={"text/markdown": "# Kompetensprognos för Skaraborg"}),
+        out("display_data", data={"text/markdown": "> **⚠ Syntetiska demonstrationsdata**"}),
+    ]
+    fig = nbformat.v4.new_code_cell("show(fig)")
+    png = png_base64()
+    fig.outputs = [out("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
+    table = nbformat.v4.new_code_cell("show(table)")
+    table.outputs = [
+        out("display_data", data={"text/html": occupation_table_html(tables), "text/plain": ""})
+    ]
+    nb.cells = [
+        note,
+        title,
+        nbformat.v4.new_markdown_cell("## Sysselsättningsprognos\n\nSysselsatta totalt."),
+        fig,
+        nbformat.v4.new_markdown_cell("## Balans"),
+        table,
+    ]
+    nbformat.write(nb, path)
+    return path

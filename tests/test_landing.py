@@ -7,11 +7,10 @@ import io
 import re
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from council_fixtures import region_tables
+from council_fixtures import executed_notebook, png_base64, region_tables
 
 from kompetensprognos.batch import _headline
 from kompetensprognos.dataset import Manifest
@@ -133,51 +132,6 @@ def test_occupation_table_has_every_occupation_searchable() -> None:
 
 
 # --------------------------------------------------------------------------- report HTML
-def _png(width: int = 600, height: int = 300) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(width / 100, height / 100), dpi=100)
-    ax.plot(np.arange(10), np.arange(10) ** 1.5, color="#0072B2")
-    ax.fill_between(np.arange(10), np.arange(10), np.arange(10) * 2, alpha=0.3)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def executed_notebook(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
-    """An executed report notebook (outputs in place) without running a kernel."""
-    out = nbformat.v4.new_output
-    nb = nbformat.v4.new_notebook()
-    note = nbformat.v4.new_markdown_cell("# Only for JupyterLab users")
-    note.metadata["tags"] = ["remove_cell"]
-    title = nbformat.v4.new_code_cell("show(title)")
-    title.outputs = [
-        out("display_data", data={"text/markdown": "# Kompetensprognos för Skaraborg"}),
-        out("display_data", data={"text/markdown": "> **⚠ Syntetiska demonstrationsdata**"}),
-    ]
-    fig = nbformat.v4.new_code_cell("show(fig)")
-    png = _png()
-    fig.outputs = [out("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
-    table = nbformat.v4.new_code_cell("show(table)")
-    table.outputs = [
-        out("display_data", data={"text/html": occupation_table_html(tables), "text/plain": ""})
-    ]
-    nb.cells = [
-        note,
-        title,
-        nbformat.v4.new_markdown_cell("## Sysselsättningsprognos\n\nSysselsatta totalt."),
-        fig,
-        nbformat.v4.new_markdown_cell("## Balans"),
-        table,
-    ]
-    nbformat.write(nb, path)
-    return path
-
-
 def test_render_html_is_self_contained_small_and_accessible(tmp_path: Path) -> None:
     nb = executed_notebook(tmp_path / "rapport.ipynb", region_tables())
     html = render_html(nb, tmp_path / "rapport.html").read_text(encoding="utf-8")
@@ -194,7 +148,7 @@ def test_render_html_is_self_contained_small_and_accessible(tmp_path: Path) -> N
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
     # figures are re-encoded as palette PNGs, smaller than matplotlib's RGBA output
     src = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
-    assert len(src) < len(_png())
+    assert len(src) < len(png_base64())
     from PIL import Image
 
     assert Image.open(io.BytesIO(base64.b64decode(src))).mode == "P"
