@@ -44,6 +44,7 @@ __all__ = [
     "PRINT_CSS",
     "TABLE_SCRIPT",
     "compress_png",
+    "figure_alt",
     "occupation_rows",
     "occupation_table",
     "occupation_table_html",
@@ -438,6 +439,45 @@ def compress_png(data: bytes, colors: int = 256) -> bytes:
     pal.save(buf, "PNG", optimize=True)
     out = buf.getvalue()
     return out if len(out) < len(data) else data
+
+
+def figure_alt(fig: Any, max_parts: int = 12) -> str:
+    """Alt text for a matplotlib figure from its own titles and axis labels (Swedish).
+
+    Report figures carry their message in the title ("De 15 största yrkena i Skaraborg, 2024");
+    small-multiple figures list their panels.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("Sysselsatta i Skaraborg"); _ = ax.set_ylabel("Antal")
+    >>> figure_alt(fig)
+    'Diagram: Sysselsatta i Skaraborg. Lodrät axel: Antal.'
+    >>> plt.close(fig)
+    """
+
+    def clean(t: str) -> str:
+        return " ".join(t.split())
+
+    sup = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    axes = [ax for ax in fig.axes if ax.get_visible() and (ax.has_data() or ax.get_title())]
+    titles = [clean(ax.get_title(loc)) for ax in axes for loc in ("center", "left", "right")]
+    titles = [t for t in titles if t]
+    head = clean(sup) or (titles.pop(0) if titles else "")
+    text = f"Diagram: {head}" if head else "Diagram"
+    if sup and titles:
+        shown = "; ".join(titles[:max_parts])
+        more = f" och {len(titles) - max_parts} till" if len(titles) > max_parts else ""
+        text += f". {len(titles)} delar: {shown}{more}"
+    if axes:
+        ylabel, xlabel = clean(axes[0].get_ylabel()), clean(axes[0].get_xlabel())
+        if ylabel:
+            text += f". Lodrät axel: {ylabel}"
+        if xlabel:
+            text += f". Vågrät axel: {xlabel}"
+    return text + "."
 
 
 _IMG = re.compile(r'<img\s+(?:alt="[^"]*"\s+)?src="data:image/png;base64,([^"]+)"')

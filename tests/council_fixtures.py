@@ -126,7 +126,14 @@ def executed_notebook(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
     ]
     fig = nbformat.v4.new_code_cell("show(fig)")
     png = png_base64()
-    fig.outputs = [out("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
+    fig.outputs = [
+        out("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+        out(
+            "display_data",
+            data={"image/png": png_base64(400), "text/plain": "<Figure>"},
+            metadata={"image/png": {"alt": "Diagram: Från figurens titel."}},
+        ),
+    ]
     table = nbformat.v4.new_code_cell("show(table)")
     table.outputs = [
         out("display_data", data={"text/html": occupation_table_html(tables), "text/plain": ""})

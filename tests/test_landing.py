@@ -142,7 +142,11 @@ def test_render_html_is_self_contained_small_and_accessible(tmp_path: Path) -> N
     assert '<html lang="sv">' in html and "<title>Kompetensprognos för Skaraborg</title>" in html
     assert "@page{size:A4" in html and "break-before:page" in html and "break-inside:avoid" in html
     alts = re.findall(r'<img alt="([^"]+)"', html)
-    assert alts == ["Diagram: Sysselsättningsprognos. Sysselsatta totalt."]
+    # alt text from the output's metadata (report.show sets it), else from the section
+    assert alts == [
+        "Diagram: Sysselsättningsprognos. Sysselsatta totalt.",
+        "Diagram: Från figurens titel.",
+    ]
     # headings in order: h1, then h2 sections, no level skipped
     levels = [int(x) for x in re.findall(r"<h([1-6])[ >]", html)]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
@@ -208,3 +212,24 @@ def test_status_tints_keep_dark_text_readable_and_match_the_charts() -> None:
         contrast = (_luminance(tint) + 0.05) / (_luminance("#1a1a1a") + 0.05)
         assert contrast >= 7, f"{status}: contrast {contrast:.1f} (WCAG AAA needs 7)"
     assert {s: COLORS[s] for s in STATUS_COLORS} == STATUS_COLORS
+
+
+def test_report_show_attaches_alt_text_to_figures() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from kompetensprognos.report import show
+
+    InteractiveShell.instance()
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    ax.set_title("Sysselsatta i Skaraborg")
+    ax.set_ylabel("Antal")
+    with capture_output() as captured:
+        show(fig)
+    alt = captured.outputs[0].metadata["image/png"]["alt"]
+    assert alt == "Diagram: Sysselsatta i Skaraborg. Lodrät axel: Antal."
