@@ -17,7 +17,7 @@ from kompetensprognos.dataset import Manifest
 from kompetensprognos.landing import write_landing_page
 from kompetensprognos.pages import render_html
 
-pytestmark = pytest.mark.skipif(
+needs_browser = pytest.mark.skipif(
     find_browser() is None, reason=f"no headless browser found: {INSTALL_HINT}"
 )
 
@@ -65,6 +65,7 @@ def _only_local(requests: list[str]) -> list[str]:
     return [u for u in requests if not u.startswith(("file://", "data:", "about:"))]
 
 
+@needs_browser
 def test_landing_page_renders_without_errors_or_network(site: Path, page: BrowserPage, tmp_path):
     _fresh(page)
     page.open(site / "index.html")
@@ -76,6 +77,7 @@ def test_landing_page_renders_without_errors_or_network(site: Path, page: Browse
     assert shot.stat().st_size > 10_000
 
 
+@needs_browser
 def test_search_box_filters_and_headers_sort_the_occupation_table(
     site: Path, page: BrowserPage, tmp_path: Path
 ) -> None:
@@ -127,6 +129,7 @@ def test_search_box_filters_and_headers_sort_the_occupation_table(
     page.screenshot(tmp_path / "rapport.png", full_page=True)
 
 
+@needs_browser
 def test_a_script_error_would_be_caught(page: BrowserPage, tmp_path: Path) -> None:
     """The check above is not vacuous: an error in a page's script is reported."""
     bad = tmp_path / "bad.html"
@@ -136,6 +139,7 @@ def test_a_script_error_would_be_caught(page: BrowserPage, tmp_path: Path) -> No
     assert any("notDefinedAnywhere" in e for e in page.errors)
 
 
+@needs_browser
 def test_print_to_pdf_uses_the_print_layout(site: Path, tmp_path: Path) -> None:
     pdf = print_pdf(site / "skaraborg" / "rapport.html", tmp_path / "rapport.pdf")
     data = pdf.read_bytes()
@@ -146,3 +150,28 @@ def test_print_to_pdf_uses_the_print_layout(site: Path, tmp_path: Path) -> None:
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
     assert boxes and all(abs(float(w) - 595) < 1 and abs(float(h) - 842) < 1 for w, h in boxes)
     assert len(boxes) >= 2  # sections start on new pages
+
+
+def test_run_pdf_without_a_browser_stops_first_and_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, fast_params_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from kompetensprognos.cli import main
+
+    monkeypatch.setenv("KOMPETENSPROGNOS_BROWSER", "")  # as on a machine without Chromium
+    out = tmp_path / "out"
+    code = main(
+        [
+            "run",
+            "--regions",
+            "skaraborg",
+            "--params-dir",
+            str(fast_params_dir),
+            "--output",
+            str(out),
+            "--pdf",
+        ]
+    )
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "apt-get install chromium" in err and "KOMPETENSPROGNOS_BROWSER" in err
+    assert not out.exists()  # nothing was started
