@@ -102,6 +102,8 @@ PRINT_CSS = """
  h3{break-after:avoid}
  img,figure,.output_png,tr,blockquote,.banner{break-inside:avoid}
  thead{display:table-header-group}
+ table{max-width:100%;font-size:9pt}
+ th,td{padding:.15rem .3rem}
  .no-print,.kp-occ .controls{display:none!important}
  .kp-occ .scroll{max-height:none;overflow:visible;border:0}
  .kp-occ thead th{position:static}
@@ -568,6 +570,8 @@ def render_html(
         return f'<img alt="{_html.escape(alt, quote=True)}" src="data:image/png;base64,{b64}"'
 
     body = _IMG.sub(_img, body)
+    # the first section follows the title and banner on page 1 instead of starting a new page
+    body = re.sub(r"<h2(?![^>]*no-break-before)", '<h2 class="no-break-before"', body, count=1)
     # nbconvert's basic template prefixes markdown headings with "¶" anchor links we hide by CSS
     if title is None:
         m = re.search(r"<h1[^>]*>(.*?)</h1>", body, flags=re.S)
