@@ -242,6 +242,11 @@ def write_workbook(
             first.font = bold  # a sheet's own line
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
+    for r in (1, 3):  # the title and the synthetic-data warning span the sheet's width
+        if ws.cell(r, 1).value and not ws.cell(r, 2).value:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+            if r == 3:
+                ws.row_dimensions[r].height = 36
     for col, width in zip("ABCD", (26, 34, 30, 80), strict=True):
         ws.column_dimensions[col].width = width
 
@@ -259,7 +264,12 @@ def write_workbook(
             letter = get_column_letter(j)
             sheet.column_dimensions[letter].width = spec.width
             fmt = EXCEL_FORMATS.get(spec.kind)
-            if fmt and fmt != "@" and len(out):
+            if (
+                fmt
+                and fmt != "@"
+                and len(out)
+                and not pd.api.types.is_bool_dtype(out.iloc[:, j - 1])
+            ):
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
         # freeze the header row and the columns up to the first name column, so the name stays

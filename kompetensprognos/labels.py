@@ -124,7 +124,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "covered_need": _C("Täckt behov", "count", "Den del av behovet som nytillskottet täcker.", 13),
     "covered_share": _C("Täckt andel", "share", "Andel av behovet som nytillskottet täcker.", 12),
     "supply_covered": _C(
-        "Täckt av utbildning", "share", "Andel av behovet med kopplad utbildning.", 13
+        "Utbildning kopplad", "text", "Sant om minst en utbildning leder till yrket.", 12
     ),
     "n_covered": _C("Antal yrken", "int", "Antal yrken som utbildningen leder till.", 11),
     "share": _C("Andel", "share", "Andel (0–100 %).", 10),
