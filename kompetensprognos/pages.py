@@ -270,20 +270,10 @@ def occupation_rows(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         out["ssyk_level"] = out["ssyk"].str.len().where(out["ssyk"].str.isdigit())
     out["ssyk_level"] = out["ssyk_level"].astype("Int64")
     out.insert(1, "occupation", [occupation_name(c) for c in out["ssyk"]])
-    order = [
-        "ssyk",
-        "occupation",
-        "ssyk_level",
-        "employed_start",
-        "employed_end",
-        "expansion",
-        "replacement",
-        "recruitment_need",
-        "openings",
-        "new_entrants",
-    ]
-    order += [c for c in out.columns if c.startswith("new_entrants_")]
-    order += ["status", "p_shortage"]
+    # what a council member looks for first: the assessment, then the numbers behind it
+    order = ["ssyk", "occupation", "ssyk_level", "status", "p_shortage", "recruitment_need"]
+    order += ["new_entrants", *(c for c in out.columns if c.startswith("new_entrants_"))]
+    order += ["openings", "expansion", "replacement", "employed_start", "employed_end"]
     out = out[[c for c in order if c in out.columns]]
     out = out.sort_values("ssyk", kind="stable").reset_index(drop=True)
     out.attrs["years"] = years
@@ -298,7 +288,7 @@ def _header(column: str, years: Mapping[str, int]) -> str:
     if column == "employed_start" and "start" in years:
         return f"Sysselsatta {years['start']}"
     if column == "employed_end" and "end" in years:
-        return f"Sysselsatta {years['end']} (prognos)"
+        return f"Sysselsatta {years['end']}"
     if column == "occupation":
         return "Yrke"
     return column_spec(column).label
@@ -336,14 +326,13 @@ def occupation_table_html(
     """
     rows = occupation_rows(tables)
     years = rows.attrs.get("years", {})
-    cols = [c for c in rows.columns]
+    cols = [c for c in rows.columns if c != "ssyk_level"]  # the level is a filter, not a column
     head = []
     for c in cols:
         spec = column_spec(c)
         numeric = spec.kind in ("count", "prob", "share", "ratio", "decimal", "int", "year")
-        numeric = numeric and c != "ssyk_level"
         cls = ' class="num"' if numeric else ""
-        attrs = " data-num" if numeric or c == "ssyk_level" else ""
+        attrs = " data-num" if numeric else ""
         head.append(
             f'<th scope="col"{cls}{attrs}><button type="button">{_html.escape(_header(c, years))}'
             "</button></th>"
@@ -366,8 +355,6 @@ def occupation_table_html(
                 )
             elif c in ("ssyk", "occupation"):
                 cells.append(f'<td data-v="{_html.escape(str(v))}">{_html.escape(str(v))}</td>')
-            elif c == "ssyk_level":
-                cells.append(f'<td class="num" data-v="{level}">{level}</td>')
             else:
                 raw = "" if pd.isna(v) else repr(float(v))
                 cells.append(
@@ -393,10 +380,10 @@ def occupation_table_html(
         '<p class="print-only muted">Tabellen med alla yrken finns i webbversionen av '
         "rapporten och i Excel-filen.</p>"
         '<div class="scroll no-print"><table>'
-        f"<caption class='muted' style='caption-side:bottom;text-align:left'>"
-        "Klicka på en kolumnrubrik för att sortera. Status och sannolikhet för brist gäller "
-        "nytillskottet från utbildning jämfört med rekryteringsbehovet.</caption>"
         f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        '<p class="muted no-print"><small>Klicka på en kolumnrubrik för att sortera. Status och '
+        "sannolikhet för brist jämför nytillskottet från utbildning med rekryteringsbehovet "
+        "under perioden; sysselsatta slutåret är en prognos.</small></p>"
         f"</section><script>{TABLE_SCRIPT}</script>"
     )
 
