@@ -85,7 +85,6 @@ blockquote{margin:1rem 0;padding:.8rem 1rem;background:#fff3cd;border:1px solid 
 .kp-occ th[aria-sort=descending] button::after{content:" \\25BC";font-size:.7em}
 .kp-occ tr[data-level="1"] td:first-child{font-weight:700}
 .kp-occ tr[data-level="2"] td:first-child{font-weight:600}
-.print-only{display:none}
 """
 """Screen stylesheet shared by the reports and the landing page."""
 
@@ -101,14 +100,11 @@ PRINT_CSS = """
  h1+h2,.no-break-before{break-before:auto}
  h3{break-after:avoid}
  img,figure,.output_png,tr,blockquote,.banner{break-inside:avoid}
+ img{max-height:245mm;width:auto;object-fit:contain}
  thead{display:table-header-group}
  table{max-width:100%;font-size:9pt}
  th,td{padding:.15rem .3rem}
- .no-print,.kp-occ .controls{display:none!important}
- .kp-occ .scroll{max-height:none;overflow:visible;border:0}
- .kp-occ thead th{position:static}
- .kp-occ tr[hidden]{display:table-row}
- .print-only{display:block}
+ .no-print,.kp-occ{display:none!important}
  th,.st-brist,.st-balans,.st-overskott,blockquote,.banner{-webkit-print-color-adjust:exact;
   print-color-adjust:exact}
 }
@@ -377,8 +373,6 @@ def occupation_table_html(
         f'<input type="search" id="{table_id}-sok" placeholder="t.ex. sjuksköterska eller 2221"'
         ' autocomplete="off">'
         f'{select}<span data-count aria-live="polite" class="muted"></span></div>'
-        '<p class="print-only muted">Tabellen med alla yrken finns i webbversionen av '
-        "rapporten och i Excel-filen.</p>"
         '<div class="scroll no-print"><table>'
         f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         '<p class="muted no-print"><small>Klicka på en kolumnrubrik för att sortera. Status och '

@@ -2,7 +2,8 @@
 
     python docs/figures/screenshots.py outputs [skaraborg]
 
-The Excel picture needs LibreOffice (``soffice``) to render the workbook; it is skipped without.
+The Excel picture needs LibreOffice (``soffice``) to render the workbook, the PDF pages
+``pdftoppm`` (poppler-utils) and a ``rapport.pdf`` (``run --pdf``); each is skipped without.
 """
 
 from __future__ import annotations
@@ -41,11 +42,17 @@ def main(output: Path, region: str) -> None:
         page.screenshot(HERE / "report_occupation_search.png")
         assert page.errors == [], page.errors
 
-    with BrowserPage(width=794, height=1123) as page:  # A4 at 96 dpi, print stylesheet
-        page.open(output / region / "rapport.html")
-        page.send("Emulation.setEmulatedMedia", media="print")
-        _scroll_to(page, "h2", "Rekryteringsbehov")
-        page.screenshot(HERE / "report_print.png")
+    pdf = output / region / "rapport.pdf"
+    if pdf.exists() and shutil.which("pdftoppm"):  # poppler-utils
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), f"{tmp}/p"], check=True)
+            pages = [Image.open(p).convert("RGB") for p in sorted(Path(tmp).glob("p-*.png"))]
+        w, h, pad, cols = pages[0].width, pages[0].height, 10, 6
+        rows = -(-len(pages) // cols)
+        sheet = Image.new("RGB", (cols * (w + pad) + pad, rows * (h + pad) + pad), "#888888")
+        for k, im in enumerate(pages):
+            sheet.paste(im, (pad + (k % cols) * (w + pad), pad + (k // cols) * (h + pad)))
+        sheet.quantize(256).convert("RGB").save(HERE / "report_pdf_pages.png", optimize=True)
 
     soffice = shutil.which("soffice")
     if soffice is None:
