@@ -261,7 +261,7 @@ def run_reports(
 
     write_landing_page(
         out,
-        {o.region: tables[o.region] for o in result.outcomes if o.ok},
+        {o.region: tables[o.region] for o in result.outcomes if (out / o.region).is_dir()},
         manifest=dataset.manifest,
         failures={o.region: o.error or "" for o in result.outcomes if not o.ok},
         fingerprint=dataset.fingerprint(),

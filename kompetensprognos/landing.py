@@ -166,7 +166,7 @@ def _comparison(
     level_txt = f" (SSYK-nivå {level})" if level else ""
 
     def cell(r: str, fn: Any) -> str:
-        if r in failures:
+        if not heads.get(r):
             return '<td class="muted">–</td>'
         try:
             return f"<td>{fn(heads.get(r, {}))}</td>"
@@ -218,8 +218,9 @@ def _comparison(
     )
 
     def links(r: str) -> str:
-        if r in failures:
-            return f'<td class="links">Rapporten misslyckades: {_esc(failures[r])}</td>'
+        failed = f"Rapporten misslyckades: {_esc(failures[r])}" if r in failures else ""
+        if r in failures and r not in heads:
+            return f'<td class="links">{failed}</td>'
         d = output / r if output is not None else None
 
         def has(name: str) -> bool | None:
@@ -231,7 +232,8 @@ def _comparison(
             _link(f"{r}/rapport.xlsx", "Excel", has("rapport.xlsx")),
             _link(f"{r}/tables/", "Tabeller (CSV)", has("tables")),
         ]
-        return f'<td class="links">{" · ".join(p for p in parts if p)}</td>'
+        note = f"<br><small>{failed}</small>" if failed else ""
+        return f'<td class="links">{" · ".join(p for p in parts if p)}{note}</td>'
 
     body += (
         f'<tr><th scope="row">Rapport och tabeller</th>{"".join(links(r) for r in region_ids)}</tr>'
@@ -410,8 +412,8 @@ def landing_html(
         "för regionens delregioner. Varje region har en rapport, en Excel-fil och tabeller.</p>"
         f"{intro}</header><main>"
         + _comparison(region_ids, heads, failures, out)
-        + _matrix([r for r in region_ids if r not in failures], bals)
-        + _same_occupation([r for r in region_ids if r not in failures], bals, top)
+        + _matrix([r for r in region_ids if r in per_region], bals)
+        + _same_occupation([r for r in region_ids if r in per_region], bals, top)
         + "</main><footer><h2>Om sidan</h2><p>Excel-filerna har svenska rubriker och ett blad "
         "”Läs mig” som förklarar kolumnerna. CSV-tabellerna i mappen <code>tables/</code> har "
         "engelska kolumnnamn och är det maskinläsbara formatet.</p>"
@@ -438,11 +440,12 @@ def write_landing_page(
         The run's output folder (links point to ``<region>/rapport.html`` etc. in it; a PDF
         link appears when ``<region>/rapport.pdf`` exists).
     per_region : mapping
-        ``{region id: {table name: DataFrame}}`` for the regions that succeeded, in display order.
+        ``{region id: {table name: DataFrame}}`` for the regions with a report, in display order.
     manifest : Manifest or dict, optional
         The dataset manifest (``synthetic``, ``label``/``name``, ``source``, ``vintage``).
     failures : mapping, optional
-        ``{region id: error message}`` for regions whose report failed.
+        ``{region id: error message}`` for regions whose report (or PDF) failed; a region that
+        is also in ``per_region`` (say, only its PDF failed) keeps its figures and links.
     fingerprint : str, optional
         Data fingerprint for the footer.
     version : str

@@ -233,3 +233,14 @@ def test_report_show_attaches_alt_text_to_figures() -> None:
         show(fig)
     alt = captured.outputs[0].metadata["image/png"]["alt"]
     assert alt == "Diagram: Sysselsatta i Skaraborg. Lodrät axel: Antal."
+
+
+def test_a_region_whose_pdf_failed_keeps_its_figures_and_links(tmp_path: Path) -> None:
+    tables = region_tables()
+    (tmp_path / "skaraborg").mkdir()
+    (tmp_path / "skaraborg" / "rapport.html").write_text("x", encoding="utf-8")
+    html = write_landing_page(
+        tmp_path, {"skaraborg": tables}, failures={"skaraborg": "PDF: timed out"}
+    ).read_text(encoding="utf-8")
+    assert fmt_int(headline_figures(tables)["recruitment_need"]) in html
+    assert 'href="skaraborg/rapport.html"' in html and "Rapporten misslyckades: PDF" in html
