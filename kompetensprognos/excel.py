@@ -104,6 +104,9 @@ def swedish_table(df: pd.DataFrame) -> pd.DataFrame:
     ['ssyk', 'occupation', 'n']
     """
     out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]):  # Swedish words, not TRUE/FALSE or 1/0
+            out[col] = out[col].map({True: "ja", False: "nej"})
     if "ssyk" in out.columns and "occupation" not in out.columns:
         codes = out["ssyk"].astype(str)
         names = {c: occupation_name(c, official=True) for c in codes.unique()}

@@ -112,7 +112,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "balance_ratio": _C(
         "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
     ),
-    "status": _C("Status", "text", "Bedömning: brist, balans eller överskott.", 14),
+    "status": _C("Status", "text", "Bedömning: brist, balans eller överskott.", 24),
     "p_shortage": _C(
         "Sannolikhet för brist", "prob", "Andel simulerade utfall där yrket har brist.", 14
     ),
@@ -124,7 +124,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "covered_need": _C("Täckt behov", "count", "Den del av behovet som nytillskottet täcker.", 13),
     "covered_share": _C("Täckt andel", "share", "Andel av behovet som nytillskottet täcker.", 12),
     "supply_covered": _C(
-        "Utbildning kopplad", "text", "Sant om minst en utbildning leder till yrket.", 12
+        "Utbildning kopplad", "text", "ja om minst en utbildning leder till yrket.", 12
     ),
     "n_covered": _C("Antal yrken", "int", "Antal yrken som utbildningen leder till.", 11),
     "share": _C("Andel", "share", "Andel (0–100 %).", 10),

@@ -101,6 +101,7 @@ def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: 
                 "openings": [10.0, 20.0],
                 "brand_new_share": [0.5, 0.25],
                 "surprise": ["a", "b"],
+                "supply_covered": [True, False],
             }
         )
     }
@@ -113,7 +114,9 @@ def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: 
         "Lediga jobb",
         "Brand new share",
         "Surprise",
+        "Utbildning kopplad",
     ]
+    assert [ws.cell(r, 7).value for r in (2, 3)] == ["ja", "nej"]
     assert ws.cell(2, 1).value == "0110" and ws.cell(2, 2).value == "Officerare"
     assert ws.cell(3, 3).value is None  # a missing value is an empty cell, not "nan"
     assert ws.cell(2, 5).number_format == "0%"
