@@ -7,9 +7,10 @@ writes::
 
     OUTPUT/<region>/rapport.html     the report (images embedded)
     OUTPUT/<region>/rapport.ipynb    the executed notebook
-    OUTPUT/<region>/rapport.xlsx     the tables as Excel sheets
+    OUTPUT/<region>/rapport.xlsx     the tables as a Swedish Excel workbook (excel.py)
+    OUTPUT/<region>/rapport.pdf      with ``pdf=True``: the report printed by headless Chromium
     OUTPUT/<region>/tables/*.csv     the output contracts (demand, supply, balance)
-    OUTPUT/index.html                links to every region with its headline numbers
+    OUTPUT/index.html                the landing page comparing the regions (landing.py)
     OUTPUT/manifest.json             parameters, data fingerprint, version, git revision, timings
 
 Each region is built in a staging folder and moved into place only when complete, so a failing
@@ -20,7 +21,6 @@ with the failing cell named.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -50,7 +50,7 @@ from kompetensprognos.headline import headline
 from kompetensprognos.params import DEFAULT_PARAMS_DIR, load_region_params
 from kompetensprognos.pipeline import code_fingerprint
 from kompetensprognos.pipeline import run as run_pipeline
-from kompetensprognos.report import write_region
+from kompetensprognos.report import read_tables, write_region
 
 __all__ = [
     "BatchResult",
@@ -104,27 +104,10 @@ def find_notebook(name: str = NOTEBOOK) -> Path:
 
 
 def render_html(notebook: Path, target: Path) -> None:
-    """Render an executed notebook to standalone HTML without code cells or prompts."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    """Render an executed notebook to self-contained HTML (see :func:`kompetensprognos.pages.render_html`)."""
+    from kompetensprognos.pages import render_html as _render
 
-    nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    # cells tagged "remove_cell" (e.g. notes for JupyterLab users) are left out of the report
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"remove_cell"}), enabled=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
-
-
-def _write_excel(tables: dict[str, pd.DataFrame], target: Path) -> None:
-    with pd.ExcelWriter(target, engine="openpyxl") as xl:
-        for name, df in tables.items():
-            df.to_excel(xl, sheet_name=name[:31], index=False)
+    _render(notebook, target)
 
 
 def _git_revision() -> str | None:
@@ -205,6 +188,7 @@ def run_reports(
     executor: str = "local",
     scheduler: str | None = None,
     force: bool = False,
+    pdf: bool = False,
 ) -> BatchResult:
     """Build the outlook report of every region (the main job).
 
@@ -239,6 +223,9 @@ def run_reports(
         Recompute everything. Otherwise finished tables are reused from ``OUTPUT/.cache`` and a
         region whose report was built from the same data, parameters, code and notebook
         (``OUTPUT/<region>/stamp.json``) is kept as it is.
+    pdf : bool, default False
+        Also print each report to ``rapport.pdf`` with headless Chromium; fails before any work
+        when no browser is installed.
 
     Returns
     -------
@@ -250,6 +237,10 @@ def run_reports(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     params = load_region_params(region_ids, params_dir, data=data)  # before any kernel starts
+    if pdf:
+        from kompetensprognos.browser import require_browser
+
+        require_browser()  # says how to install one, before any work
     nb_path = Path(notebook).resolve() if notebook else find_notebook()
     out = Path(output).resolve()  # kernels run with the region folder as working directory
     out.mkdir(parents=True, exist_ok=True)
@@ -258,7 +249,7 @@ def run_reports(
 
     fingerprint = dataset.fingerprint()
     stamps = {r: _region_stamp(fingerprint, p, nb_path) for r, p in params.items()}
-    todo = [r for r in params if force or not _up_to_date(out / r, stamps[r])]
+    todo = [r for r in params if force or not _up_to_date(out / r, stamps[r], pdf=pdf)]
     kept = {r: RegionOutcome(r, True, 0.0, skipped=True) for r in params if r not in todo}
     for r, o in kept.items():
         o.headline = json.loads((out / r / STAMP_FILE).read_text(encoding="utf-8"))["headline"]
@@ -269,6 +260,7 @@ def run_reports(
 
         pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
     staging = None
+    fresh: dict[str, dict[str, pd.DataFrame]] = {}
     try:
         outcomes: dict[str, RegionOutcome] = dict(kept)
         if todo:
@@ -281,6 +273,7 @@ def run_reports(
                 cache_dir=None if force else out / CACHE_DIR,
                 jobs=jobs,
             )
+            fresh = computed.tables
             timings |= {f"tables.{k}": v for k, v in computed.timings.items()}
             timings["tables"] = time.perf_counter() - t1
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
@@ -307,8 +300,25 @@ def run_reports(
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     result = BatchResult(out, [outcomes[r] for r in params], timings)
+    if pdf:
+        from kompetensprognos.browser import print_reports
+
+        print_reports(out, [o for o in result.outcomes if not o.skipped], timings)
     timings["total"] = time.perf_counter() - t0
-    _write_index(result, params, dataset.manifest.synthetic)
+    from kompetensprognos.landing import write_landing_page
+
+    shown = {
+        o.region: read_tables(out / o.region / "tables") if o.skipped else fresh[o.region]
+        for o in result.outcomes
+        if o.ok and (out / o.region).is_dir()
+    }
+    write_landing_page(
+        out,
+        shown,
+        manifest=dataset.manifest,
+        failures={o.region: o.error or "" for o in result.outcomes if not o.ok},
+        fingerprint=fingerprint,
+    )
     manifest = {
         "package_version": __version__,
         "git_revision": _git_revision(),
@@ -341,12 +351,13 @@ def _region_stamp(fingerprint: str, params: Any, notebook: Path) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _up_to_date(folder: Path, stamp: str) -> bool:
+def _up_to_date(folder: Path, stamp: str, *, pdf: bool = False) -> bool:
     try:
         saved = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return saved.get("stamp") == stamp and (folder / "rapport.html").exists()
+    wanted = ["rapport.html", "rapport.xlsx", *(["rapport.pdf"] if pdf else [])]
+    return saved.get("stamp") == stamp and all((folder / f).exists() for f in wanted)
 
 
 def _build_regions(
@@ -367,6 +378,8 @@ def _build_regions(
 ) -> dict[str, RegionOutcome]:
     """Stage tables in ``staging``, execute the notebooks, move each complete region into place."""
     from tqdm.auto import tqdm
+
+    from kompetensprognos.excel import write_workbook
 
     fingerprint = dataset.fingerprint()
     outcomes: dict[str, RegionOutcome] = {}
@@ -416,8 +429,14 @@ def _build_regions(
             continue
         try:
             folder = staging / region
-            _write_excel(tables[region], folder / "rapport.xlsx")
             p = params[region]
+            write_workbook(
+                folder / "rapport.xlsx",
+                tables[region],
+                p,
+                dataset.manifest,
+                fingerprint=fingerprint,
+            )
             o.headline = headline(tables[region], (p.period_start, p.period_end)).as_dict()
             (folder / STAMP_FILE).write_text(
                 json.dumps({"stamp": stamps[region], "headline": o.headline}, ensure_ascii=False)
@@ -428,42 +447,6 @@ def _build_regions(
         except Exception as exc:
             o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
     return outcomes
-
-
-def _write_index(result: BatchResult, params: dict[str, Any], synthetic: bool) -> None:
-    rows = []
-    for o in result.outcomes:
-        name = html.escape(regions.region_name(o.region))
-        if o.ok:
-            h = o.headline
-            need = f"{h.get('recruitment_need') or 0:,}".replace(",", "\u00a0")
-            rows.append(
-                f'<tr><td><a href="{o.region}/rapport.html">{name}</a></td><td>{need}</td>'
-                f"<td>{h.get('brist') if h.get('brist') is not None else '–'}</td>"
-                f'<td><a href="{o.region}/rapport.xlsx">Excel</a></td></tr>'
-            )
-        else:
-            rows.append(
-                f"<tr><td>{name}</td><td colspan='3'>misslyckades: {html.escape(o.error or '')}</td></tr>"
-            )
-    first = next(iter(params.values()), None)
-    period = f"{first.period_start}–{first.period_end}" if first else ""
-    banner = (
-        "<p style='background:#fff3cd;padding:0.8em;border:1px solid #e0c060'><strong>Syntetiska "
-        "demonstrationsdata</strong> — siffrorna är inte verklig statistik.</p>"
-        if synthetic
-        else ""
-    )
-    page = f"""<!doctype html>
-<html lang="sv"><head><meta charset="utf-8"><title>Kompetensprognoser Västra Götaland</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:0.5em;text-align:left}}</style>
-</head><body><h1>Kompetensprognoser för Västra Götaland</h1>{banner}
-<table><tr><th>Region</th><th>Rekryteringsbehov {period}</th><th>Yrken med brist</th><th>Tabeller</th></tr>
-{"".join(rows)}</table>
-<p><small>kompetensprognos {__version__}</small></p></body></html>
-"""
-    atomic_write_text(result.output / "index.html", page)
 
 
 def format_failure(outcome: RegionOutcome) -> str:

@@ -26,10 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["STATUS_ORDER", "Headline", "finest_level", "headline", "period_rows"]
+from kompetensprognos.labels import STATUS_ORDER
 
-#: The three assessed statuses, in report order.
-STATUS_ORDER: tuple[str, ...] = ("brist", "balans", "överskott")
+__all__ = ["STATUS_ORDER", "Headline", "finest_level", "headline", "period_rows"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,10 @@ class Headline:
         Totals over the period, rounded to whole people.
     recruitment_need_lo80, recruitment_need_hi80 : float | None
         The need's 80 % interval.
+    period_start, period_end : int | None
+        The outlook period the figures are for.
+    new_entrants : int | None
+        Newcomers over the period (the ``total`` row of ``balance``), rounded.
     status_counts : dict[str, int]
         Occupations per status at the finest SSYK level (every status, assessed or not).
     assessed : int
@@ -67,6 +70,9 @@ class Headline:
     replacement: int | None = None
     recruitment_need_lo80: float | None = None
     recruitment_need_hi80: float | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+    new_entrants: int | None = None
     status_counts: dict[str, int] = field(default_factory=dict)
     assessed: int = 0
     ssyk_level: int | None = None
@@ -107,7 +113,20 @@ def _rounded(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else round(float(value))
 
 
-def headline(tables: Mapping[str, pd.DataFrame], period: tuple[int, int]) -> Headline:
+def _period_of(tables: Mapping[str, pd.DataFrame]) -> tuple[int, int] | None:
+    need = tables.get("recruitment_need")
+    if need is not None and {"period_start", "period_end", "ssyk"} <= set(need.columns):
+        tot = need[need["ssyk"].astype(str) == "total"]
+        if len(tot):
+            return int(tot["period_start"].iloc[0]), int(tot["period_end"].iloc[0])
+    ef = tables.get("employment_forecast")
+    if ef is not None and "kind" in ef.columns and (ef["kind"] == "forecast").any():
+        fc = ef[ef["kind"] == "forecast"]
+        return int(fc["year"].min()), int(fc["year"].max())
+    return None
+
+
+def headline(tables: Mapping[str, pd.DataFrame], period: tuple[int, int] | None = None) -> Headline:
     """The headline numbers of one region from its output tables.
 
     Parameters
@@ -115,14 +134,19 @@ def headline(tables: Mapping[str, pd.DataFrame], period: tuple[int, int]) -> Hea
     tables : mapping of str to pandas.DataFrame
         The region's tables (``employment_forecast``, ``recruitment_need``, ``balance``; any may
         be missing).
-    period : (int, int)
-        Outlook period, inclusive.
+    period : (int, int), optional
+        Outlook period, inclusive; by default the period of the ``recruitment_need`` table (or
+        the forecast years).
 
     Returns
     -------
     Headline
     """
     values: dict[str, Any] = {}
+    period = period or _period_of(tables)
+    if period is None:
+        return Headline()
+    values |= {"period_start": period[0], "period_end": period[1]}
     ef = tables.get("employment_forecast")
     if ef is not None and len(ef):
         tot = ef[ef["ssyk"].astype(str) == "total"]
@@ -154,6 +178,9 @@ def headline(tables: Mapping[str, pd.DataFrame], period: tuple[int, int]) -> Hea
             }
     bal = tables.get("balance")
     if bal is not None and len(bal) and "status" in bal.columns:
+        tot = bal[bal["ssyk"].astype(str) == "total"]
+        if len(tot) and "new_entrants" in tot.columns:
+            values["new_entrants"] = _rounded(tot["new_entrants"].iloc[0])
         fine = finest_level(bal)
         counts = fine["status"].value_counts()
         status_counts = {s: int(counts.get(s, 0)) for s in STATUS_ORDER}

@@ -15,7 +15,6 @@ table. Format a number with
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +23,17 @@ import pandas as pd
 
 from kompetensprognos.classifications import ssyk_name
 from kompetensprognos.dataset import Manifest
-from kompetensprognos.headline import STATUS_ORDER, finest_level, headline
+from kompetensprognos.headline import finest_level, headline
+from kompetensprognos.labels import (
+    _DASH,
+    NBSP,
+    STATUS_ORDER,
+    _is_missing,
+    fmt_float,
+    fmt_int,
+    fmt_pct,
+    fmt_prob,
+)
 
 __all__ = [
     "NBSP",
@@ -40,11 +49,6 @@ __all__ = [
     "summary",
     "synthetic_banner",
 ]
-
-NBSP = "\u00a0"
-"""Non-breaking space: the thousands separator and the space before ``%``."""
-_MINUS = "\u2212"
-_DASH = "\u2013"  # en dash for ranges: 2023–2030
 
 
 _MODEL_NAMES = {
@@ -73,94 +77,6 @@ _PREFIXES = (
     ("Yrken med krav på fördjupad högskolekompetens inom ", "Specialister inom "),
     ("Yrken med krav på högskolekompetens eller motsvarande inom ", "Högskoleyrken inom "),
 )
-
-
-# --------------------------------------------------------------------------- number formatting
-def _is_missing(x: Any) -> bool:
-    try:
-        return x is None or math.isnan(float(x))
-    except (TypeError, ValueError):
-        return True
-
-
-def fmt_int(x: float | int | None) -> str:
-    """Format a number as a whole number the Swedish way (non-breaking space between thousands).
-
-    Rounds with Python's :func:`round` (as the batch summary does); missing values give ``"–"``;
-    negative numbers get a true minus sign.
-
-    Examples
-    --------
-    >>> fmt_int(12345.6) == "12\\u00a0346"
-    True
-    >>> fmt_int(-1500) == "\\u22121\\u00a0500", fmt_int(float("nan"))
-    (True, '–')
-    """
-    if _is_missing(x):
-        return _DASH
-    n = int(round(float(x)))  # type: ignore[arg-type]
-    text = f"{abs(n):,}".replace(",", NBSP)
-    return f"{_MINUS}{text}" if n < 0 else text
-
-
-def fmt_float(x: float | None, decimals: int = 1) -> str:
-    """Format a number with a decimal comma.
-
-    Examples
-    --------
-    >>> fmt_float(0.854, 2), fmt_float(1234.5, 1) == "1\\u00a0234,5"
-    ('0,85', True)
-    """
-    if _is_missing(x):
-        return _DASH
-    text = f"{abs(float(x)):,.{decimals}f}".replace(",", " ").replace(".", ",")  # type: ignore[arg-type]
-    text = text.replace(" ", NBSP)
-    return f"{_MINUS}{text}" if round(float(x), decimals) < 0 else text  # type: ignore[arg-type]
-
-
-def fmt_pct(x: float | None, decimals: int = 0, sign: bool = False) -> str:
-    """Format a share (0.12) as a Swedish percentage (``"12 %"``, non-breaking space).
-
-    Parameters
-    ----------
-    x : float
-        A share; ``0.12`` is 12 %.
-    decimals : int, default 0
-    sign : bool, default False
-        Prefix positive values with ``+`` (for changes).
-
-    Examples
-    --------
-    >>> fmt_pct(0.123) == "12\\u00a0%", fmt_pct(0.05, sign=True) == "+5\\u00a0%"
-    (True, True)
-    """
-    if _is_missing(x):
-        return _DASH
-    text = fmt_float(100 * float(x), decimals)  # type: ignore[arg-type]
-    if sign and round(100 * float(x), decimals) > 0:  # type: ignore[arg-type]
-        text = "+" + text
-    return f"{text}{NBSP}%"
-
-
-def fmt_prob(p: float | None) -> str:
-    """Format a probability as a percentage, without claiming certainty.
-
-    Simulated probabilities of exactly 0 or 1 only mean "in none/all of the draws", so values
-    that round to 0 % or 100 % are shown as ``"<1 %"`` / ``">99 %"``.
-
-    Examples
-    --------
-    >>> [fmt_prob(p).replace("\u00a0", " ") for p in (0.0, 0.423, 0.999)]
-    ['<1 %', '42 %', '>99 %']
-    """
-    if _is_missing(p):
-        return _DASH
-    p = float(p)  # type: ignore[arg-type]
-    if p < 0.005:
-        return f"<1{NBSP}%"
-    if p >= 0.995:
-        return f">99{NBSP}%"
-    return fmt_pct(p)
 
 
 def _range(lo: float, hi: float) -> str:

@@ -63,7 +63,7 @@ COLORS: dict[str, str] = {
     "replacement": "#E69F00",
     "brist": "#D55E00",
     "balans": "#8C8C8C",
-    "överskott": "#009E73",
+    "överskott": "#56B4E9",  # sky blue: grey and bluish green merge with deuteranopia
     "other": "#BBBBBB",
 }
 _MODEL_STYLE = {  # label, colour, line width

@@ -232,13 +232,18 @@ def show(obj: Any) -> None:
         if obj:
             display(Markdown(obj))
         return
-    display(obj)
     from matplotlib.figure import Figure
 
     if isinstance(obj, Figure):
         import matplotlib.pyplot as plt
 
+        from kompetensprognos.pages import figure_alt
+
+        # the alt text travels in the output's metadata; pages.render_html puts it on <img>
+        display(obj, metadata={"image/png": {"alt": figure_alt(obj)}})
         plt.close(obj)
+        return
+    display(obj)
 
 
 def region_panel(dataset: Dataset, region: str, ssyk_level: int = 2) -> pd.DataFrame:

@@ -63,12 +63,14 @@ def _run_reports(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
         force=args.force,
+        pdf=args.pdf,
     )
     for o in result.outcomes:
+        pdf = " + rapport.pdf" if args.pdf else ""
         if o.ok and o.skipped:
-            print(f"{o.region}: {args.output / o.region / 'rapport.html'} (oförändrad, återanvänd)")
+            print(f"{o.region}: {args.output / o.region / 'rapport.html'}{pdf} (oförändrad)")
         elif o.ok:
-            print(f"{o.region}: {args.output / o.region / 'rapport.html'} ({o.seconds:.0f} s)")
+            print(f"{o.region}: {args.output / o.region / 'rapport.html'}{pdf} ({o.seconds:.0f} s)")
         else:
             print(format_failure(o), file=sys.stderr)
     ok = sum(o.ok for o in result.outcomes)
@@ -130,5 +132,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="recompute everything (default: reuse cached tables and reports whose data, "
         "parameters, code and notebook are unchanged)",
     )
+    p.add_argument(
+        "--pdf", action="store_true",
+        help="also print each report to rapport.pdf (A4) with headless Chromium; "
+        "stops with a message saying how to install it when none is found",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)

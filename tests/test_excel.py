@@ -1,0 +1,123 @@
+"""The Swedish Excel workbook (rapport.xlsx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from council_fixtures import region_tables
+
+from kompetensprognos.dataset import Manifest
+from kompetensprognos.excel import README_SHEET, write_workbook
+from kompetensprognos.params import Params
+
+SYNTHETIC = Manifest(name="demo", source="generator", vintage="2025-01", synthetic=True)
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> openpyxl.Workbook:
+    tables = region_tables()
+    tables["notes"] = pd.DataFrame({"section": ["supply"], "message": ["Något saknas."]})
+    params = Params.model_validate({"region": "skaraborg", "n_sims": 200})
+    path = write_workbook(tmp_path / "rapport.xlsx", tables, params, SYNTHETIC, fingerprint="fp123")
+    return openpyxl.load_workbook(path)
+
+
+def _header(ws) -> list[str]:
+    return [c.value for c in ws[1]]
+
+
+def _column(ws, label: str) -> int:
+    return _header(ws).index(label) + 1
+
+
+def test_sheets_are_swedish_and_start_with_a_readme(workbook) -> None:
+    assert workbook.sheetnames == [
+        README_SHEET,
+        "Sysselsättning",
+        "Rekryteringsbehov",
+        "Balans per yrke",
+        "Balans per utbildning",
+        "Anmärkningar",
+    ]
+
+
+def test_readme_explains_columns_period_parameters_and_the_synthetic_data(workbook) -> None:
+    ws = workbook[README_SHEET]
+    rows = [[c for c in r if c is not None] for r in ws.iter_rows(values_only=True)]
+    text = "\n".join(" | ".join(map(str, r)) for r in rows)
+    assert rows[0] == ["Kompetensprognos för Skaraborg"]
+    assert "SYNTETISKA DEMONSTRATIONSDATA" in text
+    assert "Prognosperiod | 2023–2030" in text
+    assert "Dataversion (vintage) | 2025-01" in text and "fp123" in text
+    # every Swedish header is explained next to its CSV column name
+    assert "Sannolikhet för brist | p_shortage | Andel simulerade utfall" in text
+    assert "Rekryteringsbehov, övre gräns (80 %) | recruitment_need_hi80" in text
+    assert "tables/balance.csv" in text
+    # the parameters, flattened
+    assert "n_sims | 200" in text and any(r[:1] == ["demand.method"] for r in rows)
+
+
+def test_tables_have_swedish_headers_names_beside_codes_and_formats(workbook) -> None:
+    ws = workbook["Balans per yrke"]
+    header = _header(ws)
+    assert header[:3] == ["Region", "SSYK", "Yrke"]
+    assert "Sannolikhet för brist" in header and "p_shortage" not in header
+    codes = [ws.cell(r, 2).value for r in range(2, ws.max_row + 1)]
+    names = [ws.cell(r, 3).value for r in range(2, ws.max_row + 1)]
+    assert codes[:3] == ["total", "2", "5"] or "222" in codes
+    assert all(isinstance(c, str) for c in codes)  # codes stay text
+    assert names[codes.index("222")] == "Sjuksköterskor"
+    assert names[codes.index("22")].startswith("Yrken med krav på fördjupad högskolekompetens")
+    row = codes.index("222") + 2
+    assert ws.cell(row, _column(ws, "Rekryteringsbehov")).number_format == "#,##0"
+    assert ws.cell(row, _column(ws, "Sannolikhet för brist")).number_format == "0%"
+    assert ws.cell(row, _column(ws, "Kvot nytillskott/behov")).number_format == "0.00"
+    assert ws.cell(row, _column(ws, "Sannolikhet för brist")).value == pytest.approx(0.88)
+    # frozen header row and name column, filters over the whole table, readable widths
+    assert ws.freeze_panes == "D2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+    assert ws.column_dimensions["C"].width >= 40
+
+
+def test_education_names_beside_codes(workbook) -> None:
+    ws = workbook["Balans per utbildning"]
+    header = _header(ws)
+    assert header[:4] == ["Region", "Utbildningsform", "Utbildningskod", "Utbildning"]
+    assert [ws.cell(r, 4).value for r in (2, 3)] == [
+        "Vård- och omsorgsprogrammet",
+        "Hälso- och sjukvård",
+    ]
+
+
+def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: Path) -> None:
+    tables = {
+        "balance": pd.DataFrame(
+            {
+                "ssyk": ["0110", "2221"],
+                "new_entrants_migration": [3.0, None],
+                "openings": [10.0, 20.0],
+                "brand_new_share": [0.5, 0.25],
+                "surprise": ["a", "b"],
+                "supply_covered": [True, False],
+            }
+        )
+    }
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "x.xlsx", tables))
+    ws = wb["Balans per yrke"]
+    assert _header(ws) == [
+        "SSYK",
+        "Yrke",
+        "Nytillskott: inflyttning",
+        "Lediga jobb",
+        "Brand new share",
+        "Surprise",
+        "Utbildning kopplad",
+    ]
+    assert [ws.cell(r, 7).value for r in (2, 3)] == ["ja", "nej"]
+    assert ws.cell(2, 1).value == "0110" and ws.cell(2, 2).value == "Officerare"
+    assert ws.cell(3, 3).value is None  # a missing value is an empty cell, not "nan"
+    assert ws.cell(2, 5).number_format == "0%"
+    assert "SYNTETISKA" not in str(list(wb[README_SHEET].values))
