@@ -1,7 +1,8 @@
 """Openings (BLS rule) against the old need rule on the demo, per report region.
 
-Old rule (before this change): need = max(expansion over the period, 0) + replacement, and the
-simulated paths clipped expansion at 0 path by path. New rule: need = sum over the years of
+Old rule (before this change, read from the main checkout): need = max(expansion over the period,
+0) + replacement per row (the total row too, so declines offset growth there), and the simulated
+paths clipped expansion at 0 path by path. New rule: need = sum over the years of
 ``max(ΔE_t + separations_t, 0)``, point = median of the same simulated paths.
 
 For each region: SSYK 3 occupations, how many shrink over 2023–2030, the total need by both
@@ -80,7 +81,7 @@ def main() -> None:
             "with_a_year_of_decline": int(
                 op3.groupby("ssyk")["employment_change"].min().lt(0).sum()
             ),
-            "need_new_median": round(float(new_need.query("ssyk == 'total'")["recruitment_need"].iloc[0])),
+            "need_new_median_sum": round(float(exp3["recruitment_need"].sum())),
             "need_new_deterministic": round(float(op3["openings"].sum())),
             "new": _centre_gap(new_need, new_sims),
         }  # fmt: skip
@@ -90,10 +91,18 @@ def main() -> None:
         if old is not None:
             old_need = old.recruitment_need(result, ds, region, n_sims=n)
             old_sims = old.simulate_need(result, ds, region, n_sims=n)
-            row["need_old"] = round(
+            o3 = old_need[old_need["ssyk_level"] == 3].set_index("ssyk")
+            shrinking = o3.index[o3["expansion"] < 0]
+            det = op3.groupby("ssyk")["openings"].sum()
+            row["need_old_sum_ssyk3"] = round(float(o3["recruitment_need"].sum()))
+            row["need_old_total_row"] = round(
                 float(old_need.query("ssyk == 'total'")["recruitment_need"].iloc[0])
             )
-            row["need_change_pct"] = round(100 * (row["need_new_median"] / row["need_old"] - 1), 2)
+            row["need_change_pct"] = round(
+                100 * (row["need_new_deterministic"] / row["need_old_sum_ssyk3"] - 1), 2
+            )
+            row["shrinking_need_old"] = round(float(o3.loc[shrinking, "recruitment_need"].sum()))
+            row["shrinking_need_new"] = round(float(det.reindex(shrinking).sum()))
             row["old"] = _centre_gap(old_need, old_sims)
             saved = balance.simulate_need
             balance.simulate_need = old.simulate_need
