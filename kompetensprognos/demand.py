@@ -581,6 +581,35 @@ BACKTEST_COLUMNS = [
 ]
 
 
+def _origin_truth(
+    dataset: Dataset, origins: Sequence[int], adjust: bool, geography: Geography
+) -> dict[int, pd.DataFrame]:
+    """Actuals per origin on the data basis that origin knew, for every series of the hierarchy.
+
+    Up to the origin: the published series adjusted for the breaks declared up to it, with
+    factors estimated from those years only (exactly the model's input). After the origin:
+    published values, divided by the factor of every later break they lie beyond (estimated
+    ex post on all years), so a break the origin could not know is not scored as its error.
+    """
+    bottom = bottom_panel(dataset)
+    _, _, full = latest_basis(dataset, adjust=adjust)
+    model = DemandModel(DemandConfig(geography=geography))
+    out: dict[int, pd.DataFrame] = {}
+    for origin in origins:
+        _, known, _ = latest_basis(dataset, until=origin, adjust=adjust)
+        after = bottom[bottom["year"] > origin].copy()
+        if not full.empty:
+            div = np.ones(len(after))
+            for b, f in full[full["break_year"] > origin].groupby("break_year"):
+                beyond = (after["year"] >= b).to_numpy()
+                fmap = f.set_index("ssyk")["factor"]
+                div[beyond] *= after.loc[beyond, "ssyk"].map(fmap).fillna(1.0).to_numpy()
+            after["employed"] = after["employed"].to_numpy() / div
+        truth = model._aggregate_history(pd.concat([known, after], ignore_index=True))
+        out[int(origin)] = truth.rename(columns={"year": "ds"})
+    return out
+
+
 def backtest_demand(
     dataset: Dataset,
     *,
@@ -593,11 +622,14 @@ def backtest_demand(
 ) -> pd.DataFrame:
     """Rolling-origin backtest of the demand model against naive, drift and constant-share.
 
-    History is first put on the latest basis (break factors from all years), then for each origin
-    the model is fitted on the years up to the origin and scored on the following years, for
-    every occupation at ``ssyk_level`` in each region. Baselines: *naive* (last value), *drift*
-    (straight line through the first and last value), *constant_share* (the occupation keeps its
-    share of the region's total; the total comes from the model).
+    Leak-free (``tests/test_leaks.py``): at each origin the model sees the published series up to
+    the origin, put on the latest basis known then (breaks declared up to the origin, factors
+    estimated from those years only, :func:`latest_basis` with ``until``). It is scored on the
+    following years expressed on that same basis (:func:`_origin_truth`), for every occupation at
+    ``ssyk_level`` in each region. Baselines: *naive* (last value), *drift* (straight line through
+    the first and last value), *constant_share* (the occupation keeps its share of the region's
+    total; the total comes from the model). Runs through
+    :func:`kompetensprognos.backtesting.rolling_origin`.
 
     Parameters
     ----------
@@ -624,62 +656,61 @@ def backtest_demand(
     """
     from tqdm import tqdm
 
+    from kompetensprognos.backtesting import rolling_origin
     from kompetensprognos.evaluation import score_forecasts
 
     cfg = config or DemandConfig()
-    _, adjusted, _ = latest_basis(dataset, adjust=cfg.adjust_breaks)
-    last = int(adjusted["year"].max())
+    last = int(bottom_panel(dataset)["year"].max())
     origins = list(origins) if origins is not None else list(range(last - 4, last))
-    truth_model = DemandModel(
-        cfg.model_copy(update={"end_year": last + 1, "calibration_origins": 0})
-    )
-    frames = []
-    for origin in tqdm(origins, desc="demand backtest", disable=not progress):
-        h = min(horizon, last - origin)
-        train_raw = adjusted[adjusted["year"] <= origin]
+    truth = _origin_truth(dataset, origins, cfg.adjust_breaks, cfg.geography)
+    bar = tqdm(total=len(origins), desc="demand backtest", disable=not progress)
+
+    def predict(cutoff: int, h: int) -> pd.DataFrame:
+        h = min(h, last - cutoff)
+        bottom, adjusted, _ = latest_basis(dataset, until=cutoff, adjust=cfg.adjust_breaks)
         # two calibration origins suffice here: errors are pooled over ~11,000 series
         model = DemandModel(
             cfg.model_copy(
                 update={
-                    "end_year": origin + h,
+                    "end_year": cutoff + h,
                     "calibration_origins": min(cfg.calibration_origins, 2),
                 }
             )
         )
-        res = model.fit_panel(train_raw, train_raw)
-        if not frames:  # the aggregated truth for every series, once
-            truth = truth_model._aggregate_history(adjusted)
-        sel = res.forecast["region"].isin(regions_) & res.forecast["ssyk_level"].isin(
-            [ssyk_level, 0]
-        )
-        fc = res.forecast[sel]
-        hist = truth[(truth["year"] <= origin) & truth["unique_id"].isin(set(fc["unique_id"]))]
-        stats = _insample_stats(hist)
-        act = truth[(truth["year"] > origin) & (truth["year"] <= origin + h)][
-            ["unique_id", "year", "y"]
+        # the model's input is the basis known at the cutoff (published years kept raw here
+        # only for the history columns, which the backtest does not use)
+        res = model.fit_panel(bottom, adjusted)
+        bar.update()
+        fc = res.forecast[
+            res.forecast["region"].isin(regions_) & res.forecast["ssyk_level"].isin([ssyk_level, 0])
         ]
-        base = fc.merge(act, on=["unique_id", "year"]).merge(stats, on="unique_id")
-        base["horizon"] = base["year"] - origin
-        model_rows = base.rename(columns={"employed": "forecast"}).assign(model="kompetensprognos")
-        naive = base.assign(model="naive", forecast=base["last"])
-        drift = base.assign(
-            model="drift", forecast=np.maximum(base["last"] + base["slope"] * base["horizon"], 0.0)
-        )
-        tot = base[base["ssyk_level"] == 0].set_index(["region", "year"])["employed"]
-        share = base["last"] / base["region"].map(
-            base[base["ssyk_level"] == 0].groupby("region")["last"].first()
-        )
-        cshare = base.assign(
-            model="constant_share",
-            forecast=share.to_numpy()
-            * tot.reindex(pd.MultiIndex.from_frame(base[["region", "year"]])).to_numpy(),
-        )
-        for f in (naive, drift, cshare):
-            for c in [c for c in f.columns if c[:2] in ("lo", "hi") and c[2:].isdigit()]:
-                f[c] = np.nan
-        frames += [model_rows, naive, drift, cshare]
-    rf = pd.concat(frames, ignore_index=True)
-    rf = rf[rf["ssyk_level"] == ssyk_level].assign(origin=lambda d: d["year"] - d["horizon"])
+        return fc.rename(columns={"year": "ds", "employed": "forecast"})
+
+    rf = rolling_origin(predict, truth, origins, horizon, min_obs=2)
+    bar.close()
+    base = rf.rename(columns={"ds": "year"})
+    model_rows = base.assign(model="kompetensprognos")
+    naive = base.assign(model="naive", forecast=base["last"])
+    drift = base.assign(
+        model="drift", forecast=np.maximum(base["last"] + base["slope"] * base["horizon"], 0.0)
+    )
+    tot = base[base["ssyk_level"] == 0].set_index(["region", "cutoff", "year"])["forecast"]
+    tot_last = base[base["ssyk_level"] == 0].groupby(["region", "cutoff"])["last"].first()
+    share = (
+        base["last"].to_numpy()
+        / tot_last.reindex(pd.MultiIndex.from_frame(base[["region", "cutoff"]])).to_numpy()
+    )
+    cshare = base.assign(
+        model="constant_share",
+        forecast=share
+        * tot.reindex(pd.MultiIndex.from_frame(base[["region", "cutoff", "year"]])).to_numpy(),
+    )
+    for f in (naive, drift, cshare):
+        for c in [c for c in f.columns if c[:2] in ("lo", "hi") and c[2:].isdigit()]:
+            f[c] = np.nan
+    rf = pd.concat([model_rows, naive, drift, cshare], ignore_index=True)
+    rf = rf[rf["ssyk_level"] == ssyk_level].assign(origin=lambda d: d["cutoff"])
+    rf = rf.drop(columns=["cutoff"])
     scored = score_forecasts(rf, levels=cfg.levels)
     baseline = scored["model"] != "kompetensprognos"
     for level in cfg.levels:  # baselines have no intervals: coverage is undefined, not 0
@@ -699,22 +730,3 @@ def backtest_table(detail: pd.DataFrame, levels: Sequence[float] = (80, 95)) -> 
 
     out = summarise(detail, levels=levels, by=("region", "model", "horizon"))
     return out[BACKTEST_COLUMNS]
-
-
-def _insample_stats(hist: pd.DataFrame) -> pd.DataFrame:
-    """Per series: last value, drift slope, naive MAE/MSE scales (for MASE/RMSSE)."""
-    hist = hist.sort_values(["unique_id", "year"])
-    g = hist.groupby("unique_id")["y"]
-    diff = g.diff()
-    d = hist.assign(ad=diff.abs(), sd=diff**2).groupby("unique_id")
-    first, last, n = g.first(), g.last(), g.count()
-    out = pd.DataFrame(
-        {
-            "last": last,
-            "slope": (last - first) / (n - 1).clip(lower=1),
-            "scale": d["ad"].mean(),
-            "scale2": d["sd"].mean(),
-        }
-    )
-    out["iscale"] = out["scale"].clip(lower=1.0)
-    return out.reset_index()

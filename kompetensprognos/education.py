@@ -25,7 +25,7 @@ through its arithmetic.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,10 +34,11 @@ import statsmodels.api as sm
 from scipy.stats import norm
 
 from kompetensprognos import regions
+from kompetensprognos.backtesting import Predictor, calibrated_scores, rolling_origin
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.evaluation import score_forecasts, summarise, to_backtest_table
-from kompetensprognos.forecasting import calibrate_intervals, error_scale, interval_columns
+from kompetensprognos.evaluation import summarise, to_backtest_table
+from kompetensprognos.forecasting import calibrate_intervals, error_scale
 from kompetensprognos.models import forecast_points, parse_method
 
 __all__ = [
@@ -158,6 +159,54 @@ def _cohort(pop: pd.DataFrame, ages: tuple[int, int]) -> pd.Series:
     return sel.groupby(["region", "year"])["population"].sum()
 
 
+def _last_observed_population(dataset: Dataset) -> int:
+    """Last year of *observed* population (rows after it are a projection)."""
+    pop = dataset.require("population")
+    if "kind" in pop.columns and (pop["kind"] == "observed").any():
+        return int(pop.loc[pop["kind"] == "observed", "year"].max())
+    return int(pop["year"].max())
+
+
+class _PopulationVintages:
+    """The population each origin could know: cohort sizes as seen from a cutoff year.
+
+    Up to the cutoff: the observed population. After it: the cutoff's population aged one year
+    per year (no deaths, no migration — the projection an origin can make from its own data),
+    except from ``last_observed`` on, where the dataset's own rows (observed, then projected)
+    are what the origin knows. A backtest that read the observed population after its origin would
+    score a cohort model with knowledge no forecast has (``tests/test_leaks.py``).
+    """
+
+    def __init__(self, pop: pd.DataFrame, last_observed: int) -> None:
+        self.pop = pop
+        self.last_observed = int(last_observed)
+        self._cache: dict[int, pd.DataFrame] = {}
+
+    def at(self, cutoff: int) -> pd.DataFrame:
+        """``region, year, age, population`` as known at ``cutoff``."""
+        cutoff = int(cutoff)
+        if cutoff >= self.last_observed:
+            return self.pop
+        if cutoff not in self._cache:
+            pop = self.pop
+            base = pop[pop["year"] == cutoff]
+            aged = [
+                base.assign(year=cutoff + k, age=base["age"] + k)
+                for k in range(1, int(pop["year"].max()) - cutoff + 1)
+            ]
+            self._cache[cutoff] = pd.concat([pop[pop["year"] <= cutoff], *aged], ignore_index=True)
+        return self._cache[cutoff]
+
+    def n16(self, cutoff: int) -> dict[str, pd.Series]:
+        """16-year-olds per region as a year series, as known at ``cutoff``."""
+        n16_all = _cohort(self.at(cutoff), (INTAKE_AGE, INTAKE_AGE))
+        return {r: v.droplevel(0) for r, v in n16_all.groupby(level=0)}
+
+    def young(self, cutoff: int) -> pd.Series:
+        """The 19–34 cohort per (region, year), as known at ``cutoff``."""
+        return _cohort(self.at(cutoff), COHORT_AGES)
+
+
 def _education_base(dataset: Dataset) -> pd.DataFrame:
     """Education output per *base* region: subregion ids as given, or every region id summed
     from municipality rows (then each region is projected directly, no approximation)."""
@@ -172,50 +221,17 @@ def _education_base(dataset: Dataset) -> pd.DataFrame:
 
 # --- rolling-origin machinery ------------------------------------------------------------------
 
-Predictor = Callable[[int, int], pd.DataFrame]
-"""``(cutoff, h) -> unique_id, ds, forecast`` using data up to ``cutoff`` only."""
-
 
 def _rolling(
     panel: pd.DataFrame, predict: Predictor, offsets: Sequence[int], h: int, floor: float = 1.0
 ) -> pd.DataFrame:
-    """Rolling-origin frame in the layout of
-    :func:`kompetensprognos.forecasting.rolling_origin_forecasts`, for any predictor.
-
-    Written here because the engine's loop only runs its registered models; the scoring and
-    calibration afterwards are the engine's own functions.
-    """
+    """:func:`kompetensprognos.backtesting.rolling_origin` from ``last year - offset`` origins,
+    with the ``offset`` column the calibration here selects on."""
     last_year = int(panel["ds"].max())
-    actual = panel.set_index(["unique_id", "ds"])["y"]
-    frames = []
-    for off in offsets:
-        cutoff = last_year - int(off)
-        train = panel[panel["ds"] <= cutoff]
-        if train.empty or train.groupby("unique_id").size().max() < 3:
-            continue
-        pts = predict(cutoff, h)
-        if pts.empty:
-            continue
-        g = train.groupby("unique_id", sort=False)["y"]
-        stats = pd.DataFrame(
-            {
-                "last": g.last(),
-                "scale": g.agg(lambda v: float(np.mean(np.abs(np.diff(v.to_numpy()))))),
-                "scale2": g.agg(lambda v: float(np.mean(np.diff(v.to_numpy()) ** 2))),
-                "iscale": g.agg(lambda v: error_scale(v.to_numpy(), floor)),
-            }
-        )
-        pts = pts.join(stats, on="unique_id", how="inner")
-        pts["offset"], pts["cutoff"] = int(off), cutoff
-        pts["horizon"] = (pts["ds"] - cutoff).astype(int)
-        pts = pts[(pts["horizon"] >= 1) & (pts["horizon"] <= h)]
-        pts["y"] = actual.reindex(pd.MultiIndex.from_arrays([pts["unique_id"], pts["ds"]])).values
-        frames.append(pts)
-    cols = ["unique_id", "offset", "cutoff", "horizon", "ds", "forecast", "y", "last",
-            "scale", "scale2", "iscale"]  # fmt: skip
-    if not frames:
-        return pd.DataFrame(columns=cols)
-    return pd.concat(frames, ignore_index=True)[cols]
+    origins = [last_year - int(off) for off in offsets]
+    rf = rolling_origin(predict, panel, origins, h, floor=floor)
+    rf.insert(1, "offset", last_year - rf["cutoff"].astype(int))
+    return rf
 
 
 def _scaled_errors(rf: pd.DataFrame, max_offset: int) -> pd.DataFrame:
@@ -231,37 +247,9 @@ def _score(
     levels: Sequence[float] = (80, 95),
     min_errors: int = 30,
 ) -> pd.DataFrame:
-    """Score rolling-origin frames of several models on their *common* rows, with intervals
-    calibrated at each origin on earlier origins only (as :func:`evaluation.backtest`)."""
-    keys = ["unique_id", "cutoff", "horizon"]
-    common: pd.DataFrame | None = None
-    for rf in rfs.values():
-        k = rf.loc[rf["y"].notna() & (rf["horizon"] <= rf["offset"]), keys].drop_duplicates()
-        common = k if common is None else common.merge(k, on=keys)
-    frames = []
-    for name, rf in rfs.items():
-        rf = rf.copy()
-        rf["scaled_error"] = (rf["y"] - rf["forecast"]) / rf["iscale"]
-        test_all = rf.merge(common, on=keys) if common is not None else rf.iloc[:0]
-        for o, test in test_all.groupby("offset"):
-            cal_rows = rf[(rf["offset"] > o) & (rf["offset"] <= o + n_cal)]
-            cal_rows = cal_rows[cal_rows["horizon"] <= cal_rows["offset"] - o]
-            cal = calibrate_intervals(cal_rows, h, levels, min_errors=min_errors)
-            cal = cal.set_index(["level", "horizon"])
-            test = test.copy()
-            hz = test["horizon"].to_numpy()
-            for level in levels:
-                lo, hi = interval_columns(level)
-                q = cal.loc[level]
-                test[lo] = test["forecast"] + q["q_lo"].reindex(hz).to_numpy() * test["iscale"]
-                test[hi] = test["forecast"] + q["q_hi"].reindex(hz).to_numpy() * test["iscale"]
-            num = ["forecast", *(c for lv in levels for c in interval_columns(lv))]
-            test[num] = test[num].clip(lower=0.0)
-            test["model"] = name
-            frames.append(test)
-    if not frames:
-        return pd.DataFrame()
-    return score_forecasts(pd.concat(frames, ignore_index=True), levels)
+    """Score rolling-origin frames on their common rows with intervals calibrated on earlier
+    origins only (:func:`kompetensprognos.backtesting.calibrated_scores`)."""
+    return calibrated_scores(rfs, h, n_cal, levels, min_errors)
 
 
 # --- gymnasium cohort model --------------------------------------------------------------------
@@ -316,7 +304,7 @@ def completion_model(
 
 def _gym_predictor(
     gym: pd.DataFrame,
-    n16: dict[str, pd.Series],
+    vintages: _PopulationVintages,
     damping: float = DAMPING,
     observed_starters: bool = False,
     completion_trend: bool = True,
@@ -326,6 +314,7 @@ def _gym_predictor(
 
     def predict(cutoff: int, h: int) -> pd.DataFrame:
         d = gym[gym["year"] <= cutoff]
+        n16 = vintages.n16(cutoff)  # the 16-year-olds this origin could know
         targets = np.arange(cutoff + 1, cutoff + h + 1)
         rows = []
         cohorts = targets - 3
@@ -409,8 +398,10 @@ def _engine_predictor(panel: pd.DataFrame, method: str) -> Predictor:
     return predict
 
 
-def _cohort_predictor(panel: pd.DataFrame, cohort: pd.Series, method: str) -> Predictor:
-    """Rate per 1,000 of the cohort, forecast by the engine, times the (projected) cohort."""
+def _cohort_predictor(panel: pd.DataFrame, vintages: _PopulationVintages, method: str) -> Predictor:
+    """Rate per 1,000 of the cohort, forecast by the engine, times the cohort as projected from
+    the origin (:class:`_PopulationVintages`)."""
+    cohort = vintages.young(vintages.last_observed)  # observed years: the same in every vintage
     region = panel["unique_id"].str.split(_SEP).str[0]
     size = cohort.reindex(pd.MultiIndex.from_arrays([region, panel["ds"]])).to_numpy()
     rate_panel = panel.assign(y=panel["y"] / size * 1000, _region=region.to_numpy()).dropna()
@@ -421,7 +412,8 @@ def _cohort_predictor(panel: pd.DataFrame, cohort: pd.Series, method: str) -> Pr
     def predict(cutoff: int, h: int) -> pd.DataFrame:
         pts = inner(cutoff, h)
         idx = pd.MultiIndex.from_arrays([pts["unique_id"].map(regions_of), pts["ds"]])
-        pts["forecast"] = pts["forecast"] * cohort.reindex(idx).to_numpy() / 1000
+        known = vintages.young(cutoff)
+        pts["forecast"] = pts["forecast"] * known.reindex(idx).to_numpy() / 1000
         return pts.dropna()
 
     return predict
@@ -609,9 +601,9 @@ def project_graduates(
         )
     n_cal = h if n_cal is None else int(n_cal)
     pop = _population_by_region(dataset)
-    n16_all = _cohort(pop, (INTAKE_AGE, INTAKE_AGE))
-    n16 = {r: s.droplevel(0) for r, s in n16_all.groupby(level=0)}
-    young = _cohort(pop, COHORT_AGES)
+    # origins from the last year of both tables on use the dataset's population as it is (the
+    # final forecast, or a projection made from data the origin had); earlier origins age theirs
+    vintages = _PopulationVintages(pop, min(_last_observed_population(dataset), last))
     missing_years = set(range(last - 3, end_year + 1)) - set(pop["year"])
     if missing_years:
         raise KompetensprognosError(
@@ -635,8 +627,8 @@ def project_graduates(
         if kind == "gymnasium":
             gym = eo[eo["type"] == kind]
             predictors = {
-                "cohort:starters": _gym_predictor(gym, n16, damping, observed_starters=True),
-                "cohort:ratio": _gym_predictor(gym, n16, damping, use_starters=False),
+                "cohort:starters": _gym_predictor(gym, vintages, damping, observed_starters=True),
+                "cohort:ratio": _gym_predictor(gym, vintages, damping, use_starters=False),
             }
             if gymnasium_model != "auto":
                 predictors = {f"cohort:{gymnasium_model}": predictors[f"cohort:{gymnasium_model}"]}
@@ -645,7 +637,7 @@ def project_graduates(
             if cohort in (False, "auto"):
                 predictors[method] = _engine_predictor(panel, method)
             if cohort in (True, "auto"):
-                predictors[f"cohort:{method}"] = _cohort_predictor(panel, young, method)
+                predictors[f"cohort:{method}"] = _cohort_predictor(panel, vintages, method)
         for name, pred in predictors.items():
             rfs[f"{kind}/{name}"] = _rolling(panel, pred, offsets, h)
         names = list(predictors)

@@ -1,17 +1,33 @@
-"""Recruitment need = expansion demand (if positive) + replacement demand, with intervals.
+"""Job openings and recruitment need per occupation, region and year, with intervals.
 
-For an outlook period ``start..end`` (default 2023–2030) and each occupation of a region:
+For each SSYK 3 occupation of a region and each year *t* (BLS's occupational openings):
 
-* **expansion** = employment in ``end`` − employment in ``start − 1``, both on the latest data
-  basis (so the 2023 register change is not counted as growth); it may be negative;
-* **replacement** = exits of incumbents during the period (cohort method,
-  :mod:`kompetensprognos.replacement`), following the forecast employment path;
-* **recruitment need** = ``max(expansion, 0) + replacement``.
+* **employment change** ``ΔE_t``: the period's average yearly change ``(E_end − E_{start−1}) / n``
+  (BLS's annual average change; single years carry register noise that a yearly ``max`` would
+  count as openings), on the latest data basis (the break-adjusted history, then the reconciled
+  forecast), so the 2023 register change is not counted as growth;
+* **separations** ``S_t`` = exits of incumbents during *t* by the cohort method
+  (:mod:`kompetensprognos.replacement`), following the same employment path;
+* **openings** ``O_t = max(ΔE_t + S_t, 0)``: a shrinking occupation needs no one for the exits its
+  decline absorbs, and a decline larger than its exits gives no openings (never negative need).
 
-Intervals (80 %) come from simulation: employment in ``end`` is drawn from a normal distribution
-matching the calibrated 80 % forecast interval (truncated at zero), replacement from
-:func:`kompetensprognos.replacement.simulate_replacement`; the two are drawn independently.
-:func:`simulate_need` returns the draws themselves, for the probability of shortage.
+The openings of a year are exactly the entrants the cohort projection places to reach the year's
+employment, so need and the age model agree. SSYK 2, 1 and ``"total"`` are sums of the SSYK 3
+figures (coherent). **Recruitment need** for a period is the sum of its yearly openings.
+
+Separations convention (``docs/demand.md``): the minimum gross separations an age panel can
+show — exits per age band where a band's net rate is positive, never offset by net entry in
+other (younger) bands; leavers replaced by entrants of the *same* age band in the same year
+(within-band churn, e.g. a mid-career occupation changer replacing another) are invisible in
+stock data and excluded. Newcomer supply compared with these openings must count the same way.
+
+Intervals come from one simulation of yearly paths: employment draws around the calibrated
+forecast intervals (a two-piece normal whose median is the point and whose 10th/90th
+percentiles are the forecast's 80 % bounds, one draw per occupation and path, with a common factor sized so that the
+occupations add up to the uncertainty of the region's total), separations along each path
+(:func:`kompetensprognos.replacement.simulate_separations`), and the same ``max`` rule year by
+year. The point need in :func:`recruitment_need` is the **median of these paths**, so the point
+that sets a status and the probabilities read from the paths come from one distribution.
 """
 
 from __future__ import annotations
@@ -24,40 +40,254 @@ from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
 from kompetensprognos.errors import KompetensprognosError
 
-__all__ = ["NEED_COLUMNS", "recruitment_need", "simulate_need"]
+__all__ = ["NEED_COLUMNS", "OPENINGS_COLUMNS", "openings", "recruitment_need", "simulate_need"]
 
 NEED_COLUMNS = [
     "region", "ssyk", "ssyk_level", "period_start", "period_end", "expansion", "replacement",
     "recruitment_need", "recruitment_need_lo80", "recruitment_need_hi80",
 ]  # fmt: skip
+OPENINGS_COLUMNS = [
+    "region", "ssyk", "ssyk_level", "year", "employed", "employment_change", "separations",
+    "openings",
+]  # fmt: skip
 _Z80 = float(norm.ppf(0.9))
 
 
-def _ancestors(codes: pd.Series, level: int) -> pd.Series:
-    return pd.Series("total", index=codes.index) if level == 0 else codes.str[:level]
+def _check_period(result: DemandResult, start: int, end: int) -> None:
+    if start > end:
+        raise KompetensprognosError(f"outlook period start {start} is after its end {end}")
+    if end > result.config.end_year:
+        raise KompetensprognosError(
+            f"outlook period ends {end} but the demand forecast ends {result.config.end_year}; "
+            "raise the demand model's end_year"
+        )
 
 
-def _up_levels(rep3: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Sum SSYK 3 replacement to SSYK 2, 1 and the total (coherent by construction)."""
-    frames = [
-        rep3.assign(ssyk=_ancestors(rep3["ssyk"], level)).groupby(keys)["replacement"].sum()
-        for level in (3, 2, 1, 0)
-    ]
-    return pd.concat(frames)
-
-
-def _period_ends(
+def _path3(
     result: DemandResult, region: str, start: int, end: int
-) -> tuple[pd.Series, pd.DataFrame]:
-    """Employment (latest basis) in the year before the period, and the rows of its last year."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], pd.DataFrame]:
+    """SSYK 3 employment ``[year, code]`` for ``start - 1 .. end``, the half-widths of its 80 %
+    interval (columns ``("down", code)`` and ``("up", code)``), the codes of every level, and
+    the region's total rows (for the common factor)."""
     path = result.employment_path(region)
-    base = path[path["year"] == start - 1].set_index("ssyk")["employed"]
-    return base, path[path["year"] == end].set_index("ssyk")
+    years = list(range(start - 1, end + 1))
+    missing = sorted(set(years) - set(path["year"]))
+    if missing:
+        raise KompetensprognosError(
+            f"no employment for {region!r} in {missing[:3]}; the demand data start "
+            f"{int(path['year'].min())} — start the period at least one year after that"
+        )
+    p3 = path[(path["ssyk_level"] == 3) & path["year"].isin(years)]
+    mean = p3.pivot(index="year", columns="ssyk", values="employed").reindex(years).fillna(0.0)
+    codes = list(mean.columns)
+    if "lo80" in p3 and p3["lo80"].notna().any():
+        # half-widths of the calibrated 80 % interval below and above the point, per year
+        bounds = p3.assign(
+            down=(p3["employed"] - p3["lo80"]).clip(lower=0.0),
+            up=(p3["hi80"] - p3["employed"]).clip(lower=0.0),
+        )
+        down = bounds.pivot(index="year", columns="ssyk", values="down")
+        up = bounds.pivot(index="year", columns="ssyk", values="up")
+        spread = pd.concat(
+            {
+                "down": down.reindex(index=years, columns=codes).fillna(0.0),
+                "up": up.reindex(index=years, columns=codes).fillna(0.0),
+            },
+            axis=1,
+        )
+    else:  # the period lies in observed years: no forecast uncertainty
+        spread = pd.concat({"down": mean * 0.0, "up": mean * 0.0}, axis=1)
+    levels = path[["ssyk", "ssyk_level"]].drop_duplicates().sort_values(["ssyk_level", "ssyk"])
+    total = path[(path["ssyk_level"] == 0) & path["year"].isin(years)]
+    return mean, spread, levels, codes, total
 
 
-def _totals(result: DemandResult, region: str) -> pd.DataFrame:
-    path = result.employment_path(region, level=3)
-    return path[["region", "ssyk", "year", "employed"]]
+def _average_path(mean: pd.DataFrame) -> pd.DataFrame:
+    """Employment on the straight line from ``start - 1`` to ``end`` (BLS's average change).
+
+    Single years carry register noise (small cells, Poisson-like counts) and the step from the
+    last observed year to the smoother forecast: the yearly ``max`` would count every rise as
+    openings and never offset the falls. As BLS does over its projection decade, every year of
+    the period gets the period's average yearly change; the employment at both ends, and so the
+    change over the period, is unchanged.
+    """
+    k = len(mean) - 1
+    if k < 2:
+        return mean
+    out = mean.copy()
+    a, b = mean.iloc[0].to_numpy(float), mean.iloc[k].to_numpy(float)
+    for i in range(1, k):
+        out.iloc[i] = a + (b - a) * i / k
+    return out
+
+
+def _up_levels(frame: pd.DataFrame, levels: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum SSYK 3 rows (``ssyk`` + ``keys`` + values) to SSYK 2, 1 and ``"total"``, keeping the
+    groups the demand hierarchy has (the unknown code ``0002`` counts only in the total)."""
+    values = [c for c in frame.columns if c not in ("ssyk", *keys)]
+    parts = []
+    for level in (3, 2, 1, 0):
+        anc = "total" if level == 0 else frame["ssyk"].str[:level]
+        part = frame.assign(ssyk=anc).groupby(["ssyk", *keys], as_index=False)[values].sum()
+        known = set(levels.loc[levels["ssyk_level"] == level, "ssyk"])
+        parts.append(part[part["ssyk"].isin(known)].assign(ssyk_level=level))
+    return pd.concat(parts, ignore_index=True)
+
+
+def openings(
+    result: DemandResult,
+    dataset: Dataset,
+    region: str,
+    start: int = 2023,
+    end: int = 2030,
+    *,
+    rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Yearly job openings per occupation: ``max(employment change + separations, 0)``.
+
+    Works for forecast years and for observed years alike (e.g. ``start=2016, end=2022`` for a
+    supply closure over the past), on the break-adjusted employment path. Every year takes the
+    period's average yearly change, as BLS does (``docs/demand.md``: single-year register noise
+    would otherwise count as openings); call year by year (``start == end``) for the raw
+    yearly change.
+
+    Parameters
+    ----------
+    result : DemandResult
+        Fitted demand model (:meth:`kompetensprognos.demand.DemandModel.fit`).
+    dataset : Dataset
+        The dataset the model was fitted on (for the age structure).
+    region : str
+        Region id, e.g. ``"skaraborg"``.
+    start, end : int, default 2023, 2030
+        First and last year (inclusive); the year before ``start`` must have employment.
+    rates : pandas.DataFrame, optional
+        Exit rates (:func:`kompetensprognos.replacement.estimate_exit_rates`); default: the
+        dataset's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`OPENINGS_COLUMNS` — ``region, ssyk, ssyk_level, year, employed,
+        employment_change, separations, openings`` for SSYK 3, 2, 1 and ``"total"``
+        (``employed`` as observed or forecast, ``employment_change`` as used); every level
+        is the sum of its SSYK 3 rows (so an aggregate's openings can exceed
+        ``max(ΔE + S, 0)`` of the aggregate: growth in one occupation does not fill another's
+        openings).
+
+    Examples
+    --------
+    >>> from kompetensprognos.dataset import load_dataset
+    >>> from kompetensprognos.demand import DemandModel
+    >>> ds = load_dataset("demo")  # doctest: +SKIP
+    >>> o = openings(DemandModel().fit(ds), ds, "skaraborg")  # doctest: +SKIP
+    >>> o.query("ssyk == 'total'")[["year", "openings"]].head(2)  # doctest: +SKIP
+    """
+    _check_period(result, start, end)
+    mean, _, levels, codes, _ = _path3(result, region, start, end)
+    paths = mean.to_numpy(float)  # [year, code]
+    trend = _average_path(mean).to_numpy(float)
+    sep = _separations(dataset, region, codes, trend, start, end, rates)
+    change = np.diff(trend, axis=0)
+    years = np.arange(start, end + 1)
+    frame = pd.DataFrame(
+        {
+            "ssyk": np.tile(codes, len(years)),
+            "year": np.repeat(years, len(codes)),
+            "employed": paths[1:].reshape(-1),
+            "employment_change": change.reshape(-1),
+            "separations": sep.reshape(-1),
+            "openings": np.maximum(change + sep, 0.0).reshape(-1),
+        }
+    )
+    out = _up_levels(frame, levels, ["year"]).assign(region=region)
+    out = out.sort_values(["ssyk_level", "ssyk", "year"], kind="stable", ignore_index=True)
+    return out[OPENINGS_COLUMNS]
+
+
+def _separations(
+    dataset: Dataset,
+    region: str,
+    codes: list[str],
+    paths: np.ndarray,
+    start: int,
+    end: int,
+    rates: pd.DataFrame | None,
+) -> np.ndarray:
+    """Point separations ``[year, code]`` along the point path (cohort model, no noise)."""
+    from kompetensprognos.replacement import (
+        _base_year,
+        age_structure,
+        dataset_exit_rates,
+        project_replacement,
+    )
+
+    rates = dataset_exit_rates(dataset) if rates is None else rates
+    years = list(range(start - 1, end + 1))
+    totals = pd.DataFrame(
+        {
+            "region": region,
+            "ssyk": np.tile(codes, len(years)),
+            "year": np.repeat(years, len(codes)),
+            "employed": paths.reshape(-1),
+        }
+    )
+    structure = age_structure(dataset, region, _base_year(dataset, start, end))
+    rep = project_replacement(structure, rates, start, end, totals)
+    wide = rep.pivot_table(index="year", columns="ssyk", values="replacement", aggfunc="sum")
+    return wide.reindex(index=years[1:], columns=codes).fillna(0.0).to_numpy(float)
+
+
+def _levels_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """``ssyk, ssyk_level`` of a table (the groups :func:`_up_levels` keeps)."""
+    return frame[["ssyk", "ssyk_level"]].drop_duplicates()
+
+
+def _common_factor(sd3: np.ndarray, sd_total: float) -> float:
+    """Correlation of the occupations' employment draws that makes their sum as uncertain as
+    the region's own total forecast: ``var_tot = rho (Σ sd)² + (1 − rho) Σ sd²``."""
+    s1, s2 = float(sd3.sum()), float((sd3**2).sum())
+    if not (s1**2 - s2) > 0 or not np.isfinite(sd_total):
+        return 0.0
+    return float(np.clip((sd_total**2 - s2) / (s1**2 - s2), 0.0, 1.0))
+
+
+def _simulate3(
+    result: DemandResult,
+    dataset: Dataset,
+    region: str,
+    start: int,
+    end: int,
+    n_sims: int,
+    seed: int,
+) -> tuple[list[str], pd.DataFrame, np.ndarray, np.ndarray]:
+    """Simulated SSYK 3 employment ``(sim, year, code)`` for ``start - 1 .. end`` and yearly
+    separations ``(sim, year, code)`` for ``start .. end``."""
+    from kompetensprognos.replacement import simulate_separations
+
+    if n_sims < 1:
+        raise KompetensprognosError(f"n_sims must be at least 1, got {n_sims}")
+    mean, spread, levels, codes, total = _path3(result, region, start, end)
+    rng = np.random.default_rng(seed)
+    down, up = spread["down"].to_numpy(float), spread["up"].to_numpy(float)
+    last_sd = (down[-1] + up[-1]) / (2 * _Z80)
+    tot = total.set_index("year")
+    sd_total = 0.0
+    if {"lo80", "hi80"} <= set(tot.columns) and pd.notna(tot["lo80"].get(end)):
+        sd_total = float(tot.loc[end, "hi80"] - tot.loc[end, "lo80"]) / (2 * _Z80)
+    rho = _common_factor(last_sd, sd_total)
+    half = (n_sims + 1) // 2
+    z = np.sqrt(rho) * rng.standard_normal((half, 1)) + np.sqrt(1 - rho) * rng.standard_normal(
+        (half, len(codes))
+    )  # [sim, code]: one draw per path, scaled by each year's spread (errors persist)
+    z = np.concatenate([z, -z])[:n_sims, None, :]  # antithetic: the draws are centred
+    # two-piece normal on the calibrated interval: the point is the median, the 10th/90th
+    # percentiles are the forecast's own (asymmetric) 80 % bounds; floored at zero
+    m = mean.to_numpy(float)[None]
+    emp = np.maximum(m + np.where(z < 0, down[None], up[None]) * z / _Z80, 0.0)
+    emp = np.linspace(emp[:, 0], emp[:, -1], emp.shape[1], axis=1)  # the average change
+    sep = simulate_separations(dataset, region, codes, emp, start, seed=seed + 1)
+    return codes, levels, emp, sep
 
 
 def simulate_need(
@@ -69,7 +299,10 @@ def simulate_need(
     n_sims: int = 1000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Simulated expansion, replacement and recruitment need per occupation (all SSYK levels).
+    """Simulated expansion, separations and recruitment need per occupation (all SSYK levels).
+
+    Each path has its own yearly employment and separations; its need is the sum of the
+    yearly openings ``max(ΔE_t + S_t, 0)`` (the rule of :func:`openings`).
 
     Parameters
     ----------
@@ -82,58 +315,41 @@ def simulate_need(
     start, end : int
         Outlook period, inclusive.
     n_sims : int, default 1000
-        Number of draws.
+        Number of paths.
     seed : int, default 0
         Random seed.
 
     Returns
     -------
     pandas.DataFrame
-        ``region, ssyk, ssyk_level, sim, expansion, replacement, recruitment_need``.
+        ``region, ssyk, ssyk_level, sim, expansion, replacement, recruitment_need`` (period
+        sums per path; aggregates are sums of SSYK 3 paths).
+
+    Examples
+    --------
+    >>> from kompetensprognos.dataset import load_dataset
+    >>> from kompetensprognos.demand import DemandModel
+    >>> ds = load_dataset("demo")  # doctest: +SKIP
+    >>> sims = simulate_need(DemandModel().fit(ds), ds, "skaraborg", n_sims=200)  # doctest: +SKIP
     """
-    from kompetensprognos.replacement import simulate_replacement
-
-    if start > end:
-        raise KompetensprognosError(f"outlook period start {start} is after its end {end}")
-    if end > result.config.end_year:
-        raise KompetensprognosError(
-            f"outlook period ends {end} but the demand forecast ends {result.config.end_year}; "
-            "raise the demand model's end_year"
-        )
-    base, fin = _period_ends(result, region, start, end)
-    levels = fin["ssyk_level"]
-    rng = np.random.default_rng(seed)
-    mean = fin["employed"].to_numpy(float)
-    if "lo80" in fin and fin["lo80"].notna().any():
-        sd = ((fin["hi80"] - fin["lo80"]).to_numpy(float) / (2 * _Z80)).clip(min=0)
-        sd = np.nan_to_num(sd)
-    else:  # the period ends in an observed year: no forecast uncertainty
-        sd = np.zeros_like(mean)
-    draws = np.maximum(mean[:, None] + sd[:, None] * rng.standard_normal((len(mean), n_sims)), 0.0)
-    expansion = draws - base.reindex(fin.index).fillna(0.0).to_numpy(float)[:, None]
-
-    rep3 = simulate_replacement(
-        dataset, region, start, end, n_sims=n_sims, seed=seed + 1, totals=_totals(result, region)
-    )
-    rep3 = rep3[rep3["ssyk"].isin(set(levels.index[levels == 3]))]  # occupations in the demand data
-    rep = (
-        _up_levels(rep3, ["ssyk", "sim"])
-        .unstack("sim")
-        .reindex(index=fin.index, columns=range(n_sims))
-        .fillna(0.0)
-    )
-    out = pd.DataFrame(
+    _check_period(result, start, end)
+    codes, levels, emp, sep = _simulate3(result, dataset, region, start, end, n_sims, seed)
+    change = np.diff(emp, axis=1)  # [sim, year, code]
+    need = np.maximum(change + sep, 0.0).sum(axis=1)  # [sim, code]
+    frame = pd.DataFrame(
         {
-            "region": region,
-            "ssyk": np.repeat(fin.index.to_numpy(), n_sims),
-            "ssyk_level": np.repeat(levels.reindex(fin.index).to_numpy(), n_sims),
-            "sim": np.tile(np.arange(n_sims), len(fin)),
-            "expansion": expansion.reshape(-1),
-            "replacement": rep.to_numpy(float).reshape(-1),
+            "ssyk": np.tile(codes, n_sims),
+            "sim": np.repeat(np.arange(n_sims), len(codes)),
+            "expansion": (emp[:, -1] - emp[:, 0]).reshape(-1),
+            "replacement": sep.sum(axis=1).reshape(-1),
+            "recruitment_need": need.reshape(-1),
         }
     )
-    out["recruitment_need"] = out["expansion"].clip(lower=0) + out["replacement"]
-    return out
+    out = _up_levels(frame, levels, ["sim"]).assign(region=region)
+    out = out.sort_values(["ssyk_level", "ssyk", "sim"], kind="stable", ignore_index=True)
+    return out[
+        ["region", "ssyk", "ssyk_level", "sim", "expansion", "replacement", "recruitment_need"]
+    ]
 
 
 def recruitment_need(
@@ -150,13 +366,22 @@ def recruitment_need(
     Parameters
     ----------
     result, dataset, region, start, end, n_sims, seed
-        As in :func:`simulate_need`.
+        As in :func:`simulate_need` (the same arguments give the same paths, so a balance that
+        pairs these paths with supply paths reads its probabilities from the distribution
+        whose median is the point need here).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`NEED_COLUMNS`: point values (expansion from the reconciled forecast, replacement
-        from the cohort model) and the 10th/90th percentiles of the simulated need.
+        :data:`NEED_COLUMNS`. ``expansion`` (employment at the end minus the year before the
+        period) and ``replacement`` (separations summed over the period) are point values of
+        the forecast path; at SSYK 3 ``recruitment_need`` is the **median** of the simulated
+        need (sum of yearly openings) — the level a balance assesses, so its status and its
+        probabilities come from the same paths — and SSYK 2, 1 and ``"total"`` are sums of
+        those medians (so the levels add up); ``_lo80``/``_hi80`` are the 10th/90th
+        percentiles of each row's own simulated need. For an occupation
+        that grows every year ``recruitment_need ≈ expansion + replacement``; for one that
+        shrinks, the exits its decline absorbs are not need.
 
     Examples
     --------
@@ -165,26 +390,27 @@ def recruitment_need(
     >>> ds = load_dataset("demo")  # doctest: +SKIP
     >>> need = recruitment_need(DemandModel().fit(ds), ds, "skaraborg")  # doctest: +SKIP
     """
-    from kompetensprognos.replacement import replacement_demand
-
     sims = simulate_need(result, dataset, region, start, end, n_sims, seed)
-    base, fin = _period_ends(result, region, start, end)
-    rep = replacement_demand(dataset, region, start, end, totals=_totals(result, region))
-    rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(set(fin.index[fin["ssyk_level"] == 3]))]
-    rep = _up_levels(rep, ["ssyk"]).to_frame("replacement")
-    q = sims.groupby("ssyk")["recruitment_need"].quantile([0.1, 0.9]).unstack()
-    out = pd.DataFrame({"ssyk": fin.index, "ssyk_level": fin["ssyk_level"].to_numpy()})
+    point = openings(result, dataset, region, start, end)
+    g = point.groupby(["ssyk", "ssyk_level"], sort=False)
+    out = pd.DataFrame(
+        {
+            "expansion": g["employment_change"].sum(),
+            "replacement": g["separations"].sum(),
+        }
+    ).reset_index()
+    q = sims.groupby("ssyk")["recruitment_need"].quantile([0.1, 0.5, 0.9]).unstack()
+    median3 = q[0.5][q.index.isin(set(out.loc[out["ssyk_level"] == 3, "ssyk"]))]
+    point = _up_levels(
+        median3.rename("recruitment_need").rename_axis("ssyk").reset_index(), _levels_of(out), []
+    )
+    point = point.set_index("ssyk")["recruitment_need"]
+    out["recruitment_need"] = point.reindex(out["ssyk"]).to_numpy()
+    lo, hi = q[0.1].reindex(out["ssyk"]).to_numpy(), q[0.9].reindex(out["ssyk"]).to_numpy()
+    out["recruitment_need_lo80"] = np.minimum(lo, out["recruitment_need"])
+    out["recruitment_need_hi80"] = np.maximum(hi, out["recruitment_need"])
     out["region"] = region
     out["period_start"], out["period_end"] = start, end
-    out["expansion"] = (fin["employed"] - base.reindex(fin.index).fillna(0.0)).to_numpy()
-    out["replacement"] = rep["replacement"].reindex(fin.index).fillna(0.0).to_numpy()
-    out["recruitment_need"] = out["expansion"].clip(lower=0) + out["replacement"]
-    out["recruitment_need_lo80"] = np.minimum(
-        q[0.1].reindex(fin.index).to_numpy(), out["recruitment_need"]
-    )
-    out["recruitment_need_hi80"] = np.maximum(
-        q[0.9].reindex(fin.index).to_numpy(), out["recruitment_need"]
-    )
     return (
         out[NEED_COLUMNS].sort_values(["ssyk_level", "ssyk"], kind="stable").reset_index(drop=True)
     )

@@ -48,6 +48,7 @@ __all__ = [
     "replacement_by_year",
     "replacement_demand",
     "simulate_replacement",
+    "simulate_separations",
 ]
 
 BREAK_YEARS: tuple[int, ...] = (2023,)
@@ -797,18 +798,20 @@ def dataset_exit_rates(dataset: Dataset) -> pd.DataFrame:
     return _RATE_CACHE[key].copy()
 
 
-def _base_year(dataset: Dataset, start: int) -> int:
-    """The latest full-range (16–69) year before ``start``, else the earliest full-range year,
-    else (a 16–64-only table) the latest year before ``start``."""
+def _base_year(dataset: Dataset, start: int, end: int | None = None) -> int:
+    """The latest full-range (16–69) year before ``start``; else, when the period reaches a
+    full-range year (or ``end`` is not given), the earliest full-range year; else (a period wholly
+    on the 16–64 register, e.g. observed years before 2023, or a 16–64-only table) the latest
+    year before ``start``."""
     table = _age_table(dataset)
     full = _full_range_years(table)
     before = [y for y in full if y <= start - 1]
     if before:
         return before[-1]
-    if full:
+    if full and (end is None or end >= full[0]):
         return full[0]
     years = sorted(int(y) for y in table["year"].unique())
-    return max([y for y in years if y <= start - 1] or years[-1:])
+    return max([y for y in years if y <= start - 1] or years[:1])
 
 
 def replacement_by_year(
@@ -842,7 +845,7 @@ def replacement_by_year(
     >>> replacement_by_year(load_dataset("demo"), "skaraborg").head()  # doctest: +SKIP
     """
     rates = dataset_exit_rates(dataset) if rates is None else rates
-    structure = age_structure(dataset, region, _base_year(dataset, start))
+    structure = age_structure(dataset, region, _base_year(dataset, start, end))
     annual = project_replacement(structure, rates, start, end, totals)
     return aggregate_ssyk_levels(annual, "replacement")
 
@@ -938,7 +941,7 @@ def simulate_replacement(
     if n_sims < 1:
         raise KompetensprognosError(f"n_sims must be at least 1, got {n_sims}")
     rates = dataset_exit_rates(dataset) if rates is None else rates
-    structure = age_structure(dataset, region, _base_year(dataset, start))
+    structure = age_structure(dataset, region, _base_year(dataset, start, end))
     units, bands, stock, targets = _setup(structure, start, end, totals)
     codes = list(units.get_level_values("ssyk"))
     mean = _lookup(rates, codes, bands, "net_rate")
@@ -955,3 +958,84 @@ def simulate_replacement(
             "replacement": totals_sim.reshape(-1),
         }
     )
+
+
+def simulate_separations(
+    dataset: Dataset,
+    region: str,
+    codes: Sequence[str],
+    paths: np.ndarray,
+    start: int,
+    *,
+    seed: int = 0,
+    rates: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Simulated yearly separations along simulated employment paths (SSYK 3).
+
+    The path-by-path companion of :func:`project_replacement`: every draw takes each
+    occupation × band exit rate from a lognormal distribution with the estimate's mean
+    (``exit_rate``) and standard error (``se``), capped at 1 — so the simulated separations are
+    centred on the point projection, unlike a normal draw clipped at zero — ages the
+    region's base structure (rescaled to the draw's employment in ``start - 1``) along the
+    draw's employment path, and adds Poisson noise to each year's exits.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    region : str
+    codes : sequence of str
+        SSYK 3 codes (the columns of the last axis of ``paths``).
+    paths : numpy.ndarray
+        Employment at the end of each year ``start - 1 .. end``, shape
+        ``(n_sims, n_years + 1, len(codes))``.
+    start : int
+        First year of separations.
+    seed : int, default 0
+    rates : pandas.DataFrame, optional
+        Exit rates; default :func:`dataset_exit_rates`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Separations ``(n_sims, n_years, len(codes))``; occupations without an age structure
+        get none (as in :func:`replacement_demand`).
+
+    Examples
+    --------
+    >>> ds = load_dataset("demo")  # doctest: +SKIP
+    >>> paths = np.full((10, 9, 1), 500.0)  # doctest: +SKIP
+    >>> simulate_separations(ds, "fyrbodal", ["251"], paths, 2023).shape  # doctest: +SKIP
+    (10, 8, 1)
+    """
+    paths = np.asarray(paths, float)
+    n_sims, n_years = paths.shape[0], paths.shape[1] - 1
+    end = start + n_years - 1
+    rates = dataset_exit_rates(dataset) if rates is None else rates
+    structure = age_structure(dataset, region, _base_year(dataset, start, end))
+    units, bands, stock, _ = _setup(structure, start, end, None)
+    have = list(units.get_level_values("ssyk"))
+    pos = {c: i for i, c in enumerate(have)}
+    cols = np.array([pos.get(c, -1) for c in codes])
+    found = cols >= 0
+    out = np.zeros((n_sims, n_years, len(codes)))
+    if not found.any():
+        return out
+    sel = cols[found]
+    base = stock[sel]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.nan_to_num(base / base.sum(axis=1, keepdims=True))
+    sub = paths[:, :, found]  # [sim, year, unit]
+    start_stock = sub[:, 0, :, None] * shares[None]  # [sim, unit, band]
+    mean = _lookup(rates, [have[i] for i in sel], bands, "exit_rate")
+    se = _lookup(rates, [have[i] for i in sel], bands, "se")
+    rng = np.random.default_rng(seed)
+    # mean-preserving lognormal draws around the exit rate: clipping N(net, se) at zero would
+    # lift bands whose net rate is about 0 and move the simulated centre above the point
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(mean > 0, np.log1p((se / mean) ** 2), 0.0)
+    z = rng.standard_normal((n_sims, *mean.shape))
+    draws = np.minimum(mean * np.exp(np.sqrt(s2) * z - s2 / 2), 1.0)
+    targets = np.moveaxis(sub[:, 1:, :], 1, 0)  # [year, sim, unit]
+    exits = _project(start_stock, draws, _entry_profile(rates, bands), targets)
+    out[:, :, found] = rng.poisson(np.maximum(exits, 0.0)).astype(float)
+    return out

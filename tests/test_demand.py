@@ -181,9 +181,11 @@ def test_recruitment_need(small: Dataset, result) -> None:
     assert (need["replacement"] >= 0).all() and (
         need.loc[need["ssyk_level"] == 0, "replacement"] > 0
     ).all()
-    np.testing.assert_allclose(
-        need["recruitment_need"], need["expansion"].clip(lower=0) + need["replacement"]
-    )
+    # need = yearly openings max(ΔE + exits, 0) summed (tests/test_recruitment.py): never
+    # negative, and never more than growth plus exits by more than simulation noise
+    assert (need["recruitment_need"] >= 0).all()
+    old_rule = need["expansion"].clip(lower=0) + need["replacement"]
+    assert (need["recruitment_need"] <= 1.1 * old_rule + 5).all()
     assert (need["recruitment_need_lo80"] <= need["recruitment_need"] + 1e-9).all()
     assert (need["recruitment_need"] <= need["recruitment_need_hi80"] + 1e-9).all()
     total = need[need["ssyk"] == "total"].iloc[0]

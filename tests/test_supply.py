@@ -15,6 +15,7 @@ from kompetensprognos.education import (
     GraduateProjection,
     _glm_rate,
     _gym_predictor,
+    _PopulationVintages,
     backtest_graduates,
     completion_model,
     project_graduates,
@@ -122,8 +123,10 @@ def test_gymnasium_cohort_model_follows_16_year_olds() -> None:
     gym = pd.DataFrame({"region": "r", "education": "VO", "type": "gymnasium", "year": years,
                         "graduates": grads, "starters": starters})  # fmt: skip
     expected = 0.15 * n16.reindex(np.arange(2022, 2028) - 3).to_numpy()
+    pop = pd.DataFrame({"region": "r", "year": n16.index, "age": 16, "population": n16.values})
+    vintages = _PopulationVintages(pop, last_observed=2021)  # rows from the origin on are known
     for kw in ({"observed_starters": True}, {"use_starters": False}):
-        fc = _gym_predictor(gym, {"r": n16}, **kw)(2021, 6)  # type: ignore[arg-type]
+        fc = _gym_predictor(gym, vintages, **kw)(2021, 6)  # type: ignore[arg-type]
         assert np.allclose(fc["forecast"].to_numpy(), expected, rtol=1e-6)
 
 

@@ -1,0 +1,165 @@
+"""Tests of openings (BLS rule) and recruitment need: shrinking occupations, coherence, and a
+point need that is the centre of its own simulated paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kompetensprognos.dataset import Dataset
+from kompetensprognos.demand import DemandConfig, DemandModel, DemandResult
+from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.recruitment import (
+    NEED_COLUMNS,
+    OPENINGS_COLUMNS,
+    openings,
+    recruitment_need,
+    simulate_need,
+)
+
+FAST = {"method": "theta", "calibration_origins": 2}
+N_SIMS = 300
+
+
+@pytest.fixture(scope="module")
+def small(demo_dataset: Dataset) -> Dataset:
+    e = demo_dataset.employment
+    return Dataset(
+        manifest=demo_dataset.manifest,
+        employment=e[e["ssyk"].str[:1].isin(["2", "8"])],
+        employment_age=demo_dataset.employment_age,
+    )
+
+
+@pytest.fixture(scope="module")
+def result(small: Dataset) -> DemandResult:
+    return DemandModel(DemandConfig(**FAST)).fit(small)
+
+
+def _shrink(result: DemandResult, region: str, code: str, per_year: float) -> DemandResult:
+    """A copy of ``result`` in which one occupation (and its aggregates) loses ``per_year`` of
+    its 2024 level every forecast year, bounds moved with the point."""
+    fc = result.forecast.copy()
+    hist = result.history
+    base = hist[(hist["region"] == region) & (hist["ssyk"] == code) & (hist["year"] == 2024)]
+    level = float(base["employed_adjusted"].iloc[0])
+    rows = (fc["region"] == region) & (fc["ssyk"] == code)
+    target = level * (1 - per_year) ** (fc.loc[rows, "year"] - 2024)
+    delta = (target - fc.loc[rows, "employed"]).to_numpy()
+    by_year = dict(zip(fc.loc[rows, "year"], delta, strict=True))
+    anc = {code, code[:2], code[:1], "total"}
+    hit = (fc["region"] == region) & fc["ssyk"].isin(anc)
+    shift = fc.loc[hit, "year"].map(by_year).fillna(0.0)
+    for col in [c for c in fc.columns if c in ("employed", "lo80", "hi80", "lo95", "hi95")]:
+        fc.loc[hit, col] = fc.loc[hit, col] + shift
+    return DemandResult(
+        history=hist,
+        forecast=fc,
+        base_forecast=result.base_forecast,
+        break_factors=result.break_factors,
+        config=result.config,
+        hierarchy=result.hierarchy,
+        timings=result.timings,
+    )
+
+
+def test_openings_identity_and_coherence(small: Dataset, result: DemandResult) -> None:
+    op = openings(result, small, "fyrbodal", 2025, 2030)
+    assert list(op.columns) == OPENINGS_COLUMNS
+    assert set(op["year"]) == set(range(2025, 2031))
+    o3 = op[op["ssyk_level"] == 3]
+    np.testing.assert_allclose(
+        o3["openings"], (o3["employment_change"] + o3["separations"]).clip(lower=0)
+    )
+    assert (op["openings"] >= 0).all() and (op["separations"] >= 0).all()
+    total = op[op["ssyk"] == "total"].set_index("year")
+    for col in ("openings", "separations", "employment_change"):
+        np.testing.assert_allclose(total[col], o3.groupby("year")[col].sum(), rtol=1e-9)
+    # the employment path is the demand forecast's, so ΔE sums to the period's expansion
+    path = result.employment_path("fyrbodal", level=0).set_index("year")["employed"]
+    assert total["employment_change"].sum() == pytest.approx(path[2030] - path[2024], rel=1e-9)
+
+
+def test_openings_in_observed_years(small: Dataset, result: DemandResult) -> None:
+    """The supply closure needs openings over the past: works on the adjusted history."""
+    op = openings(result, small, "skaraborg", 2016, 2022)
+    hist = result.employment_path("skaraborg", level=0).set_index("year")["employed"]
+    total = op[op["ssyk"] == "total"].set_index("year")
+    assert total["employed"].to_dict() == pytest.approx(hist.loc[2016:2022].to_dict())
+    assert (total["separations"] > 0).all()
+    # every year takes the period's average yearly change (register noise must not count as
+    # openings), keeping the change over the period
+    o3 = op[op["ssyk_level"] == 3]
+    per_code = o3.groupby("ssyk")["employment_change"]
+    np.testing.assert_allclose(per_code.max(), per_code.min(), atol=1e-9)
+    assert total["employment_change"].sum() == pytest.approx(hist[2022] - hist[2015], rel=1e-9)
+    one = openings(result, small, "skaraborg", 2019, 2019).query("ssyk == 'total'")
+    assert float(one["employment_change"].iloc[0]) == pytest.approx(hist[2019] - hist[2018])
+    with pytest.raises(KompetensprognosError, match="start the period"):
+        openings(result, small, "skaraborg", 2014, 2016)
+
+
+def test_shrinking_occupation_needs_no_exits_its_decline_absorbs(
+    small: Dataset, result: DemandResult
+) -> None:
+    """An occupation shrinking faster than its exits has no openings (old rule: all its exits
+    were need); a slow decline offsets part of the exits."""
+    fast = _shrink(result, "fyrbodal", "821", 0.08)
+    op = openings(fast, small, "fyrbodal", 2025, 2030).set_index(["ssyk", "year"])
+    o = op.loc["821"]
+    assert (o["employment_change"] + o["separations"] < 0).all()
+    assert o["employment_change"].max() == pytest.approx(o["employment_change"].min())
+    assert (o["openings"] == 0).all()
+    need = recruitment_need(fast, small, "fyrbodal", 2025, 2030, n_sims=N_SIMS)
+    row = need.set_index("ssyk").loc["821"]
+    old_rule = max(row["expansion"], 0) + row["replacement"]
+    assert row["replacement"] > 0 and old_rule > 0
+    assert row["recruitment_need"] < 0.25 * old_rule
+
+    slow = _shrink(result, "fyrbodal", "821", 0.005)
+    o = openings(slow, small, "fyrbodal", 2025, 2030).set_index(["ssyk", "year"]).loc["821"]
+    assert (o["employment_change"] < 0).all()
+    assert (o["openings"] > 0).all()
+    assert o["openings"].sum() == pytest.approx(
+        o["separations"].sum() + o["employment_change"].sum()
+    )
+
+
+def test_point_need_is_the_centre_of_its_paths(small: Dataset, result: DemandResult) -> None:
+    need = recruitment_need(result, small, "sjuharad", 2025, 2030, n_sims=N_SIMS, seed=3)
+    sims = simulate_need(result, small, "sjuharad", 2025, 2030, n_sims=N_SIMS, seed=3)
+    assert list(need.columns) == NEED_COLUMNS
+    lvl3 = need[need["ssyk_level"] == 3].set_index("ssyk")["recruitment_need"]
+    med = sims.groupby("ssyk")["recruitment_need"].median()
+    np.testing.assert_allclose(lvl3, med.reindex(lvl3.index))
+    total = need.set_index("ssyk").loc["total"]
+    assert total["recruitment_need"] == pytest.approx(lvl3.sum())  # levels add up
+    assert (need["recruitment_need_lo80"] <= need["recruitment_need"] + 1e-9).all()
+    assert (need["recruitment_need"] <= need["recruitment_need_hi80"] + 1e-9).all()
+    # the medians agree with the deterministic openings (no drift from path-wise clipping)
+    det = openings(result, small, "sjuharad", 2025, 2030)
+    det3 = det[det["ssyk_level"] == 3].groupby("ssyk")["openings"].sum()
+    assert lvl3.sum() == pytest.approx(det3.sum(), rel=0.03)
+    big = det3[det3 > 100].index
+    np.testing.assert_allclose(lvl3[big], det3[big], rtol=0.1)
+
+
+def test_simulated_paths_are_coherent_and_reproducible(
+    small: Dataset, result: DemandResult
+) -> None:
+    sims = simulate_need(result, small, "fyrbodal", 2025, 2030, n_sims=50, seed=1)
+    again = simulate_need(result, small, "fyrbodal", 2025, 2030, n_sims=50, seed=1)
+    pd.testing.assert_frame_equal(sims, again)
+    lvl3 = sims[sims["ssyk_level"] == 3].groupby("sim")["recruitment_need"].sum()
+    tot = sims[sims["ssyk"] == "total"].set_index("sim")["recruitment_need"]
+    np.testing.assert_allclose(tot, lvl3.reindex(tot.index))
+    assert (sims["recruitment_need"] >= 0).all()
+    # total uncertainty reaches the region's own interval (common factor), not a sum of
+    # independent occupations
+    spread = tot.quantile(0.9) - tot.quantile(0.1)
+    assert spread > 0
+    with pytest.raises(KompetensprognosError, match="n_sims"):
+        simulate_need(result, small, "fyrbodal", 2025, 2030, n_sims=0)
+    with pytest.raises(KompetensprognosError, match="end_year"):
+        openings(result, small, "fyrbodal", 2025, 2035)
