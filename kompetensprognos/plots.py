@@ -449,7 +449,9 @@ def recruitment_need_bars(
 
     Stacked horizontal bars: *Ersättningsbehov* (replacing those who leave, mostly retirement)
     first, then *Expansionsbehov* (growth; zero when the occupation shrinks), so the bar's length
-    is the recruitment need. The black whisker is the 80 % interval of the total.
+    is the recruitment need. In a shrinking occupation the decline absorbs part of the leavers
+    (openings are ``max(change + separations, 0)`` per year), so its replacement bar is the need,
+    not every leaver. The black whisker is the 80 % interval of the total.
 
     Parameters
     ----------
@@ -474,9 +476,11 @@ def recruitment_need_bars(
     rn = recruitment_need[recruitment_need["ssyk_level"] == ssyk_level]
     rows = rn.nlargest(top, "recruitment_need").iloc[::-1]
     labels = [_occupation_tick(c) for c in rows["ssyk"]]
-    rep = rows["replacement"].to_numpy(float)
-    exp = rows["expansion"].clip(lower=0).to_numpy(float)
     total = rows["recruitment_need"].to_numpy(float)
+    # the need counts yearly openings (max(change + separations, 0)): in a shrinking occupation
+    # the decline absorbs part of the leavers, so the bars split the need itself, not the leavers
+    exp = np.minimum(rows["expansion"].clip(lower=0).to_numpy(float), total)
+    rep = total - exp
     with _style():
         fig, ax = _figure(ax, figsize or (12, 0.6 * len(rows) + 2.2))
         y = np.arange(len(rows))
