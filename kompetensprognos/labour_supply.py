@@ -280,41 +280,98 @@ class SupplyResult:
         out = self._frame(region, vals)
         return out[out["year"] > self.years[0]].reset_index(drop=True)
 
-    def _cw_matrix(self, region: str, level: int = 3) -> tuple[list[str], np.ndarray]:
-        """Occupation codes and ``C[g, o]`` (rows sum to 1) for the region."""
+    def occupation_codes(self, level: int = 3) -> list[str]:
+        """SSYK codes newcomers can be mapped to: the crosswalk's, the routine occupations of
+        compulsory-school newcomers, and ``"0002"`` (educations without crosswalk rows)."""
+        codes = set(classifications.ssyk_ancestors(self.crosswalk["ssyk"].astype(str), level))
+        for s in self.routine_shares.values():
+            codes |= set(classifications.ssyk_ancestors(pd.Series(s.index, dtype=str), level))
+        return sorted(codes | {classifications.UNKNOWN_SSYK})
+
+    def _cw_matrix(self, level: int = 3) -> tuple[list[str], np.ndarray]:
+        """Occupation codes and ``C[g, o]`` (rows sum to 1; the ``forgymnasial`` row is 0: it
+        is mapped per base region by :meth:`_routine_matrix`)."""
+        codes = self.occupation_codes(level)
         cw = self.crosswalk.copy()
         cw["ssyk"] = classifications.ssyk_ancestors(cw["ssyk"].astype(str), level)
-        routine = self.routine_shares.get(region)
-        if routine is None:
-            routine = pd.Series(dtype=float)
-        if len(routine):
-            r = routine.copy()
-            r.index = classifications.ssyk_ancestors(pd.Series(r.index), level).to_numpy()
-            r = r.groupby(level=0).sum()
-            cw = pd.concat(
-                [cw, pd.DataFrame({"type": "forgymnasial", "education": "0", "ssyk": r.index,
-                                   "share": r.to_numpy()})],
-                ignore_index=True,
-            )  # fmt: skip
         key = self.groups["type"] + "/" + self.groups["education"]
         cw["key"] = cw["type"] + "/" + cw["education"]
-        missing = sorted(set(key) - set(cw["key"]))
+        missing = sorted(set(key) - set(cw["key"]) - {"forgymnasial/0"})
         if missing:
-            cw = pd.concat(
-                [
-                    cw,
-                    pd.DataFrame(
-                        {"key": missing, "ssyk": classifications.UNKNOWN_SSYK, "share": 1.0}
-                    ),
-                ],
-                ignore_index=True,
+            extra = pd.DataFrame(
+                {"key": missing, "ssyk": classifications.UNKNOWN_SSYK, "share": 1.0}
             )
-        cw = cw[cw["key"].isin(set(key))]
+            cw = pd.concat([cw, extra], ignore_index=True)
         mat = cw.pivot_table(index="key", columns="ssyk", values="share", aggfunc="sum")
-        mat = mat.reindex(index=key.to_numpy()).fillna(0.0)
-        m = mat.to_numpy(float)
+        m = mat.reindex(index=key.to_numpy(), columns=codes).fillna(0.0).to_numpy(float)
         m /= np.maximum(m.sum(axis=1, keepdims=True), 1e-12)
-        return list(mat.columns), m
+        return codes, m
+
+    def _routine_matrix(self, codes: list[str], level: int = 3) -> np.ndarray:
+        """``R[b, o]``: where each base region's compulsory-school newcomers go (its routine
+        occupations' employment shares; ``"0002"`` without employment data)."""
+        out = np.zeros((len(self.base), len(codes)))
+        pos = {c: i for i, c in enumerate(codes)}
+        for i, b in enumerate(self.base):
+            s = self.routine_shares.get(b)
+            if s is None or not len(s):
+                out[i, pos[classifications.UNKNOWN_SSYK]] = 1.0
+                continue
+            idx = classifications.ssyk_ancestors(pd.Series(s.index, dtype=str), level)
+            for c, v in zip(idx, s.to_numpy(float), strict=True):
+                out[i, pos[c]] += v
+        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+
+    def channel_occupations(
+        self, region: str, level: int = 3, crosswalk_draws: np.ndarray | None = None
+    ) -> tuple[list[str], dict[str, np.ndarray]]:
+        """Newcomers per channel and occupation, ``[sim, year, occupation]``.
+
+        Parameters
+        ----------
+        region : str
+        level : int, default 3
+        crosswalk_draws : numpy.ndarray, optional
+            ``[sim, group, occupation]`` draws of the crosswalk (e.g. Dirichlet, by the
+            balance); default: the crosswalk itself in every path.
+
+        Returns
+        -------
+        tuple[list[str], dict[str, numpy.ndarray]]
+            Occupation codes and the arrays. Every region is the exact sum of its base regions.
+        """
+        codes, mat = self._cw_matrix(level)
+        routine = self._routine_matrix(codes, level)
+        fg = (self.groups["type"] == "forgymnasial").to_numpy()
+        w = self._weights(region)
+        full = self._channel_arrays()
+        out = {}
+        for ch, arr in full.items():  # arr [sim, t, b, g]
+            reg = np.tensordot(arr, w, axes=([2], [0]))  # [sim, t, g]
+            if crosswalk_draws is None:
+                occ = reg @ mat
+            else:
+                pick = np.arange(crosswalk_draws.shape[0]) % reg.shape[0]
+                occ = np.einsum("stg,sgo->sto", reg[pick], crosswalk_draws)
+            if fg.any():
+                base_fg = arr[..., fg].sum(axis=3) * w[None, None, :]  # [sim, t, b]
+                extra = base_fg @ routine
+                if crosswalk_draws is not None:
+                    extra = extra[np.arange(crosswalk_draws.shape[0]) % extra.shape[0]]
+                occ = occ + extra
+            out[ch] = occ
+        return codes, out
+
+    def _channel_arrays(self) -> dict[str, np.ndarray]:
+        g = self.draws_graduates * self.entry[None, None, None, :]
+        gym = (self.groups["type"] == "gymnasium").to_numpy()
+        post = self.groups["type"].isin(["yh", "higher"]).to_numpy()
+        return {
+            "graduates": g * gym,
+            "further_study_leavers": g * post,
+            "in_movers": self.draws_in_movers,
+            "re_entrants": self.draws_reentrants,
+        }
 
     def channel_inputs(self, region: str) -> dict[str, np.ndarray]:
         """Per channel, the people entering work by education group: ``[sim, year, group]``.
@@ -323,18 +380,11 @@ class SupplyResult:
         graduates and ``further_study_leavers`` YH and higher-education graduates (both times
         the entry share).
         """
-        g = self._sum(self.draws_graduates, region, 2) * self.entry[None, None, :]
-        gym = (self.groups["type"] == "gymnasium").to_numpy()
-        post = self.groups["type"].isin(["yh", "higher"]).to_numpy()
-        return {
-            "graduates": g * gym,
-            "further_study_leavers": g * post,
-            "in_movers": self._sum(self.draws_in_movers, region, 2),
-            "re_entrants": self._sum(self.draws_reentrants, region, 2),
-        }
+        return {ch: self._sum(a, region, 2) for ch, a in self._channel_arrays().items()}
 
     def newcomers(self, region: str, level: int = 3) -> pd.DataFrame:
-        """Newcomers per occupation, channel and year (point: median over paths; ``supply.csv``).
+        """Newcomers per occupation, channel and year (point: mean over paths, so regions add
+        up; ``supply.csv`` before the balance adds changers and other channels).
 
         Returns
         -------
@@ -342,13 +392,12 @@ class SupplyResult:
             ``region, ssyk, year, channel, newcomers, newcomers_lo80, newcomers_hi80, kind``
             for the channels of :data:`CHANNELS`.
         """
-        codes, mat = self._cw_matrix(region, level)
+        codes, arrays = self.channel_occupations(region, level)
         frames = []
-        for ch, arr in self.channel_inputs(region).items():
-            occ = arr @ mat  # [sim, year, occupation]
-            med = np.median(occ, axis=0)
+        for ch, occ in arrays.items():
+            mean = occ.mean(axis=0)
             lo, hi = np.quantile(occ, [0.1, 0.9], axis=0)
-            n_t, n_o = med.shape
+            n_t, n_o = mean.shape
             frames.append(
                 pd.DataFrame(
                     {
@@ -356,9 +405,9 @@ class SupplyResult:
                         "ssyk": np.tile(codes, n_t),
                         "year": np.repeat(self.years, n_o),
                         "channel": ch,
-                        "newcomers": med.reshape(-1),
-                        "newcomers_lo80": lo.reshape(-1),
-                        "newcomers_hi80": hi.reshape(-1),
+                        "newcomers": mean.reshape(-1),
+                        "newcomers_lo80": np.minimum(lo, mean).reshape(-1),
+                        "newcomers_hi80": np.maximum(hi, mean).reshape(-1),
                         "kind": np.repeat(self._kind(), n_o),
                     }
                 )
@@ -593,7 +642,7 @@ def _fit(
     in_share /= np.maximum(in_share.sum(axis=(1, 2), keepdims=True), 1e-12)
     ent = flows_obs["age_entries"][1:][has_flows[1:]].sum(axis=0)  # [r, s, g]
     ent_share = ent / np.maximum(ent.sum(axis=2, keepdims=True), 1e-9)
-    ent_level = flows_obs["age_entries"][1:][has_flows[1:]].sum(axis=2).mean(axis=0)  # [r, s]
+    ent_level = flows_obs["age_entries"][1:][has_flows[1:]].sum(axis=3).mean(axis=0)  # [r, s]
 
     # --- graduates: projected by school region, sent where they go --------------------------
     grads = np.zeros((cfg.n_sims, len(years), n_r, 2, n_g))

@@ -492,7 +492,20 @@ class _StockFlow:
     def education_flows(self) -> pd.DataFrame:
         keep = slice(1, None)  # flows into the first published year are not observed
         names = ["year", "region", "sex", "group"]
-        frames = [self._long(self.flows[f][keep], names, f, self.years[keep]) for f in FLOW_COLUMNS]
+        # published counts are whole numbers: movers absorb the rounding, so the published
+        # stocks change by exactly the sum of the published flows
+        stock = np.round(self.stock).sum(axis=3)  # [t, m, s, g]
+        fl = {f: np.round(v) for f, v in self.flows.items()}
+        other = (
+            fl["age_entries"] - fl["age_exits"] - fl["deaths"] + fl["graduates"]
+            - fl["further_study"]
+        )  # fmt: skip
+        need = np.zeros_like(stock)
+        need[1:] = stock[1:] - stock[:-1] - other[1:]  # = in_movers - out_movers
+        fix = need - (fl["in_movers"] - fl["out_movers"])
+        fl["in_movers"] = fl["in_movers"] + np.maximum(fix, 0)
+        fl["out_movers"] = fl["out_movers"] + np.maximum(-fix, 0)
+        frames = [self._long(fl[f][keep], names, f, self.years[keep]) for f in FLOW_COLUMNS]
         out = frames[0]
         for f, frame in zip(FLOW_COLUMNS[1:], frames[1:], strict=True):
             out[f] = frame[f].to_numpy()
