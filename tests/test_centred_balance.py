@@ -198,3 +198,22 @@ def test_backtest_origin_sees_no_later_year(demo_dataset: Dataset) -> None:
         elif "year" in table.columns:
             assert table["year"].max() <= origin, name
     assert ds.imbalance_truth is None
+
+
+def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kompetensprognos.narrative import balance_outlook_text, missing_channels_text
+    from kompetensprognos.plots import newcomer_channels_bars
+
+    bal, _ = toy
+    bal = bal.assign(region="r", period_start=2021, period_end=2026)
+    text = balance_outlook_text(bal)
+    assert "bristen väntas öka jämfört med 2016–2020" in text
+    assert "Av 3 bedömda yrken får 1 brist, 1 balans och 1 överskott" in text
+    assert "De flesta nytillskotten kommer från gymnasieexaminerade" in text
+    assert "flöden per utbildningsgrupp" in missing_channels_text(["education_flows"])
+    fig = newcomer_channels_bars(bal, top=3)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Gymnasieexaminerade" in labels and "Lediga jobb (nya + ersättning)" in labels
