@@ -783,6 +783,12 @@ def newcomer_channels_bars(
     from kompetensprognos.narrative import CHANNEL_NAMES
 
     chans = [c for c in CHANNEL_NAMES if f"newcomers_{c}" in balance.columns]
+    if not chans:  # the graduates-only balance has no channels: say so instead of failing
+        with _style():
+            fig, ax = _figure(ax, (11, 2))
+            ax.axis("off")
+            ax.text(0.5, 0.5, "Nytillskott per väg saknas i underlaget", ha="center", va="center")
+        return fig
     _require(balance, ["ssyk", "ssyk_level", "recruitment_need", *[f"newcomers_{c}" for c in chans]], "balance")  # fmt: skip
     rows = balance[balance["ssyk_level"] == ssyk_level].nlargest(top, "recruitment_need")
     rows = rows.iloc[::-1]

@@ -217,3 +217,7 @@ def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame])
     fig = newcomer_channels_bars(bal, top=3)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "Gymnasieexaminerade" in labels and "Lediga jobb (nya + ersättning)" in labels
+    # the graduates-only balance (before the lead wires the new one) degrades quietly
+    old = bal.drop(columns=[c for c in bal.columns if c.startswith(("past_", "newcomers_"))])
+    assert balance_outlook_text(old) == ""
+    assert newcomer_channels_bars(old).axes[0].texts[0].get_text().startswith("Nytillskott")
