@@ -187,3 +187,18 @@ def test_fit_until_an_origin_ignores_later_years(no_graduate_projection: Dataset
     b = SupplyModel(cfg).fit(dataclasses.replace(ds, **spoiled))
     pd.testing.assert_frame_equal(a.labour_supply("skaraborg"), b.labour_supply("skaraborg"))
     assert a.last_observed == origin
+
+
+def test_older_dataset_without_the_new_tables_still_loads(demo_dataset: Dataset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kompetensprognos.dataset import load_dataset, write_dataset
+
+    new = ("population_education", "education_flows", "labour_status", "graduate_destinations",
+           "crosswalk_entrants", "imbalance_truth")  # fmt: skip
+    old = dataclasses.replace(
+        demo_dataset,
+        employment=demo_dataset.employment[demo_dataset.employment["ssyk"].str[:1] == "2"],
+        **dict.fromkeys(new),
+    )
+    loaded = load_dataset(write_dataset(old, tmp_path / "old"))
+    assert all(getattr(loaded, n) is None for n in new)
+    assert missing_channels(loaded) == ["population_education", "education_flows", "labour_status"]
