@@ -1269,8 +1269,9 @@ def score_calls(calls: pd.DataFrame) -> pd.DataFrame:
     >>> c = pd.DataFrame({"region": "r", "origin": 2018, "ssyk": ["1", "2"],
     ...     "status": ["brist", "balans"], "p_shortage": [0.8, 0.2],
     ...     "truth_status": ["brist", "balans"], "carry_status": ["balans", "balans"]})
-    >>> score_calls(c).set_index("method").loc["centred", "balanced_accuracy"]
-    1.0
+    >>> s = score_calls(c).set_index(["region", "method"])
+    >>> float(s.loc[("all", "centred"), "balanced_accuracy"]), float(s.loc[("all", "carry_forward"), "brier"])
+    (1.0, 0.5)
     """
     methods = {"centred": ("status", "p_shortage"), "carry_forward": ("carry_status", None)}
     if "old_status" in calls:
