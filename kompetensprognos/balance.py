@@ -36,6 +36,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -61,10 +63,16 @@ __all__ = [
     "STATUS_NOT_COVERED",
     "STATUS_TOO_SMALL",
     "BalanceParams",
+    "NEWCOMER_CHANNELS",
     "af_assessment",
     "balance_tables",
+    "centred_balance",
+    "education_stock_balance",
+    "region_balance",
+    "yearly_openings",
     "classify",
     "education_balance",
+    "graduates_only_balance_tables",
     "occupation_balance",
     "shortage_probability",
 ]
@@ -121,6 +129,12 @@ class BalanceParams(BaseModel):
     surplus_above: float = Field(default=1.1, gt=0.0)
     min_need: float = Field(default=10.0, ge=0.0)
     af_region: str = Field(default=regions.VG_COUNTY, pattern=r"^\d{2}$")
+    past_start: int = Field(default=2016, ge=1990, le=2100)
+    past_end: int = Field(default=2022, ge=1990, le=2100)
+    changer_rate: float = Field(default=0.02, ge=0.0, le=0.5)
+    residual_shrinkage: float = Field(default=200.0, ge=0.0)
+    crosswalk_concentration: float = Field(default=200.0, gt=0.0)
+    exit_rate_sd: float = Field(default=0.1, ge=0.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> BalanceParams:
@@ -520,7 +534,29 @@ def _period_sum(frame: pd.DataFrame, keys: list[str], start: int, end: int) -> p
     return sel.groupby(keys, as_index=False)["new_entrants"].sum()
 
 
-def balance_tables(
+def balance_tables(*args: Any, **kwargs: Any) -> dict[str, pd.DataFrame]:
+    """Balance tables of one region: the centred balance, or the old graduates-only one.
+
+    ``balance_tables(supply_result, demand_result, dataset, region, *, start, end,
+    balance_params, n_sims, seed, calls=None)`` — the centred balance
+    (:func:`region_balance`; ``calls``, the call backtest of :func:`call_backtest`, is
+    filtered to the region and returned as ``balance_backtest``).
+
+    ``balance_tables(dataset, region, demand_result, ...)`` — the graduates-only balance of
+    earlier versions (:func:`graduates_only_balance_tables`), kept as the comparison method
+    and for datasets without the stock–flow tables.
+    """
+    if args and isinstance(args[0], Dataset):
+        return graduates_only_balance_tables(*args, **kwargs)
+    calls = kwargs.pop("calls", None)
+    out = region_balance(*args, **kwargs)
+    if calls is not None:
+        region = args[3] if len(args) > 3 else kwargs["region"]
+        out["balance_backtest"] = calls[calls["region"] == region].reset_index(drop=True)
+    return out
+
+
+def graduates_only_balance_tables(
     dataset: Dataset,
     region: str,
     demand_result: DemandResult,
@@ -628,3 +664,636 @@ def balance_tables(
         bp,
     )
     return out
+
+
+# --- the centred balance: openings against newcomers from every channel ------------------------
+
+#: Newcomer channels of the centred balance, in report order (the first four are measured by
+#: the stock–flow supply; changers are an assumed rate; other channels are the residual).
+NEWCOMER_CHANNELS: tuple[str, ...] = (
+    "graduates", "further_study_leavers", "in_movers", "re_entrants", "occupation_changers",
+    "other_channels",
+)  # fmt: skip
+_MEASURED = NEWCOMER_CHANNELS[:4]
+
+
+def yearly_openings(
+    demand_result: DemandResult,
+    dataset: Dataset,
+    region: str,
+    start: int,
+    end: int,
+    *,
+    rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Openings per SSYK 3 occupation and year: ``max(ΔE + separations, 0)`` (BLS).
+
+    ``E`` is the demand model's employment path (break-adjusted history, then the reconciled
+    forecast) and separations the cohort model's exits along that path
+    (:func:`kompetensprognos.replacement.replacement_by_year`). A shrinking occupation opens a
+    job only where its exits exceed its decline. (One small function so it can point at the
+    demand side's own ``openings`` once that exists.)
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, ssyk, year, employed_prev, employed, employed_lo80, employed_hi80,
+        separations, openings``.
+    """
+    from kompetensprognos.recruitment import _totals
+    from kompetensprognos.replacement import dataset_exit_rates, replacement_by_year
+
+    path = demand_result.employment_path(region, level=3)
+    years = list(range(start - 1, end + 1))
+    path = path[path["year"].isin(years)]
+    e = path.pivot_table(index="ssyk", columns="year", values="employed").reindex(columns=years)
+    rates = dataset_exit_rates(dataset) if rates is None else rates
+    rep = replacement_by_year(
+        dataset, region, start, end, _totals(demand_result, region), rates=rates
+    )
+    rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(e.index)]
+    sep = (
+        rep.pivot_table(index="ssyk", columns="year", values="replacement")
+        .reindex(index=e.index, columns=years[1:])
+        .fillna(0.0)
+    )
+    out = []
+    for y in years[1:]:
+        d = pd.DataFrame(
+            {"ssyk": e.index, "year": y, "employed_prev": e[y - 1].to_numpy(),
+             "employed": e[y].to_numpy(), "separations": sep[y].to_numpy()}
+        )  # fmt: skip
+        out.append(d)
+    df = pd.concat(out, ignore_index=True).fillna({"separations": 0.0})
+    bounds = path.set_index(["ssyk", "year"])
+    for c in ("lo80", "hi80"):
+        col = bounds[c] if c in bounds else pd.Series(np.nan, index=bounds.index)
+        df[f"employed_{c}"] = col.reindex(pd.MultiIndex.from_frame(df[["ssyk", "year"]])).to_numpy()
+    df["openings"] = (df["employed"] - df["employed_prev"] + df["separations"]).clip(lower=0.0)
+    df.insert(0, "region", region)
+    return df
+
+
+def _draw_crosswalk(mat: np.ndarray, n: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    """Dirichlet draws of each row of ``mat`` (``[g, o]``): ``[n, g, o]`` with mean ``mat``."""
+    a = mat[None] * alpha
+    x = rng.gamma(np.where(a > 0, a, 1.0), 1.0, size=(n, *mat.shape)) * (a > 0)
+    return x / np.maximum(x.sum(axis=2, keepdims=True), 1e-12)
+
+
+def _level_sums(
+    codes: list[str], arrays: dict[str, np.ndarray]
+) -> tuple[list[str], list[int], dict[str, np.ndarray]]:
+    """Add SSYK 2, 1 and total rows (last axis = occupation) to every array."""
+    codes_idx = pd.Index(codes)
+    known = codes_idx != classifications.UNKNOWN_SSYK
+    out_codes, levels = list(codes), [3] * len(codes)
+    parts = {k: [v] for k, v in arrays.items()}
+    for lvl in (2, 1, 0):
+        keys = np.where(known, codes_idx.str[:lvl], None) if lvl else np.where(known, "total", None)
+        uniq = sorted({k for k in keys if k is not None})
+        m = np.array([[k == u for k in keys] for u in uniq], dtype=float).T  # [o, u]
+        out_codes += uniq
+        levels += [lvl] * len(uniq)
+        for k, v in arrays.items():
+            parts[k].append(v @ m)
+    return out_codes, levels, {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
+
+
+def _anchored_bands(
+    statuses: pd.Series, lower: float, upper: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bands on the relative ratio given today's status (AF's yrkesbarometer where known):
+    today's shortage persists unless newcomers grow faster than openings by more than the band
+    (then balance); today's surplus likewise; unknown or balance → the plain bands."""
+    lo = np.where(statuses == "brist", upper, np.where(statuses == "överskott", 0.0, lower))
+    hi = np.where(statuses == "brist", np.inf, np.where(statuses == "överskott", lower, upper))
+    return lo, hi
+
+
+def centred_balance(
+    openings: pd.DataFrame,
+    channels: dict[str, np.ndarray],
+    channel_years: np.ndarray,
+    codes: list[str],
+    *,
+    start: int,
+    end: int,
+    past: tuple[int, int],
+    params: BalanceParams,
+    seed: int = 0,
+    today: pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The centred balance of one region from openings and newcomer paths.
+
+    Parameters
+    ----------
+    openings : pandas.DataFrame
+        :func:`yearly_openings` rows for ``past[0]..end``.
+    channels : dict[str, numpy.ndarray]
+        Measured channels, each ``[sim, year, occupation]`` (occupations ``codes``, years
+        ``channel_years``), crosswalk draws already applied.
+    channel_years : numpy.ndarray
+    codes : list[str]
+        SSYK 3 codes of the channel arrays.
+    start, end : int
+        Outlook period.
+    past : tuple[int, int]
+        The recent past the indicator is centred on (e.g. 2016–2022).
+    params : BalanceParams
+    seed : int
+    today : pandas.Series, optional
+        Today's status per SSYK code (AF's yrkesbarometer), anchoring the bands.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, pandas.DataFrame]
+        The balance per occupation (all levels) and newcomers per occupation, channel and year.
+    """
+    rng = np.random.default_rng(seed)
+    n_s = next(iter(channels.values())).shape[0]
+    occ = sorted(set(openings["ssyk"]))
+    years_all = np.arange(past[0], end + 1)
+    o = openings.set_index(["ssyk", "year"]).reindex(pd.MultiIndex.from_product([occ, years_all]))
+    shape = (len(occ), len(years_all))
+    e_prev = o["employed_prev"].to_numpy(float).reshape(shape)
+    e_now = o["employed"].to_numpy(float).reshape(shape)
+    sep = o["separations"].fillna(0.0).to_numpy(float).reshape(shape)
+    sd = (
+        ((o["employed_hi80"] - o["employed_lo80"]) / (2 * 1.2816))
+        .fillna(0.0)
+        .to_numpy(float)
+        .reshape(shape)
+    )
+    e_prev, e_now = np.nan_to_num(e_prev), np.nan_to_num(e_now)
+    # paths: employment level shock (one per occupation and path, scaled by the forecast sd),
+    # exit-rate factor, changer rate, crosswalk (already in channels)
+    z = rng.standard_normal((n_s, len(occ), 1))
+    exit_f = rng.lognormal(0.0, params.exit_rate_sd, (n_s, len(occ), 1))
+    chg = params.changer_rate * rng.lognormal(0.0, 0.25, (n_s, len(occ), 1))
+    e_path = np.maximum(e_now[None] + z * sd[None], 0.0)
+    e_prev_path = np.concatenate([e_prev[None, :, :1].repeat(n_s, 0), e_path[:, :, :-1]], axis=2)
+    change = e_path - e_prev_path
+    # observed years: the window's mean yearly change per occupation — max(ΔE + exits, 0) of a
+    # noisy register change is biased upward, and the forecast years are smooth
+    in_past = (years_all >= past[0]) & (years_all <= past[1])
+    if in_past.any():
+        mean_change = change[:, :, in_past].mean(axis=2, keepdims=True)
+        change = np.where(in_past[None, None, :], mean_change, change)
+    open_s = np.maximum(change + sep[None] * exit_f, 0.0)  # [s, o, t]
+
+    # measured channels onto the openings' occupations and years
+    cpos = {c: i for i, c in enumerate(codes)}
+    ypos = {int(y): i for i, y in enumerate(channel_years)}
+    idx_o = np.array([cpos.get(c, -1) for c in occ])
+    meas = {}
+    for ch in _MEASURED:
+        arr = channels[ch]
+        out = np.zeros((n_s, len(occ), len(years_all)))
+        for j, y in enumerate(years_all):
+            if int(y) in ypos:
+                col = arr[:, ypos[int(y)], :]
+                out[:, idx_o >= 0, j] = col[:, idx_o[idx_o >= 0]]
+        meas[ch] = out
+    changers = chg * e_prev_path
+    measured = sum(meas.values()) + changers
+
+    # residual "other channels": what the recent past's openings show beyond the measured
+    # channels, as a share of them (negative: part of the measured inflow does not land in the
+    # occupation), per occupation, shrunk toward its SSYK 2 group and that toward the region;
+    # projected as the same share of the measured channels
+    resid = (open_s - measured)[:, :, in_past].sum(axis=2)  # [s, o]
+    expo = measured[:, :, in_past].sum(axis=2)
+    k = params.residual_shrinkage
+    total_rate = resid.sum(axis=1, keepdims=True) / np.maximum(
+        expo.sum(axis=1, keepdims=True), 1e-9
+    )
+    grp = pd.Series(occ).str[:2].to_numpy()
+    g_rate = np.zeros_like(resid)
+    for gcode in np.unique(grp):
+        m = grp == gcode
+        r_g = resid[:, m].sum(axis=1, keepdims=True)
+        x_g = expo[:, m].sum(axis=1, keepdims=True)
+        g_rate[:, m] = (r_g + k * total_rate) / (x_g + k)
+    rate = np.maximum((resid + k * g_rate) / (expo + k), -0.99)
+    other = rate[:, :, None] * measured
+    new_s = np.maximum(measured + other, 0.0)
+
+    # sums over the two windows, at every SSYK level
+    out_win = (years_all >= start) & (years_all <= end)
+    arrays = {
+        "open_past": open_s[:, :, in_past].sum(axis=2),
+        "open_out": open_s[:, :, out_win].sum(axis=2),
+        "new_past": new_s[:, :, in_past].sum(axis=2),
+        "new_out": new_s[:, :, out_win].sum(axis=2),
+    }
+    for ch, arr in {**meas, "occupation_changers": changers, "other_channels": other}.items():
+        arrays[f"ch_{ch}"] = arr[:, :, out_win].sum(axis=2)
+    all_codes, levels, sums = _level_sums(occ, arrays)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_past = sums["new_past"] / sums["open_past"]
+        r_out = sums["new_out"] / sums["open_out"]
+        rel = r_out / r_past
+    today_s = (today if today is not None else pd.Series(dtype=object)).reindex(all_codes)
+    lo, hi = _anchored_bands(
+        today_s.fillna("").to_numpy(), params.shortage_below, params.surplus_above
+    )
+    p_short = np.nanmean(np.where(np.isfinite(rel), rel < lo[None], np.nan), axis=0)
+    p_surp = np.nanmean(np.where(np.isfinite(rel), rel > hi[None], np.nan), axis=0)
+    status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
+    open_pt = np.median(sums["open_out"], axis=0)
+    small = (open_pt < params.min_need) | ~np.isfinite(np.nanmedian(rel, axis=0))
+    status = np.where(small, STATUS_TOO_SMALL, status)
+    med = {k: np.median(v, axis=0) for k, v in sums.items()}
+    bal = pd.DataFrame(
+        {
+            "ssyk": all_codes,
+            "ssyk_level": levels,
+            "past_start": past[0],
+            "past_end": past[1],
+            "openings_past": med["open_past"],
+            "newcomers_past": med["new_past"],
+            "past_ratio": np.nanmedian(r_past, axis=0),
+            "recruitment_need": open_pt,
+            "new_entrants": med["new_out"],
+            "outlook_ratio": np.nanmedian(r_out, axis=0),
+            "balance_ratio": np.nanmedian(rel, axis=0),
+            "balance_ratio_lo80": np.nanquantile(rel, 0.1, axis=0),
+            "balance_ratio_hi80": np.nanquantile(rel, 0.9, axis=0),
+            "status": status,
+            "p_shortage": np.where(small, np.nan, p_short),
+            "p_surplus": np.where(small, np.nan, p_surp),
+            "today_status": today_s.to_numpy(),
+            **{f"newcomers_{ch}": med[f"ch_{ch}"] for ch in NEWCOMER_CHANNELS},
+        }
+    )
+    bal["gap"] = bal["new_entrants"] - bal["recruitment_need"]
+    bal["supply_covered"] = True
+    bal["covered_share"] = 1.0
+    order = {3: 3, 2: 2, 1: 1, 0: 0}
+    bal = bal.sort_values(
+        ["ssyk_level", "ssyk"],
+        key=lambda s: s.map(order) if s.name == "ssyk_level" else s,
+        kind="stable",
+    )
+    # newcomers per occupation, channel and year (point: median of paths)
+    rows = []
+    allch = {**meas, "occupation_changers": changers, "other_channels": other}
+    for ch in NEWCOMER_CHANNELS:
+        m = np.median(allch[ch], axis=0)  # [o, t]
+        rows.append(pd.DataFrame({
+            "ssyk": np.repeat(occ, len(years_all)), "year": np.tile(years_all, len(occ)),
+            "channel": ch, "newcomers": m.reshape(-1)}))  # fmt: skip
+    sup = pd.concat(rows, ignore_index=True)
+    op = pd.DataFrame({"ssyk": np.repeat(occ, len(years_all)), "year": np.tile(years_all, len(occ)),
+                       "openings": np.median(open_s, axis=0).reshape(-1)})  # fmt: skip
+    sup = sup.merge(op, on=["ssyk", "year"], how="left")
+    return bal.reset_index(drop=True), sup
+
+
+def education_stock_balance(
+    supply_result: Any,
+    demand_result: DemandResult,
+    dataset: Dataset,
+    region: str,
+    *,
+    base_year: int,
+    end: int,
+    params: BalanceParams,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Supply stock against demand stock per education group (the view SCB and Cedefop publish).
+
+    Demand by education = employment per occupation × the occupation's education mix (the stock
+    crosswalk weighted by each group's labour supply in ``base_year``, normalised per
+    occupation). Both sides are compared as growth from ``base_year`` to ``end``:
+    ``relative = (supply[end] / supply[base]) / (demand[end] / demand[base])``, read with the
+    same bands and the same path rule as the occupations.
+    """
+    rng = np.random.default_rng(seed)
+    groups = supply_result.groups
+    ls = supply_result.labour_supply(region)
+    sup = ls.pivot_table(index=["type", "education"], columns="year", values="labour_supply")
+    key = pd.MultiIndex.from_frame(groups[["type", "education"]])
+    sup = sup.reindex(key)
+    cw = dataset.require("crosswalk")[["type", "education", "ssyk", "share"]].copy()
+    cw["ssyk"] = classifications.ssyk_ancestors(cw["ssyk"].astype(str), 3)
+    mat = cw.pivot_table(index=["type", "education"], columns="ssyk", values="share", aggfunc="sum")
+    mat = mat.reindex(key).fillna(0.0)
+    w = mat.to_numpy(float) * sup[base_year].to_numpy(float)[:, None]  # [g, o]
+    mix = w / np.maximum(w.sum(axis=0, keepdims=True), 1e-12)  # education mix of occupation o
+    path = demand_result.employment_path(region, level=3).set_index(["ssyk", "year"])
+    codes = list(mat.columns)
+    e0 = (
+        path["employed"]
+        .reindex(pd.MultiIndex.from_product([codes, [base_year]]))
+        .fillna(0.0)
+        .to_numpy()
+    )
+    e1 = path["employed"].reindex(pd.MultiIndex.from_product([codes, [end]])).fillna(0.0).to_numpy()
+    sd = (
+        path.get("hi80", pd.Series(dtype=float)) - path.get("lo80", pd.Series(dtype=float))
+    ).reindex(pd.MultiIndex.from_product([codes, [end]])).fillna(0.0).to_numpy() / (2 * 1.2816)
+    d_emp = supply_result._sum(supply_result.draws_employed, region, 2)  # [sim, t_fc, g]
+    fc_years = supply_result.years[supply_result.years > supply_result.last_observed]
+    n_s = d_emp.shape[0]
+    s_end = (
+        d_emp[:, list(fc_years).index(end)]
+        if end in fc_years
+        else np.broadcast_to(sup[end].to_numpy(float), (n_s, len(groups)))
+    )
+    e1_s = np.maximum(e1[None] + rng.standard_normal((n_s, len(codes))) * sd[None], 0.0)
+    dem0 = mix @ e0
+    dem1_s = e1_s @ mix.T
+    s0 = sup[base_year].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = (s_end / s0[None]) / (dem1_s / dem0[None])
+    lo, hi = params.shortage_below, params.surplus_above
+    fin = np.isfinite(rel)
+    p_short = np.where(fin, rel < lo, np.nan)
+    p_surp = np.where(fin, rel > hi, np.nan)
+    with np.errstate(all="ignore"):
+        p_short, p_surp = np.nanmean(p_short, axis=0), np.nanmean(p_surp, axis=0)
+        med = np.nanmedian(rel, axis=0)
+    status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
+    small = (dem0 < params.min_need) | ~np.isfinite(med)
+    status = np.where(small, STATUS_TOO_SMALL, status)
+    return pd.DataFrame(
+        {
+            "region": region,
+            "type": groups["type"].to_numpy(),
+            "education": groups["education"].to_numpy(),
+            "period_start": base_year,
+            "period_end": end,
+            "labour_supply_start": s0,
+            "labour_supply_end": np.median(s_end, axis=0),
+            "demand_start": dem0,
+            "demand_end": np.median(dem1_s, axis=0),
+            "recruitment_need": np.median(dem1_s, axis=0),
+            "new_entrants": np.median(s_end, axis=0),
+            "balance_ratio": med,
+            "gap": np.median(s_end, axis=0) - np.median(dem1_s, axis=0),
+            "status": status,
+            "p_shortage": np.where(small, np.nan, p_short),
+        }
+    )
+
+
+def region_balance(
+    supply_result: Any,
+    demand_result: DemandResult,
+    dataset: Dataset,
+    region: str,
+    *,
+    start: int = 2023,
+    end: int = 2030,
+    past: tuple[int, int] | None = None,
+    balance_params: BalanceParams | None = None,
+    n_sims: int = 1000,
+    seed: int = 0,
+    exit_rates: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Centred balance tables of one region from a fitted supply and demand model.
+
+    Parameters
+    ----------
+    supply_result : SupplyResult
+        :meth:`kompetensprognos.labour_supply.SupplyModel.fit` output (fitted once).
+    demand_result : DemandResult
+    dataset : Dataset
+    region : str
+    start, end : int
+        Outlook period (default 2023–2030).
+    past : tuple[int, int], optional
+        Recent past the indicator is centred on (default ``BalanceParams.past_start`` ..
+        ``past_end``, clipped to the observed years).
+    balance_params : BalanceParams, optional
+    n_sims : int, default 1000
+        Joint paths (supply paths are reused cyclically when the supply model has fewer).
+    seed : int
+    exit_rates : pandas.DataFrame, optional
+        Cohort exit rates (default: estimated on the dataset; pass them once for many regions).
+
+    Returns
+    -------
+    dict[str, pandas.DataFrame]
+        ``balance``, ``supply`` (newcomers per occupation, channel and year, with openings),
+        ``balance_education``, ``labour_supply``, ``supply_flows``.
+    """
+    bp = balance_params or BalanceParams()
+    last_obs = int(supply_result.last_observed)
+    p0 = bp.past_start if past is None else past[0]
+    p1 = min(bp.past_end if past is None else past[1], last_obs, start - 1)
+    rng = np.random.default_rng(seed)
+    op = yearly_openings(demand_result, dataset, region, p0, end, rates=exit_rates)
+    _, mat = supply_result._cw_matrix(3)
+    cw_s = _draw_crosswalk(mat, n_sims, bp.crosswalk_concentration, rng)
+    codes, channels = supply_result.channel_occupations(region, 3, crosswalk_draws=cw_s)
+    today = None
+    if dataset.yrkesbarometer is not None:
+        af = af_assessment(
+            dataset.yrkesbarometer, sorted(set(op["ssyk"])) + ["total"], bp.af_region
+        )
+        today = af.set_index("ssyk")["af_status"]
+    bal, sup = centred_balance(
+        op, channels, supply_result.years, codes, start=start, end=end, past=(p0, p1),
+        params=bp, seed=seed + 1, today=today,
+    )  # fmt: skip
+    bal.insert(0, "region", region)
+    bal.insert(2, "period_start", start)
+    bal.insert(3, "period_end", end)
+    sup.insert(0, "region", region)
+    out = {
+        "balance": bal,
+        "supply": sup,
+        "balance_education": education_stock_balance(
+            supply_result,
+            demand_result,
+            dataset,
+            region,
+            base_year=last_obs,
+            end=end,
+            params=bp,
+            seed=seed + 2,
+        ),  # fmt: skip
+        "labour_supply": supply_result.labour_supply(region),
+        "supply_flows": supply_result.supply_flows(region),
+    }
+    return out
+
+
+# --- scored calls ----------------------------------------------------------------------------
+
+
+def _band_status(rel: np.ndarray, params: BalanceParams) -> np.ndarray:
+    return np.where(
+        rel < params.shortage_below,
+        "brist",
+        np.where(rel > params.surplus_above, "överskott", "balans"),
+    )
+
+
+def truth_status(
+    truth: pd.DataFrame,
+    past: tuple[int, int],
+    outlook: tuple[int, int],
+    params: BalanceParams | None = None,
+) -> pd.DataFrame:
+    """The generator's own call: how its newcomers-to-openings ratio moves from ``past`` to
+    ``outlook``, read with the same bands (``imbalance_truth`` of synthetic data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, ssyk, truth_ratio, truth_status``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"region": "r", "ssyk": "222", "year": [2016, 2017, 2020, 2021],
+    ...                   "openings": [10.0, 10, 10, 10], "newcomers": [10.0, 10, 8, 8]})
+    >>> truth_status(t, (2016, 2017), (2020, 2021))["truth_status"].tolist()
+    ['brist']
+    """
+    params = params or BalanceParams()
+
+    def window(a: int, b: int) -> pd.DataFrame:
+        sel = truth[(truth["year"] >= a) & (truth["year"] <= b)]
+        return sel.groupby(["region", "ssyk"])[["openings", "newcomers"]].sum()
+
+    p, o = window(*past), window(*outlook)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = (o["newcomers"] / o["openings"]) / (p["newcomers"] / p["openings"])
+    out = rel.rename("truth_ratio").reset_index()
+    out["truth_status"] = _band_status(out["truth_ratio"].to_numpy(float), params)
+    out.loc[~np.isfinite(out["truth_ratio"]), "truth_status"] = STATUS_TOO_SMALL
+    return out
+
+
+def _truncate(dataset: Dataset, origin: int) -> Dataset:
+    """Every table as known at ``origin``: rows after it dropped; the population observed up to
+    the origin and then shifted by cohort (no later observation leaks in)."""
+    from kompetensprognos.labour_supply import _truncate_for_graduates
+
+    tables = {}
+    for name, table in dataset.tables().items():
+        if name == "imbalance_truth":
+            continue
+        if "year" in table.columns and name != "population":
+            table = table[table["year"] <= origin]
+        tables[name] = table
+    if dataset.population is not None and dataset.education_output is not None:
+        tables["population"] = _truncate_for_graduates(dataset, origin).population
+    return Dataset(manifest=dataset.manifest, **tables)
+
+
+def call_backtest(
+    dataset: Dataset,
+    origins: tuple[int, ...] = (2018, 2019),
+    *,
+    region_ids: tuple[str, ...] = regions.REGION_IDS,
+    demand_config: Any = None,
+    balance_params: BalanceParams | None = None,
+    n_sims: int = 300,
+    seed: int = 0,
+    first_year: int = 2015,
+    old_method: bool = True,
+) -> pd.DataFrame:
+    """Score the balance calls from earlier origins against the generator's imbalance truth.
+
+    For each origin every model is refitted on the data up to the origin only (demand, exit
+    rates, graduates, stock–flow supply; population observed to the origin, then shifted by
+    cohort): the outlook is ``origin + 1`` .. the last observed year and the recent past
+    ``first_year`` .. ``origin``. Beside our call: *carry forward* — today's state at the
+    origin (the truth's ratio in the last two years against the earlier past, as a yrkesbarometer
+    would know it) carried forward — and the old graduates-only method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, origin, ssyk, status, p_shortage, truth_status, truth_ratio, carry_status,
+        old_status, old_p_shortage`` at SSYK 3.
+    """
+    from kompetensprognos.demand import DemandConfig, DemandModel
+    from kompetensprognos.education import project_graduates
+    from kompetensprognos.labour_supply import SupplyConfig, SupplyModel
+    from kompetensprognos.replacement import dataset_exit_rates
+
+    truth = dataset.require("imbalance_truth")
+    bp = balance_params or BalanceParams()
+    last = int(truth["year"].max())
+    rows = []
+    for origin in origins:
+        ds = _truncate(dataset, origin)
+        cfg = demand_config or DemandConfig()
+        cfg = cfg.model_copy(update={"end_year": max(cfg.end_year, last)})
+        dem = DemandModel(cfg).fit(ds)
+        proj = project_graduates(ds, last, n_sims=n_sims, seed=seed)
+        sup = SupplyModel(SupplyConfig(end_year=last, n_sims=min(n_sims, 200), seed=seed)).fit(
+            ds, projection=proj
+        )
+        rates = dataset_exit_rates(ds)
+        ts = truth_status(truth, (first_year, origin), (origin + 1, last), bp)
+        carry = truth_status(truth, (first_year, origin - 2), (origin - 1, origin), bp)
+        for region in region_ids:
+            bal = region_balance(
+                sup, dem, ds, region, start=origin + 1, end=last, past=(first_year, origin),
+                balance_params=bp, n_sims=n_sims, seed=seed, exit_rates=rates,
+            )["balance"]  # fmt: skip
+            b = bal[bal["ssyk_level"] == 3][["ssyk", "status", "p_shortage"]]
+            b = b.merge(ts[ts["region"] == region].drop(columns="region"), on="ssyk", how="left")
+            c = carry[carry["region"] == region][["ssyk", "truth_status"]]
+            b = b.merge(c.rename(columns={"truth_status": "carry_status"}), on="ssyk", how="left")
+            if old_method:
+                old = graduates_only_balance_tables(
+                    ds, region, dem, start=origin + 1, end=last, n_sims=n_sims, seed=seed,
+                    projection=proj,
+                )["balance"]  # fmt: skip
+                old = old[old["ssyk"].str.len() == 3][["ssyk", "status", "p_shortage"]]
+                old = old.rename(columns={"status": "old_status", "p_shortage": "old_p_shortage"})
+                b = b.merge(old, on="ssyk", how="left")
+            rows.append(b.assign(region=region, origin=origin))
+    out = pd.concat(rows, ignore_index=True)
+    front = ["region", "origin", "ssyk"]
+    return out[front + [c for c in out.columns if c not in front]]
+
+
+def score_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """Balanced accuracy and Brier score of each method's calls against the truth.
+
+    Only occupations whose truth and call are both assessed (brist / balans / överskott) count.
+    Balanced accuracy is the mean recall over the truth's classes; the Brier score compares
+    ``p_shortage`` with ``truth == brist`` (carry-forward: 1 if today's status is brist, else 0).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"region": "r", "origin": 2018, "ssyk": ["1", "2"],
+    ...     "status": ["brist", "balans"], "p_shortage": [0.8, 0.2],
+    ...     "truth_status": ["brist", "balans"], "carry_status": ["balans", "balans"]})
+    >>> s = score_calls(c).set_index(["region", "method"])
+    >>> float(s.loc[("all", "centred"), "balanced_accuracy"]), float(s.loc[("all", "carry_forward"), "brier"])
+    (1.0, 0.5)
+    """
+    methods = {"centred": ("status", "p_shortage"), "carry_forward": ("carry_status", None)}
+    if "old_status" in calls:
+        methods["graduates_only"] = ("old_status", "old_p_shortage")
+    rows = []
+    for (region, origin), grp in [*calls.groupby(["region", "origin"]), (("all", "all"), calls)]:
+        for name, (scol, pcol) in methods.items():
+            g = grp[grp["truth_status"].isin(STATUSES) & grp[scol].isin(STATUSES)]
+            if g.empty:
+                continue
+            recalls = [
+                (g.loc[g["truth_status"] == cls, scol] == cls).mean()
+                for cls in STATUSES
+                if (g["truth_status"] == cls).any()
+            ]
+            p = (
+                (g[scol] == "brist").astype(float)
+                if pcol is None
+                else g[pcol].astype(float).fillna((g[scol] == "brist").astype(float))
+            )
+            brier = float(((p - (g["truth_status"] == "brist")) ** 2).mean())
+            rows.append((region, origin, name, len(g), float(np.mean(recalls)), brier))
+    return pd.DataFrame(
+        rows, columns=["region", "origin", "method", "n", "balanced_accuracy", "brier"]
+    )

@@ -88,6 +88,12 @@ class Dataset:
         Always present.
     employment_age, population, education_output, crosswalk, yrkesbarometer : pandas.DataFrame | None
         ``None`` when the dataset does not have the table.
+    population_education, education_flows, labour_status, graduate_destinations : pandas.DataFrame | None
+        The education-group stock–flow tables of the supply model (``docs/supply.md``).
+    crosswalk_entrants : pandas.DataFrame | None
+        Education → occupation shares among *recent entrants* (the balance's crosswalk).
+    imbalance_truth : pandas.DataFrame | None
+        Synthetic data only: the generator's true openings and newcomers (for scoring calls).
     """
 
     manifest: Manifest
@@ -97,6 +103,12 @@ class Dataset:
     education_output: pd.DataFrame | None = None
     crosswalk: pd.DataFrame | None = None
     yrkesbarometer: pd.DataFrame | None = None
+    population_education: pd.DataFrame | None = None
+    education_flows: pd.DataFrame | None = None
+    labour_status: pd.DataFrame | None = None
+    graduate_destinations: pd.DataFrame | None = None
+    crosswalk_entrants: pd.DataFrame | None = None
+    imbalance_truth: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables that are present, by contract name."""

@@ -36,6 +36,9 @@ from kompetensprognos.labels import (
 )
 
 __all__ = [
+    "CHANNEL_NAMES",
+    "balance_outlook_text",
+    "missing_channels_text",
     "NBSP",
     "backtest_text",
     "fmt_float",
@@ -557,3 +560,107 @@ def backtest_text(backtest: pd.DataFrame, horizon: int = 3) -> str:
             f" Modellen pekade åt rätt håll (ökning eller minskning) i {fmt_pct(acc)} av fallen."
         )
     return text + "\n"
+
+
+# --- the centred balance (issues 11–12) ------------------------------------------------------
+
+#: Swedish names of the newcomer channels (:data:`kompetensprognos.balance.NEWCOMER_CHANNELS`).
+CHANNEL_NAMES: dict[str, str] = {
+    "graduates": "Gymnasieexaminerade",
+    "further_study_leavers": "Examinerade från YH och högskola",
+    "in_movers": "Inflyttade",
+    "re_entrants": "Återinträdande (från arbetslöshet eller utanför arbetskraften)",
+    "occupation_changers": "Yrkesbytare",
+    "other_channels": "Övriga vägar (skattad rest)",
+}
+_TABLE_NAMES_SV = {
+    "population_education": "befolkning per utbildningsgrupp",
+    "education_flows": "flöden per utbildningsgrupp (in- och utflyttning, vidareutbildning)",
+    "labour_status": "sysselsatta, arbetslösa och utanför arbetskraften per utbildningsgrupp",
+}
+
+
+def missing_channels_text(missing: list[str]) -> str:
+    """Swedish note naming the stock–flow tables a dataset lacks (empty when none is missing).
+
+    Examples
+    --------
+    >>> missing_channels_text(["labour_status"])  # doctest: +ELLIPSIS
+    '*Tillgången bygger bara på nyexaminerade: underlag saknas för sysselsatta, ...'
+    >>> missing_channels_text([])
+    ''
+    """
+    if not missing:
+        return ""
+    names = ", ".join(_TABLE_NAMES_SV.get(m, m) for m in missing)
+    return (
+        f"*Tillgången bygger bara på nyexaminerade: underlag saknas för {names}. "
+        "Inflyttade, återinträdande och yrkesbytare räknas därför inte, och balansen jämför "
+        "ett enda inflöde med hela rekryteringsbehovet.*"
+    )
+
+
+def balance_outlook_text(balance: pd.DataFrame, top: int = 5) -> str:
+    """Swedish text for the centred balance: what the status means and where it changes.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        The region's ``balance`` table from the centred balance (``past_start, past_end,
+        period_start, period_end, status, balance_ratio, p_shortage``, channel columns).
+    top : int
+        Occupations named per direction.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"ssyk": ["total", "222", "532"], "ssyk_level": [0, 3, 3],
+    ...     "past_start": 2016, "past_end": 2022, "period_start": 2023, "period_end": 2030,
+    ...     "status": ["balans", "brist", "överskott"], "balance_ratio": [1.0, 0.8, 1.3],
+    ...     "p_shortage": [0.2, 0.8, 0.0], "recruitment_need": [900.0, 300, 200],
+    ...     "newcomers_in_movers": [500.0, 100, 100], "newcomers_graduates": [400.0, 200, 100]})
+    >>> text = balance_outlook_text(b)
+    >>> "bristen väntas öka jämfört med 2016–2022" in text
+    True
+    """
+    if balance.empty or "past_start" not in balance.columns:
+        return ""  # the graduates-only balance has no recent past to compare with
+    first = balance.iloc[0]
+    past = f"{int(first['past_start'])}{_DASH}{int(first['past_end'])}"
+    period = f"{int(first['period_start'])}{_DASH}{int(first['period_end'])}"
+    fin = finest_level(balance)
+    assessed = fin[fin["status"].isin(STATUS_ORDER)]
+    counts = assessed["status"].value_counts()
+    lines = [
+        f"Balansen jämför hur många som väntas börja arbeta i varje yrke under {period} "
+        f"(nytillskott från alla vägar) med hur många jobb som öppnas (nya jobb och ersättning "
+        f"för dem som slutar), **i förhållande till {past}**, då yrkena faktiskt bemannades. "
+        "*Brist* betyder att bristen väntas öka jämfört med "
+        f"{past}: nytillskotten växer långsammare än de lediga jobben med mer än "
+        "tröskeln; *överskott* att de växer snabbare; *balans* att förhållandet är ungefär "
+        "som under de senaste åren. Där Arbetsförmedlingens yrkesbarometer finns utgår "
+        "bedömningen från dagens läge.",
+        "",
+        f"Av {fmt_int(len(assessed))} bedömda yrken får {fmt_int(counts.get('brist', 0))} brist, "
+        f"{fmt_int(counts.get('balans', 0))} balans och {fmt_int(counts.get('överskott', 0))} "
+        "överskott.",
+    ]
+    worse = assessed[assessed["status"] == "brist"].sort_values("p_shortage", ascending=False)
+    if len(worse):
+        names = ", ".join(
+            f"{occupation_label(r.ssyk, width=None)} ({fmt_prob(r.p_shortage)})"
+            for r in worse.head(top).itertuples()
+        )
+        lines.append(f"För dessa yrken väntas bristen öka jämfört med {past}: {names}.")
+    total = balance[balance["ssyk"] == "total"]
+    chans = [c for c in CHANNEL_NAMES if f"newcomers_{c}" in balance.columns]
+    if len(total) and chans:
+        vals = {c: float(total[f"newcomers_{c}"].iloc[0]) for c in chans}
+        positive = {c: v for c, v in vals.items() if v > 0}
+        tot = sum(positive.values())
+        if tot > 0:
+            main = sorted(positive, key=positive.get, reverse=True)[:3]
+            parts = ", ".join(
+                f"{CHANNEL_NAMES[c].lower()} ({fmt_pct(positive[c] / tot)})" for c in main
+            )
+            lines.append(f"De flesta nytillskotten kommer från {parts}.")
+    return "\n".join(lines)

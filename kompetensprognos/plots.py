@@ -51,6 +51,7 @@ __all__ = [
     "education_output_chart",
     "employment_today",
     "fan_chart",
+    "newcomer_channels_bars",
     "recruitment_need_bars",
     "total_fan_chart",
 ]
@@ -762,4 +763,63 @@ def backtest_chart(
         ax.set_title(
             "Hur träffsäker har modellen varit?" + (f" ({region})" if region else ""), loc="left"
         )
+    return fig
+
+
+def newcomer_channels_bars(
+    balance: pd.DataFrame, top: int = 10, ssyk_level: int = 3, ax: Axes | None = None
+) -> Figure:
+    """Where newcomers come from: stacked bars by channel for the occupations with the most
+    openings in the outlook period, with the openings marked.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        The region's centred ``balance`` table (``newcomers_<channel>`` columns).
+    top : int, default 10
+    ssyk_level : int, default 3
+    ax : matplotlib.axes.Axes, optional
+
+    Examples
+    --------
+    >>> fig = newcomer_channels_bars(ctx.table("balance"))  # doctest: +SKIP
+    """
+    from kompetensprognos.narrative import CHANNEL_NAMES
+
+    chans = [c for c in CHANNEL_NAMES if f"newcomers_{c}" in balance.columns]
+    if not chans:  # the graduates-only balance has no channels: say so instead of failing
+        with _style():
+            fig, ax = _figure(ax, (11, 2))
+            ax.axis("off")
+            ax.text(0.5, 0.5, "Nytillskott per väg saknas i underlaget", ha="center", va="center")
+        return fig
+    _require(balance, ["ssyk", "ssyk_level", "recruitment_need", *[f"newcomers_{c}" for c in chans]], "balance")  # fmt: skip
+    rows = balance[balance["ssyk_level"] == ssyk_level].nlargest(top, "recruitment_need")
+    rows = rows.iloc[::-1]
+    palette = ["#0072B2", "#56B4E9", "#E69F00", "#CC79A7", "#009E73", "#BBBBBB"]
+    with _style():
+        fig, ax = _figure(ax, (11, 0.6 * len(rows) + 2.5))
+        y = np.arange(len(rows))
+        left_pos = np.zeros(len(rows))
+        left_neg = np.zeros(len(rows))
+        for c, color in zip(chans, palette, strict=False):
+            v = rows[f"newcomers_{c}"].to_numpy(float)
+            pos = np.where(v > 0, v, 0.0)
+            neg = np.where(v < 0, v, 0.0)
+            ax.barh(y, pos, left=left_pos, color=color, label=CHANNEL_NAMES[c])
+            if (neg < 0).any():
+                ax.barh(y, neg, left=left_neg, color=color, hatch="//", alpha=0.6)
+            left_pos += pos
+            left_neg += neg
+        ax.scatter(rows["recruitment_need"], y, marker="|", s=400, color="#000000", zorder=3,
+                   label="Lediga jobb (nya + ersättning)")  # fmt: skip
+        ax.set_yticks(y, [_occupation_tick(c) for c in rows["ssyk"]])
+        ax.axvline(0, color="#333333", lw=1)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_int(v)))
+        ax.set_xlabel("Personer under perioden (negativ: del av inflödet som inte hamnar i yrket)")
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=11
+        )
+        ax.set_title("Varifrån nytillskotten kommer")
+        fig.tight_layout()
     return fig

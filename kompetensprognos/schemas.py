@@ -29,7 +29,15 @@ __all__ = [
     "EDUCATION_TYPES",
     "SEXES",
     "TABLES",
+    "EDUCATION_AGE_BANDS",
+    "EDUCATION_LEVEL_TYPES",
+    "FLOW_COLUMNS",
     "CrosswalkSchema",
+    "EducationFlowsSchema",
+    "GraduateDestinationsSchema",
+    "ImbalanceTruthSchema",
+    "LabourStatusSchema",
+    "PopulationEducationSchema",
     "EducationOutputSchema",
     "EmploymentAgeSchema",
     "EmploymentSchema",
@@ -52,6 +60,24 @@ EDUCATION_TYPES: tuple[str, ...] = ("gymnasium", "yh", "higher")
 POPULATION_KINDS: tuple[str, ...] = ("observed", "projection")
 BALANCE_STATUSES: tuple[str, ...] = ("brist", "balans", "överskott")
 _YEAR = {"ge": 1960, "le": 2100}
+#: Age bands of the education-group stock–flow tables (ages 16–74, as SCB's matching indicators).
+EDUCATION_AGE_BANDS: tuple[str, ...] = (
+    "16-19",
+    "20-24",
+    "25-34",
+    "35-44",
+    "45-54",
+    "55-64",
+    "65-74",
+)
+#: Education types of the stock–flow tables: the three of ``education_output`` plus
+#: ``forgymnasial`` (compulsory school only; education code ``"0"``, SUN 2020 field *Allmän
+#: utbildning*).
+EDUCATION_LEVEL_TYPES: tuple[str, ...] = ("forgymnasial", *EDUCATION_TYPES)
+#: Flow columns of ``education_flows`` (people during the year, 31 Dec to 31 Dec).
+FLOW_COLUMNS: tuple[str, ...] = (
+    "age_entries", "age_exits", "deaths", "graduates", "further_study", "in_movers", "out_movers",
+)  # fmt: skip
 
 
 class EmploymentSchema(pa.DataFrameModel):
@@ -191,6 +217,103 @@ def plausibility(name: str) -> Plausibility:
     return PLAUSIBILITY.get(name, Plausibility())
 
 
+class PopulationEducationSchema(pa.DataFrameModel):
+    """Population 16–74 per region, education group, age band and sex, 31 December.
+
+    An education group is ``type/education``: a gymnasium programme, a YH or higher-education
+    SUN 2020 field, or ``forgymnasial/0`` (compulsory school only).
+    """
+
+    region: Series[str]
+    year: Series[int] = pa.Field(**_YEAR)
+    sex: Series[str] = pa.Field(isin=list(SEXES))
+    age: Series[str] = pa.Field(isin=list(EDUCATION_AGE_BANDS))
+    type: Series[str] = pa.Field(isin=list(EDUCATION_LEVEL_TYPES))
+    education: Series[str]
+    population: Series[float] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class EducationFlowsSchema(pa.DataFrameModel):
+    """Flows of the education-group stock (ages 16–74) per region, group, sex and year.
+
+    ``P[t] = P[t-1] + age_entries - age_exits - deaths + graduates - further_study + in_movers -
+    out_movers`` per region, group and sex (SCB's regional matching indicators, RegionInd19U3N).
+    ``graduates`` are counted where the graduate lives after graduating; ``further_study`` are
+    people who leave the group because they graduated into another one.
+    """
+
+    region: Series[str]
+    year: Series[int] = pa.Field(**_YEAR)
+    sex: Series[str] = pa.Field(isin=list(SEXES))
+    type: Series[str] = pa.Field(isin=list(EDUCATION_LEVEL_TYPES))
+    education: Series[str]
+    age_entries: Series[float] = pa.Field(ge=0)
+    age_exits: Series[float] = pa.Field(ge=0)
+    deaths: Series[float] = pa.Field(ge=0)
+    graduates: Series[float] = pa.Field(ge=0)
+    further_study: Series[float] = pa.Field(ge=0)
+    in_movers: Series[float] = pa.Field(ge=0)
+    out_movers: Series[float] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class LabourStatusSchema(pa.DataFrameModel):
+    """Employed, unemployed and outside the labour force per region (residence), education
+    group, age band, sex and year (SCB RegionInd19U1aN1)."""
+
+    region: Series[str]
+    year: Series[int] = pa.Field(**_YEAR)
+    sex: Series[str] = pa.Field(isin=list(SEXES))
+    age: Series[str] = pa.Field(isin=list(EDUCATION_AGE_BANDS))
+    type: Series[str] = pa.Field(isin=list(EDUCATION_LEVEL_TYPES))
+    education: Series[str]
+    employed: Series[float] = pa.Field(ge=0)
+    unemployed: Series[float] = pa.Field(ge=0)
+    outside: Series[float] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class GraduateDestinationsSchema(pa.DataFrameModel):
+    """Graduates of a school region by where they live the year after (``destination``
+    ``"00"``: outside the dataset's regions)."""
+
+    origin: Series[str]
+    type: Series[str] = pa.Field(isin=list(EDUCATION_TYPES))
+    education: Series[str]
+    destination: Series[str]
+    year: Series[int] = pa.Field(**_YEAR)
+    graduates: Series[float] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class ImbalanceTruthSchema(pa.DataFrameModel):
+    """Synthetic data only: the generator's true openings and available newcomers per region,
+    occupation and year (the truth the balance calls are scored against)."""
+
+    region: Series[str]
+    ssyk: Series[str] = pa.Field(str_matches=r"^\d{1,4}$")
+    year: Series[int] = pa.Field(**_YEAR)
+    openings: Series[float] = pa.Field(ge=0)
+    newcomers: Series[float] = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
 # --- code checks -------------------------------------------------------------------------------
 
 CodeCheck = Callable[[str], bool]
@@ -257,6 +380,10 @@ _REGION = CodeColumn("region", "region code or id", "1480, 14 or fyrbodal", None
 _SSYK = CodeColumn("ssyk", "SSYK 2012 code", "2512", None, _is_ssyk)
 _COUNTY = CodeColumn("region", "county code", "14", 2, _is_county)
 _SSYK4 = CodeColumn("ssyk", "4-digit SSYK 2012 code", "2512", 4, _is_ssyk)
+_ORIGIN = CodeColumn("origin", "region code or id", "1480, 14 or fyrbodal", None, _is_region_any)
+_DESTINATION = CodeColumn(
+    "destination", "region code or id", "1480, 14 or fyrbodal", None, _is_region_any
+)
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
@@ -309,6 +436,53 @@ TABLES: dict[str, TableSpec] = {
             YrkesbarometerSchema,
             keys=("region", "ssyk"),
             codes=(_COUNTY, _SSYK4),
+        ),
+        TableSpec(
+            "population_education",
+            PopulationEducationSchema,
+            keys=("region", "sex", "age", "type", "education", "year"),
+            codes=(_REGION,),
+            counts=("population",),
+            numeric=("year",),
+        ),
+        TableSpec(
+            "education_flows",
+            EducationFlowsSchema,
+            keys=("region", "sex", "type", "education", "year"),
+            codes=(_REGION,),
+            counts=FLOW_COLUMNS,
+            numeric=("year",),
+        ),
+        TableSpec(
+            "labour_status",
+            LabourStatusSchema,
+            keys=("region", "sex", "age", "type", "education", "year"),
+            codes=(_REGION,),
+            counts=("employed", "unemployed", "outside"),
+            numeric=("year",),
+        ),
+        TableSpec(
+            "graduate_destinations",
+            GraduateDestinationsSchema,
+            keys=("origin", "type", "education", "destination", "year"),
+            codes=(_ORIGIN, _DESTINATION),
+            counts=("graduates",),
+            numeric=("year",),
+        ),
+        TableSpec(
+            "crosswalk_entrants",
+            CrosswalkSchema,
+            keys=("type", "education", "ssyk"),
+            codes=(_SSYK,),
+            numeric=("share",),
+        ),
+        TableSpec(
+            "imbalance_truth",
+            ImbalanceTruthSchema,
+            keys=("region", "ssyk", "year"),
+            codes=(_REGION, _SSYK),
+            counts=("openings", "newcomers"),
+            numeric=("year",),
         ),
     ]
 }
@@ -762,12 +936,14 @@ def validate_table(
     if "ssyk" in out.columns and not any(p.column == "ssyk" for p in problems):
         problems += _check_single_level(out, file)
     problems += _check_duplicates(out, spec, file)
-    if name == "crosswalk" and out["share"].notna().all():
+    if name in ("crosswalk", "crosswalk_entrants") and out["share"].notna().all():
         problems += _check_shares(out, file)
     if name == "population":
         problems += _check_population_kind(out, file)
-    if name in ("education_output", "crosswalk"):
+    if name in ("education_output", "crosswalk", "crosswalk_entrants", "graduate_destinations"):
         problems += _check_education_codes(out, file)
+    if name in ("population_education", "education_flows", "labour_status"):
+        problems += _check_education_groups(out, file)
     if not problems:
         problems += _check_plausible(out, spec, file, break_years)
 
@@ -834,6 +1010,24 @@ def _check_education_codes(df: pd.DataFrame, file: str) -> list[Problem]:
                 "unknown SUN 2020 field code for yh/higher — use a SUN 2020 field such as '72'",
                 _lines(bad_sun.index),
                 tuple(pd.unique(bad_sun)[:_MAX_EXAMPLES]),
+            )
+        )
+    return problems
+
+
+def _check_education_groups(df: pd.DataFrame, file: str) -> list[Problem]:
+    """Education groups of the stock–flow tables: ``forgymnasial/0`` or a known code."""
+    fg = df["type"] == "forgymnasial"
+    problems = _check_education_codes(df[~fg], file)
+    bad = df.loc[fg & (df["education"] != "0"), "education"]
+    if len(bad):
+        problems.append(
+            Problem(
+                file,
+                "education",
+                "type forgymnasial (compulsory school only) takes education code '0'",
+                _lines(bad.index),
+                tuple(pd.unique(bad)[:_MAX_EXAMPLES]),
             )
         )
     return problems

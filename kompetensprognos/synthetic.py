@@ -31,7 +31,7 @@ import pandas as pd
 
 from kompetensprognos import regions
 from kompetensprognos.dataset import Dataset, Manifest, SeriesBreak
-from kompetensprognos.schemas import AGE_BANDS
+from kompetensprognos.schemas import AGE_BANDS, EDUCATION_AGE_BANDS, FLOW_COLUMNS
 
 __all__ = ["DEFAULT_SEED", "DemoConfig", "generate_demo"]
 
@@ -213,10 +213,12 @@ def _mix_factor(ssyk: pd.Series, subregion: str) -> np.ndarray:
 
 def _employment(
     rng: np.random.Generator, muni: pd.DataFrame, pop: np.ndarray, cfg: DemoConfig
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """True and observed employment [year, municipality, occupation, band] for 2014–2024.
 
-    Returns the observed counts (integers, Poisson) and the per-cell women share.
+    Returns the observed counts (integers, Poisson), the per-cell women share and the truth:
+    ``employed`` [year, m, o] and ``exits`` [year, m, o] (separations during the year, incl.
+    ageing out and shrinkage), in the units of the observed counts.
     """
     cal = _calibration()
     n_m, n_o, n_b = len(muni), len(cal), len(AGE_BANDS)
@@ -254,6 +256,7 @@ def _employment(
     )
     exit_mult = rng.lognormal(0, 0.15, n_o)[None, :, None]
     true = np.zeros((len(years), n_m, n_o, n_b))
+    exits = np.zeros((len(years), n_m, n_o))
     true[0] = stock
     target = stock.sum(axis=2)
     for i in range(1, len(years)):
@@ -262,12 +265,14 @@ def _employment(
         moved = prev * _AGEING * (1 - np.minimum(_EXIT * exit_mult, 0.9))
         cur = stay.copy()
         cur[:, :, 1:] += moved[:, :, :-1]
+        exits[i] = prev.sum(axis=2) - cur.sum(axis=2)
         year_shock = rng.normal(0, 0.012, n_o)[None, :]  # occupation-wide cycles
         target = target * (1 + growth + year_shock + rng.normal(0, 0.01, (n_m, n_o)))
         gap = target - cur.sum(axis=2)
         cur += np.maximum(gap, 0)[:, :, None] * _ENTRY[None, None, :]
         shrink = np.where(gap < 0, target / np.maximum(cur.sum(axis=2), 1e-9), 1.0)
         true[i] = cur * shrink[:, :, None]
+        exits[i] += cur.sum(axis=2) - true[i].sum(axis=2)
 
     # observation: register coverage, source switch, 2023 age range and imputation
     coverage = np.ones((len(years), n_o, n_b))
@@ -283,7 +288,8 @@ def _employment(
     women = np.clip(
         cal["women_share"].to_numpy()[None, :] + rng.normal(0, 0.04, (n_m, n_o)), 0.01, 0.99
     )
-    return observed, women
+    truth = {"employed": true.sum(axis=3) * scale, "exits": exits * scale}
+    return observed, women, truth
 
 
 # --- education ---------------------------------------------------------------------------------
@@ -396,6 +402,380 @@ def _crosswalk(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["type", "education", "ssyk", "share"])
 
 
+# --- education groups: one stock–flow truth (population, flows, labour status, newcomers) -----
+
+#: Ages (inclusive) of each band of :data:`EDUCATION_AGE_BANDS`.
+_EDU_BAND_AGES: tuple[tuple[int, int], ...] = (
+    (16, 19), (20, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74),
+)  # fmt: skip
+_EDU_WIDTH = np.array([hi - lo + 1 for lo, hi in _EDU_BAND_AGES], dtype=float)
+#: Share of each band by level (compulsory only, upper secondary, YH, higher) at the start.
+_LEVEL_SHARES = np.array(
+    [[0.85, 0.15, 0.0, 0.0], [0.12, 0.78, 0.03, 0.07], [0.08, 0.42, 0.08, 0.42],
+     [0.09, 0.42, 0.08, 0.41], [0.11, 0.48, 0.07, 0.34], [0.15, 0.50, 0.05, 0.30],
+     [0.25, 0.45, 0.03, 0.27]]
+)  # fmt: skip
+#: Yearly out-migration rate by band, and its multiplier by level (the higher educated move more).
+_OUT_RATE = np.array([0.03, 0.10, 0.07, 0.035, 0.02, 0.015, 0.012])
+_LEVEL_MOBILITY = np.array([0.8, 1.0, 1.0, 1.35])
+#: Labour-force participation by band and level multiplier; unemployment rate by level.
+_PARTICIPATION = np.array([0.35, 0.74, 0.89, 0.92, 0.91, 0.84, 0.17])
+_LEVEL_PARTICIPATION = np.array([0.85, 1.0, 1.04, 1.04])
+_UNEMPLOYMENT = np.array([0.16, 0.06, 0.04, 0.035])
+_BAND_UNEMPLOYMENT = np.array([2.2, 1.6, 1.0, 0.9, 0.85, 0.9, 0.8])
+_CYCLE = {2020: 1.3, 2021: 1.2, 2022: 1.05}
+_SUB_UNEMPLOYMENT = {"fyrbodal": 1.2, "goteborgsregionen": 0.95, "sjuharad": 1.05, "skaraborg": 1.0}
+#: Where graduates live the year after: share staying in the school's subregion, moving to
+#: Göteborgsregionen; the rest leave the area (documented defaults of the supply model too).
+_STAY = {"gymnasium": 0.88, "yh": 0.82, "higher": 0.55}
+_TO_GR = {"gymnasium": 0.05, "yh": 0.08, "higher": 0.20}
+_WOMEN_GRADUATES = {"gymnasium": 0.5, "yh": 0.55, "higher": 0.62}
+#: Age band of graduates, per type.
+_GRAD_BANDS = {
+    "gymnasium": np.array([1.0, 0, 0, 0, 0, 0, 0]),
+    "yh": np.array([0, 0.4, 0.6, 0, 0, 0, 0]),
+    "higher": np.array([0, 0.35, 0.65, 0, 0, 0, 0]),
+}
+#: True share of graduates who enter work in the year after (the rest study on or stay outside).
+_ENTRY_TRUE = {"vocational": 0.78, "preparatory": 0.28, "yh": 0.9, "higher": 0.83}
+#: True yearly re-entry into work: share of the unemployed and of those outside (25–64).
+_REENTRY_UNEMPLOYED, _REENTRY_OUTSIDE = 0.25, 0.02
+_PREPARATORY = ("EK", "ES", "HU", "NA", "SA", "TE")
+
+
+def _edu_groups() -> list[tuple[str, str]]:
+    return (
+        [("forgymnasial", "0")]
+        + [("gymnasium", p) for p in _PROGRAMMES]
+        + [("yh", f) for f in _YH]
+        + [("higher", f) for f in _HIGHER]
+    )
+
+
+_LEVEL_OF = {"forgymnasial": 0, "gymnasium": 1, "yh": 2, "higher": 3}
+
+
+class _StockFlow:
+    """The simulated education-group stock and its flows, with long-table views."""
+
+    def __init__(self, muni: pd.DataFrame, years: np.ndarray, groups: list[tuple[str, str]]):
+        self.muni, self.years, self.groups = muni, years, groups
+        shape = (len(years), len(muni), 2, len(_EDU_BAND_AGES), len(groups))
+        self.stock = np.zeros(shape)
+        self.flows = {f: np.zeros((len(years), len(muni), 2, len(groups))) for f in FLOW_COLUMNS}
+        self.employed = np.zeros(shape)
+        self.unemployed = np.zeros(shape)
+        self.graduate_destinations = pd.DataFrame()
+
+    def _long(
+        self, arr: np.ndarray, names: list[str], value: str, years: np.ndarray
+    ) -> pd.DataFrame:
+        dims = {
+            "year": years,
+            "region": self.muni["code"].to_numpy(),
+            "sex": np.array(["men", "women"]),
+            "age": np.array(EDUCATION_AGE_BANDS),
+            "group": np.arange(len(self.groups)),
+        }
+        idx = pd.MultiIndex.from_product([dims[n] for n in names], names=names)
+        df = pd.DataFrame({value: np.round(arr).reshape(-1)}, index=idx).reset_index()
+        df["type"] = np.array([g[0] for g in self.groups], dtype=object)[df["group"]]
+        df["education"] = np.array([g[1] for g in self.groups], dtype=object)[df["group"]]
+        return df.drop(columns="group")
+
+    def population_education(self) -> pd.DataFrame:
+        df = self._long(
+            self.stock, ["year", "region", "sex", "age", "group"], "population", self.years
+        )
+        return df[["region", "year", "sex", "age", "type", "education", "population"]]
+
+    def education_flows(self) -> pd.DataFrame:
+        keep = slice(1, None)  # flows into the first published year are not observed
+        names = ["year", "region", "sex", "group"]
+        # published counts are whole numbers: movers absorb the rounding, so the published
+        # stocks change by exactly the sum of the published flows
+        stock = np.round(self.stock).sum(axis=3)  # [t, m, s, g]
+        fl = {f: np.round(v) for f, v in self.flows.items()}
+        other = (
+            fl["age_entries"] - fl["age_exits"] - fl["deaths"] + fl["graduates"]
+            - fl["further_study"]
+        )  # fmt: skip
+        need = np.zeros_like(stock)
+        need[1:] = stock[1:] - stock[:-1] - other[1:]  # = in_movers - out_movers
+        fix = need - (fl["in_movers"] - fl["out_movers"])
+        fl["in_movers"] = fl["in_movers"] + np.maximum(fix, 0)
+        fl["out_movers"] = fl["out_movers"] + np.maximum(-fix, 0)
+        frames = [self._long(fl[f][keep], names, f, self.years[keep]) for f in FLOW_COLUMNS]
+        out = frames[0]
+        for f, frame in zip(FLOW_COLUMNS[1:], frames[1:], strict=True):
+            out[f] = frame[f].to_numpy()
+        return out[["region", "year", "sex", "type", "education", *FLOW_COLUMNS]]
+
+    def labour_status(self) -> pd.DataFrame:
+        names = ["year", "region", "sex", "age", "group"]
+        pop = np.round(self.stock)
+        emp = np.minimum(np.round(self.employed), pop)
+        une = np.minimum(np.round(self.unemployed), pop - emp)
+        df = self._long(emp, names, "employed", self.years)
+        df["unemployed"] = une.reshape(-1)
+        df["outside"] = (pop - emp - une).reshape(-1)
+        return df[
+            ["region", "year", "sex", "age", "type", "education", "employed", "unemployed",
+             "outside"]
+        ]  # fmt: skip
+
+
+def _band_population(pop_year: np.ndarray) -> np.ndarray:
+    """[m, sex, age] → [m, sex, band] for ages 16–74."""
+    return np.stack([pop_year[..., lo : hi + 1].sum(axis=-1) for lo, hi in _EDU_BAND_AGES], -1)
+
+
+def _stock_flow(
+    rng: np.random.Generator, muni: pd.DataFrame, pop: np.ndarray, education: pd.DataFrame
+) -> _StockFlow:
+    """Simulate the education-group stock of ages 16–74 per municipality, 2014–2024.
+
+    Each year: ageing between bands (the oldest band's ageing-out are age exits), 16-year-olds
+    enter with compulsory school only, deaths (Gompertz by band), graduations (graduates of
+    each subregion's schools move to where they live next — own subregion, Göteborgsregionen
+    or away — and leave their earlier group: *further study*), out-migration by band and level,
+    and in-migration that closes the gap to the population table (so the groups always add up
+    to the population 16–74). Labour status follows participation and unemployment rates by
+    band, level, sex, subregion and year.
+    """
+    groups = _edu_groups()
+    level = np.array([_LEVEL_OF[t] for t, _ in groups])
+    n_m, n_b, n_g = len(muni), len(_EDU_BAND_AGES), len(groups)
+    years = np.arange(FIRST_YEAR, LAST_OBSERVED + 1)
+    sf = _StockFlow(muni, years, groups)
+    sub = muni["subregion"].to_numpy()
+    is_gr = sub == "goteborgsregionen"
+    q = _mortality()
+    q_band = np.array([q[lo : hi + 1].mean() for lo, hi in _EDU_BAND_AGES])
+
+    # within-level distribution: programme shares, YH and higher rates (universities in GR)
+    within = np.zeros((n_m, n_g))
+    for j, (t, e) in enumerate(groups):
+        if t == "forgymnasial":
+            within[:, j] = 1.0
+        elif t == "gymnasium":
+            within[:, j] = _PROGRAMMES[e][0]
+        elif t == "yh":
+            within[:, j] = _YH[e][0]
+        else:
+            within[:, j] = _HIGHER[e][0] * np.where(is_gr, 1.4, 1.0)
+    for lv in range(4):
+        cols = level == lv
+        within[:, cols] /= within[:, cols].sum(axis=1, keepdims=True)
+    tilt = np.where(is_gr, 1.25, 0.85)
+    lv_share = np.broadcast_to(_LEVEL_SHARES, (n_m, n_b, 4)).copy()
+    lv_share[:, :, 3] *= tilt[:, None]
+    lv_share /= lv_share.sum(axis=2, keepdims=True)
+    dist = lv_share[:, :, level] * within[:, None, :]  # [m, b, g], sums to 1 per band
+    in_dist = lv_share.copy()
+    in_dist[:, :, 3] *= 1.3
+    in_dist /= in_dist.sum(axis=2, keepdims=True)
+    in_dist = in_dist[:, :, level] * within[:, None, :]
+    mob = _LEVEL_MOBILITY[level] * rng.lognormal(0, 0.1, n_g)  # [g]
+    muni_mob = rng.lognormal(0, 0.15, n_m)
+
+    band_pop = {
+        y: _band_population(pop[y - _SIM_START]) for y in range(FIRST_YEAR - 1, LAST_OBSERVED + 1)
+    }
+    state = band_pop[FIRST_YEAR - 1][..., None] * dist[:, None, :, :]  # [m, s, b, g]
+
+    # graduates by origin subregion → destination municipality (multinomial per education/year)
+    gpos = {g: j for j, g in enumerate(groups)}
+    dests = [*muni["code"], "00"]
+    young = np.array([band_pop[y][:, :, 1:3].sum(axis=(1, 2)) for y in band_pop]).mean(axis=0)
+    arrivals = np.zeros((len(years), n_m, n_g))  # graduates by where they live next
+    departures = np.zeros((len(years), len(regions.SUBREGION_IDS), n_g))  # by school subregion
+    rows = []
+    for k, origin in enumerate(regions.SUBREGION_IDS):
+        home = sub == origin
+        p = np.zeros(n_m + 1)
+        for kind in ("gymnasium", "yh", "higher"):
+            stay = _STAY[kind] + (_TO_GR[kind] if origin == "goteborgsregionen" else 0.0)
+            if origin == "goteborgsregionen" and kind == "higher":
+                stay = 0.72
+            p[:] = 0.0
+            p[:n_m][home] = stay * young[home] / young[home].sum()
+            if origin != "goteborgsregionen":
+                p[:n_m][is_gr] = _TO_GR[kind] * young[is_gr] / young[is_gr].sum()
+            p[n_m] = 1.0 - p[:n_m].sum()
+            sel = education[(education["region"] == origin) & (education["type"] == kind)]
+            for row in sel.itertuples(index=False):
+                if row.year < FIRST_YEAR or (kind, row.education) not in gpos:
+                    continue
+                j, i = gpos[(kind, row.education)], row.year - FIRST_YEAR
+                draw = rng.multinomial(int(row.graduates), p)
+                arrivals[i, :, j] += draw[:n_m]
+                departures[i, k, j] += row.graduates
+                nz = np.nonzero(draw)[0]
+                rows += [
+                    (origin, kind, row.education, dests[d], row.year, float(draw[d])) for d in nz
+                ]
+    keys = ["origin", "type", "education", "destination"]
+    long = pd.DataFrame(rows, columns=[*keys, "year", "graduates"])
+    wide = long.pivot_table(index=keys, columns="year", values="graduates", aggfunc="sum")
+    wide = wide.reindex(columns=years).fillna(0.0)  # every year of a route, zeros included
+    sf.graduate_destinations = (
+        wide.stack().rename("graduates").reset_index()[[*keys, "year", "graduates"]]
+    )
+
+    sub_index = np.array([regions.SUBREGION_IDS.index(s) for s in sub])
+    prep = np.array([t == "gymnasium" and e in _PREPARATORY for t, e in groups])
+    source_weight = {
+        "gymnasium": (level == 0).astype(float),
+        "yh": (level == 1).astype(float),
+        "higher": np.where(prep, 4.0, (level == 1).astype(float)),
+    }
+    for i, y in enumerate(years):
+        s = state.copy()
+        moving = s / _EDU_WIDTH[None, None, :, None]
+        s -= moving
+        s[:, :, 1:] += moving[:, :, :-1]
+        exits = moving[:, :, -1]  # [m, s, g]
+        entries = np.zeros((n_m, 2, n_g))
+        entries[:, :, 0] = pop[y - _SIM_START][:, :, 16]
+        s[:, :, 0, 0] += entries[:, :, 0]
+        deaths = s * q_band[None, None, :, None]
+        s -= deaths
+        # graduations: leave the source group in the school's subregion, arrive where they live
+        further = np.zeros_like(s)
+        grads_in = np.zeros_like(s)
+        for j, (kind, _e) in enumerate(groups):
+            if kind == "forgymnasial":
+                continue
+            wb = _GRAD_BANDS[kind]
+            women = _WOMEN_GRADUATES[kind]
+            sexes = np.array([1 - women, women])
+            grads_in[..., j] += (
+                arrivals[i, :, j][:, None, None] * sexes[None, :, None] * wb[None, None, :]
+            )
+            for k in range(len(regions.SUBREGION_IDS)):
+                n = departures[i, k, j]
+                if n <= 0:
+                    continue
+                home = sub_index == k
+                w = s[home] * source_weight[kind][None, None, None, :] * wb[None, None, :, None]
+                w = w * sexes[None, :, None, None]
+                total = w.sum()
+                if total > 0:
+                    further[home] += np.minimum(n * w / total, 0.9 * s[home] * (w > 0))
+        s = s - further + grads_in
+        out = (
+            s
+            * (_OUT_RATE[None, None, :, None] * mob[None, None, None, :])
+            * muni_mob[:, None, None, None]
+        )
+        s -= out
+        gap = band_pop[y] - s.sum(axis=3)  # [m, s, b]
+        inflow = np.maximum(gap, 0)[..., None] * in_dist[:, None, :, :]
+        extra_out = (
+            np.maximum(-gap, 0)[..., None] * s / np.maximum(s.sum(axis=3, keepdims=True), 1e-9)
+        )
+        s = s + inflow - extra_out
+        out = out + extra_out
+        state = s
+        sf.stock[i] = s
+        f = sf.flows
+        f["age_entries"][i], f["age_exits"][i] = entries, exits
+        f["deaths"][i], f["graduates"][i] = deaths.sum(axis=2), grads_in.sum(axis=2)
+        f["further_study"][i], f["in_movers"][i] = further.sum(axis=2), inflow.sum(axis=2)
+        f["out_movers"][i] = out.sum(axis=2)
+
+        # labour status: participation and unemployment by band, level, sex, subregion and year
+        trend = 1 + np.array([0.0, 0, 0, 0, 0, 0.004, 0.02]) * (y - FIRST_YEAR)
+        part = np.clip(
+            _PARTICIPATION[:, None] * trend[:, None] * _LEVEL_PARTICIPATION[None, level], 0, 0.97
+        )  # [b, g]
+        part = part[None, None] * np.array([1.0, 0.96])[None, :, None, None]
+        unemp = (
+            _UNEMPLOYMENT[None, level] * _BAND_UNEMPLOYMENT[:, None] * _CYCLE.get(int(y), 1.0)
+        )[None, None] * np.array([_SUB_UNEMPLOYMENT[x] for x in sub])[:, None, None, None]
+        unemp = np.clip(unemp, 0, 0.6)
+        n = np.round(s).astype(np.int64)
+        emp = rng.binomial(n, np.clip(part * (1 - unemp), 0, 1))
+        une = rng.binomial(
+            n - emp, np.clip(part * unemp / np.maximum(1 - part * (1 - unemp), 1e-9), 0, 1)
+        )
+        sf.employed[i], sf.unemployed[i] = emp, une
+    return sf
+
+
+def _imbalance_truth(
+    rng: np.random.Generator,
+    muni: pd.DataFrame,
+    sf: _StockFlow,
+    emp: dict[str, np.ndarray],
+    crosswalk: pd.DataFrame,
+) -> pd.DataFrame:
+    """True openings and available newcomers per region, SSYK 3 and year (2015–2024).
+
+    Openings are ``max(ΔE + exits, 0)`` of the true employment (region level). Newcomers are the
+    generator's own channels: graduates entering work where they live (true entry shares and
+    the recent-entrant crosswalk), employed in-movers, re-entrants from unemployment and from
+    outside the labour force, occupation changers and other channels (rates per occupation ×
+    employment). A call is right when it follows how this ratio moves.
+    """
+    cal = _calibration()
+    codes = cal["ssyk"].to_numpy()
+    n_o = len(codes)
+    groups = sf.groups
+    years = sf.years
+    # education → occupation matrix [g, o]; compulsory school only → routine occupations
+    mat = np.zeros((len(groups), n_o))
+    opos = {c: i for i, c in enumerate(codes)}
+    cw = crosswalk[crosswalk["ssyk"].isin(opos)]
+    gpos = {g: j for j, g in enumerate(groups)}
+    for row in cw.itertuples(index=False):
+        if (row.type, row.education) in gpos:
+            mat[gpos[(row.type, row.education)], opos[row.ssyk]] += row.share
+    routine = np.isin(pd.Series(codes).str[:1], ["4", "5", "7", "8", "9"]).astype(float)
+    size = emp["employed"][0].sum(axis=0)  # [o]
+    mat[0] = routine * size / (routine * size).sum()
+    mat /= np.maximum(mat.sum(axis=1, keepdims=True), 1e-12)
+    entry = np.array(
+        [
+            0.0
+            if t == "forgymnasial"
+            else _ENTRY_TRUE[("preparatory" if e in _PREPARATORY else "vocational")]
+            if t == "gymnasium"
+            else _ENTRY_TRUE[t]
+            for t, e in groups
+        ]
+    )
+    i0 = 1  # first flow year (2015)
+    grads = sf.flows["graduates"].sum(axis=2)[i0:] * entry  # [t, m, g]
+    share_emp = sf.employed.sum(axis=(2, 3)) / np.maximum(sf.stock.sum(axis=(2, 3)), 1e-9)
+    movers = sf.flows["in_movers"].sum(axis=2)[i0:] * share_emp[i0:]
+    une = sf.unemployed.sum(axis=(2, 3))[:-1]
+    outside = (sf.stock - sf.employed - sf.unemployed)[:, :, :, 2:6].sum(axis=(2, 3))[:-1]
+    reentry = _REENTRY_UNEMPLOYED * une + _REENTRY_OUTSIDE * outside
+    measured = np.einsum("tmg,go->tmo", grads + movers + reentry, mat)  # [t, m, o]
+    e_prev = emp["employed"][i0 - 1 : -1]  # [t, m, o]
+    changers = rng.lognormal(np.log(0.02), 0.3, n_o)
+    other = rng.lognormal(np.log(0.01), 0.5, n_o)
+    newcomers = measured + e_prev * (changers + other)[None, None, :]
+    codes_m = muni["code"].to_numpy()
+    out = []
+    for region in regions.ALL_REGION_IDS:
+        mask = np.isin(codes_m, regions.members(region))
+        e = emp["employed"][:, mask].sum(axis=1)
+        x = emp["exits"][:, mask].sum(axis=1)
+        openings = np.maximum(e[i0:] - e[i0 - 1 : -1] + x[i0:], 0.0)
+        nc = newcomers[:, mask].sum(axis=1)
+        idx = pd.MultiIndex.from_product([years[i0:], codes], names=["year", "ssyk"])
+        df = pd.DataFrame(
+            {"openings": openings.reshape(-1).round(1), "newcomers": nc.reshape(-1).round(1)},
+            index=idx,
+        ).reset_index()
+        df.insert(0, "region", region)
+        out.append(df)
+    return pd.concat(out, ignore_index=True)[["region", "ssyk", "year", "openings", "newcomers"]]
+
+
 # --- assembly ----------------------------------------------------------------------------------
 
 
@@ -485,7 +865,7 @@ def _generate_cached(seed: int, target: float, break_2020: float) -> _Demo:
     rng = np.random.default_rng(cfg.seed)
     muni = _municipalities()
     pop = _population(rng, muni)
-    obs, women = _employment(rng, muni, pop, cfg)
+    obs, women, emp_truth = _employment(rng, muni, pop, cfg)
     manifest = Manifest(
         name="demo",
         source=f"kompetensprognos synthetic generator (seed {cfg.seed})",
@@ -511,13 +891,28 @@ def _generate_cached(seed: int, target: float, break_2020: float) -> _Demo:
         ],
         notes="Syntetiska demonstrationsdata — inte verklig statistik. See docs/demo-data.md.",
     )
+    employment = _long_employment(obs, women, muni, rng)
+    employment_age = _long_employment_age(obs, muni)
+    education_output = _education(rng, muni, pop)
+    crosswalk = _crosswalk(rng)
+    # the education-group stock–flow truth draws from its own stream, so the older tables stay
+    # byte for byte what they were before it existed
+    sf = _stock_flow(np.random.default_rng([cfg.seed, 11]), muni, pop, education_output)
+    truth_rng = np.random.default_rng([cfg.seed, 12])
+    cw_entrants = _crosswalk(truth_rng)
     return _Demo(
         manifest=manifest,
-        employment=_long_employment(obs, women, muni, rng),
-        employment_age=_long_employment_age(obs, muni),
+        employment=employment,
+        employment_age=employment_age,
         population=_long_population(pop, muni),
-        education_output=_education(rng, muni, pop),
-        crosswalk=_crosswalk(rng),
+        education_output=education_output,
+        crosswalk=crosswalk,
+        population_education=sf.population_education(),
+        education_flows=sf.education_flows(),
+        labour_status=sf.labour_status(),
+        graduate_destinations=sf.graduate_destinations,
+        crosswalk_entrants=cw_entrants,
+        imbalance_truth=_imbalance_truth(truth_rng, muni, sf, emp_truth, cw_entrants),
     )
 
 

@@ -1,0 +1,223 @@
+"""The centred balance: openings for shrinking occupations, centring, status ⇔ p_shortage,
+parameter draws, anchoring on today's status, scoring, the leak check and the Swedish texts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kompetensprognos.balance import (
+    STATUSES,
+    BalanceParams,
+    _draw_crosswalk,
+    _truncate,
+    centred_balance,
+    score_calls,
+    truth_status,
+)
+from kompetensprognos.dataset import Dataset
+
+PAST = (2016, 2020)
+YEARS = np.arange(2016, 2027)
+
+
+def _openings(employed: dict[str, list[float]], separations: float = 5.0) -> pd.DataFrame:
+    rows = []
+    for code, path in employed.items():
+        for i, y in enumerate(YEARS):
+            rows.append(
+                {
+                    "ssyk": code,
+                    "year": int(y),
+                    "employed_prev": path[i],
+                    "employed": path[i + 1],
+                    "separations": separations,
+                    "employed_lo80": np.nan if y <= PAST[1] else path[i + 1] * 0.95,
+                    "employed_hi80": np.nan if y <= PAST[1] else path[i + 1] * 1.05,
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["openings"] = (df["employed"] - df["employed_prev"] + df["separations"]).clip(lower=0)
+    return df
+
+
+def _channels(
+    n_s: int, codes: list[str], per_year: dict[str, list[float]]
+) -> dict[str, np.ndarray]:
+    arr = np.zeros((n_s, len(YEARS), len(codes)))
+    for j, c in enumerate(codes):
+        arr[:, :, j] = np.asarray(per_year[c], float)[None, :]
+    zero = np.zeros_like(arr)
+    return {"graduates": arr, "further_study_leavers": zero, "in_movers": zero, "re_entrants": zero}
+
+
+@pytest.fixture(scope="module")
+def toy() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three occupations: newcomers fall, hold and rise against steady openings."""
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]  # +2 a year, 5 exits: 7 openings
+    op = _openings({"222": flat, "532": flat, "251": flat})
+    n = len(YEARS)
+    down = [7.0] * 5 + [4.0] * (n - 5)
+    same = [7.0] * n
+    up = [7.0] * 5 + [11.0] * (n - 5)
+    ch = _channels(400, ["222", "532", "251"], {"222": down, "532": same, "251": up})
+    params = BalanceParams(changer_rate=0.0, residual_shrinkage=0.0, min_need=1.0)
+    return centred_balance(
+        op, ch, YEARS, ["222", "532", "251"], start=2021, end=2026, past=PAST, params=params
+    )
+
+
+def test_openings_of_a_shrinking_occupation_are_exits_beyond_the_decline() -> None:
+    path = [100.0, 97.0, 94.0, 91.0]  # −3 a year, 5 exits a year: 2 openings
+    op = _openings({"911": path + [88.0] * 8}, separations=5.0)
+    assert op.loc[op["year"] == 2016, "openings"].iloc[0] == pytest.approx(2.0)
+    op2 = _openings({"911": [100.0, 90.0] + [90.0] * 10}, separations=5.0)
+    assert op2.loc[op2["year"] == 2016, "openings"].iloc[0] == 0.0  # decline > exits: none
+
+
+def test_indicator_is_centred_on_the_recent_past(toy: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    bal, _ = toy
+    occ = bal[bal["ssyk_level"] == 3].set_index("ssyk")
+    assert np.allclose(occ["past_ratio"], 1.0, atol=0.02)
+    assert occ.loc["222", "status"] == "brist"
+    assert occ.loc["532", "status"] == "balans"
+    assert occ.loc["251", "status"] == "överskott"
+
+
+def test_status_and_p_shortage_come_from_the_same_paths(
+    toy: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    bal, _ = toy
+    assessed = bal[bal["status"].isin(STATUSES)]
+    assert len(assessed) >= 3
+    assert ((assessed["status"] == "brist") == (assessed["p_shortage"] >= 0.5)).all()
+    assert ((assessed["status"] == "överskott") == (assessed["p_surplus"] >= 0.5)).all()
+
+
+def test_other_channels_close_the_past_and_are_reported(
+    toy: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    bal, sup = toy
+    assert set(sup["channel"]) >= {"graduates", "occupation_changers", "other_channels"}
+    past = sup[sup["year"].between(*PAST)].groupby("ssyk")
+    closure = (
+        past["newcomers"].sum()
+        / sup[sup["year"].between(*PAST)]
+        .drop_duplicates(["ssyk", "year"])
+        .groupby("ssyk")["openings"]
+        .sum()
+    )
+    assert np.allclose(closure, 1.0, atol=0.02)
+    total = bal[bal["ssyk"] == "total"].iloc[0]
+    assert total["newcomers_past"] == pytest.approx(total["openings_past"], rel=0.02)
+
+
+def test_anchoring_on_todays_shortage_keeps_it_unless_supply_catches_up() -> None:
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]
+    op = _openings({"222": flat})
+    ch = _channels(200, ["222"], {"222": [7.0] * len(YEARS)})
+    params = BalanceParams(changer_rate=0.0, residual_shrinkage=0.0, min_need=1.0)
+    kw = {"start": 2021, "end": 2026, "past": PAST, "params": params}
+    plain, _ = centred_balance(op, ch, YEARS, ["222"], **kw)
+    today = pd.Series({"222": "brist"})
+    anchored, _ = centred_balance(op, ch, YEARS, ["222"], today=today, **kw)
+    assert plain.set_index("ssyk").loc["222", "status"] == "balans"
+    assert anchored.set_index("ssyk").loc["222", "status"] == "brist"
+
+
+def test_crosswalk_draws_are_dirichlet_around_the_shares() -> None:
+    mat = np.array([[0.7, 0.3, 0.0], [0.2, 0.2, 0.6]])
+    rng = np.random.default_rng(1)
+    d = _draw_crosswalk(mat, 4000, 200.0, rng)
+    assert np.allclose(d.sum(axis=2), 1.0)
+    assert (d[:, 0, 2] == 0).all()  # no mass where the crosswalk has none
+    assert np.allclose(d.mean(axis=0), mat, atol=0.01)
+    loose = _draw_crosswalk(mat, 4000, 20.0, rng)
+    assert loose[:, 0, 0].std() > 2 * d[:, 0, 0].std()
+
+
+def test_wider_demand_forecast_widens_the_call() -> None:
+    """Draws that hit past and outlook alike (exit rates, crosswalk) cancel in the centred
+    ratio; the demand forecast's uncertainty does not."""
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]
+    op = _openings({"222": flat})
+    loose = op.assign(
+        employed_lo80=op["employed"] - 4 * (op["employed"] - op["employed_lo80"]),
+        employed_hi80=op["employed"] + 4 * (op["employed_hi80"] - op["employed"]),
+    )
+    ch = _channels(300, ["222"], {"222": [7.0] * len(YEARS)})
+    kw = {"start": 2021, "end": 2026, "past": PAST, "params": BalanceParams(min_need=1.0)}
+    tight, _ = centred_balance(op, ch, YEARS, ["222"], **kw)
+    wide, _ = centred_balance(loose, ch, YEARS, ["222"], **kw)
+
+    def width(b: pd.DataFrame) -> float:
+        row = b.set_index("ssyk").loc["222"]
+        return float(row["balance_ratio_hi80"] - row["balance_ratio_lo80"])
+
+    assert width(wide) > 1.5 * width(tight)
+
+
+def test_scores_and_truth() -> None:
+    truth = pd.DataFrame(
+        {
+            "region": "r",
+            "ssyk": ["1", "1", "2", "2"],
+            "year": [2016, 2020, 2016, 2020],
+            "openings": [10.0, 10, 10, 10],
+            "newcomers": [10.0, 5, 10, 20],
+        }
+    )
+    ts = truth_status(truth, (2016, 2016), (2020, 2020)).set_index("ssyk")
+    assert ts["truth_status"].to_dict() == {"1": "brist", "2": "överskott"}
+    calls = pd.DataFrame(
+        {
+            "region": "r", "origin": 2018, "ssyk": ["1", "2"],
+            "status": ["brist", "balans"], "p_shortage": [0.9, 0.1],
+            "truth_status": ["brist", "överskott"], "carry_status": ["balans", "balans"],
+        }
+    )  # fmt: skip
+    s = score_calls(calls).set_index(["region", "method"])
+    assert s.loc[("r", "centred"), "balanced_accuracy"] == pytest.approx(0.5)
+    assert s.loc[("r", "centred"), "brier"] == pytest.approx((0.01 + 0.01) / 2)
+    assert s.loc[("r", "carry_forward"), "brier"] == pytest.approx(0.5)
+
+
+def test_backtest_origin_sees_no_later_year(demo_dataset: Dataset) -> None:
+    """Fails if a table of the truncated dataset keeps an observation after the origin."""
+    origin = 2018
+    ds = _truncate(demo_dataset, origin)
+    for name, table in ds.tables().items():
+        if name == "population":
+            later = table[table["year"] > origin]
+            assert (later["kind"] == "projection").all()
+            real = demo_dataset.population.set_index(["region", "sex", "age", "year"])
+            shifted = later.set_index(["region", "sex", "age", "year"])["population"]
+            same = np.isclose(shifted, real["population"].reindex(shifted.index))
+            assert same.mean() < 0.5  # a cohort shift, not the later observations
+        elif "year" in table.columns:
+            assert table["year"].max() <= origin, name
+    assert ds.imbalance_truth is None
+
+
+def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kompetensprognos.narrative import balance_outlook_text, missing_channels_text
+    from kompetensprognos.plots import newcomer_channels_bars
+
+    bal, _ = toy
+    bal = bal.assign(region="r", period_start=2021, period_end=2026)
+    text = balance_outlook_text(bal)
+    assert "bristen väntas öka jämfört med 2016–2020" in text
+    assert "Av 3 bedömda yrken får 1 brist, 1 balans och 1 överskott" in text
+    assert "De flesta nytillskotten kommer från gymnasieexaminerade" in text
+    assert "flöden per utbildningsgrupp" in missing_channels_text(["education_flows"])
+    fig = newcomer_channels_bars(bal, top=3)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Gymnasieexaminerade" in labels and "Lediga jobb (nya + ersättning)" in labels
+    # the graduates-only balance (before the lead wires the new one) degrades quietly
+    old = bal.drop(columns=[c for c in bal.columns if c.startswith(("past_", "newcomers_"))])
+    assert balance_outlook_text(old) == ""
+    assert newcomer_channels_bars(old).axes[0].texts[0].get_text().startswith("Nytillskott")
