@@ -700,16 +700,16 @@ def yearly_openings(
         ``region, ssyk, year, employed_prev, employed, employed_lo80, employed_hi80,
         separations, openings``.
     """
-    from kompetensprognos.recruitment import _totals
     from kompetensprognos.replacement import dataset_exit_rates, replacement_by_year
 
     path = demand_result.employment_path(region, level=3)
+    totals = path[["region", "ssyk", "year", "employed"]]
     years = list(range(start - 1, end + 1))
     path = path[path["year"].isin(years)]
     e = path.pivot_table(index="ssyk", columns="year", values="employed").reindex(columns=years)
     rates = dataset_exit_rates(dataset) if rates is None else rates
     rep = replacement_by_year(
-        dataset, region, start, end, _totals(demand_result, region), rates=rates
+        dataset, region, start, end, totals, rates=rates
     )
     rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(e.index)]
     sep = (

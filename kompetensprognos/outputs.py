@@ -23,6 +23,9 @@ TABLE_NAMES: tuple[str, ...] = (
     "supply",
     "balance",
     "balance_education",
+    "labour_supply",
+    "supply_flows",
+    "balance_backtest",
     "notes",
 )
 
@@ -33,6 +36,8 @@ CODE_COLUMNS: dict[str, type] = {
     "education": str,
     "type": str,
     "section": str,
+    "channel": str,
+    "group": str,
 }
 
 #: The file beside a region's tables that says how they were made (parameters, data, version).

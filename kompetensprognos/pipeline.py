@@ -292,18 +292,32 @@ def _region_tables(
     progress: bool,
     timings: dict[str, float],
 ) -> dict[str, dict[str, pd.DataFrame]]:
-
-    projections: dict[tuple[int, int, int], Any] = {}
+    """Each region's tables from the shared results (graduates and supply fitted once here)."""
+    shared: dict[tuple[int, int, int], dict[str, Any]] = {}
     with_supply = "supply" in stages and _has_supply_data(dataset)
+    missing: list[str] = []
     if with_supply:
         from kompetensprognos.education import project_graduates
+        from kompetensprognos.labour_supply import SupplyConfig, SupplyModel, missing_channels
 
+        missing = missing_channels(dataset)
         t = time.perf_counter()
         for p in params.values():
             k = (p.n_sims, p.seed, p.period_end)
-            if k not in projections:
-                projections[k] = project_graduates(dataset, k[2], n_sims=k[0], seed=k[1])
+            if k not in shared:
+                shared[k] = {"projection": project_graduates(dataset, k[2], n_sims=k[0], seed=k[1])}
         timings["graduates"] = time.perf_counter() - t
+        if not missing:
+            from kompetensprognos.replacement import dataset_exit_rates
+
+            t = time.perf_counter()
+            rates = dataset_exit_rates(dataset)
+            for (_, seed, end), s in shared.items():
+                s["supply"] = SupplyModel(SupplyConfig(end_year=end, seed=seed)).fit(
+                    dataset, projection=s["projection"]
+                )
+                s["exit_rates"] = rates
+            timings["supply_fit"] = time.perf_counter() - t
 
     t = time.perf_counter()
     tables: dict[str, dict[str, pd.DataFrame]] = {}
@@ -316,33 +330,26 @@ def _region_tables(
         }
         if backtest is not None and p.backtest:
             tabs["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)
+        notes: list[str] = []
         if with_supply:
             try:
                 tabs |= _supply_and_balance(
-                    dataset,
-                    region,
-                    result,
-                    p,
-                    need=tabs["recruitment_need"],
-                    projection=projections[(p.n_sims, p.seed, p.period_end)],
-                )
+                    dataset, region, result, p, tabs["recruitment_need"],
+                    shared[(p.n_sims, p.seed, p.period_end)],
+                )  # fmt: skip
             except KompetensprognosError as exc:
                 # e.g. education data only nationally: the report says so instead of failing
-                tabs["notes"] = pd.DataFrame(
-                    {
-                        "section": ["supply"],
-                        "message": [f"Tillgångssidan kunde inte beräknas: {exc}"],
-                    }
-                )
+                notes.append(f"Tillgångssidan kunde inte beräknas: {exc}")
+            if missing:
+                from kompetensprognos.narrative import missing_channels_text
+
+                notes.append(missing_channels_text(missing))
         elif "supply" in stages:
-            tabs["notes"] = pd.DataFrame(
-                {
-                    "section": ["supply"],
-                    "message": [
-                        "Underlaget saknar tabellerna education_output, crosswalk eller population."
-                    ],
-                }
+            notes.append(
+                "Underlaget saknar tabellerna education_output, crosswalk eller population."
             )
+        if notes:
+            tabs["notes"] = pd.DataFrame({"section": ["supply"] * len(notes), "message": notes})
         tables[region] = _ordered(tabs)
     timings["regions"] = time.perf_counter() - t
     return tables
@@ -359,23 +366,28 @@ def _supply_and_balance(
     region: str,
     result: DemandResult,
     p: Params,
-    *,
     need: pd.DataFrame,
-    projection: Any,
+    shared: dict[str, Any],
 ) -> dict[str, pd.DataFrame]:
-    from kompetensprognos.balance import balance_tables
+    """The supply and balance tables of one region: the stock–flow supply with the centred
+    balance when the dataset has the stock–flow tables, else the graduates-only balance."""
+    from kompetensprognos.balance import graduates_only_balance_tables, region_balance
+    from kompetensprognos.supply import education_output_table
 
-    tables = balance_tables(
-        dataset,
-        region,
-        result,
-        start=p.period_start,
-        end=p.period_end,
-        supply_params=p.supply,
-        balance_params=p.balance,
-        n_sims=p.n_sims,
-        seed=p.seed,
-        need=need,
-        projection=projection,
-    )
+    proj = shared["projection"]
+    if "supply" in shared:
+        tables = region_balance(
+            shared["supply"], result, dataset, region, start=p.period_start, end=p.period_end,
+            balance_params=p.balance, n_sims=p.n_sims, seed=p.seed,
+            exit_rates=shared["exit_rates"],
+        )  # fmt: skip
+        tables["education_output"] = education_output_table(
+            dataset, region, p.supply, end_year=p.period_end, projection=proj
+        )
+    else:
+        tables = graduates_only_balance_tables(
+            dataset, region, result, start=p.period_start, end=p.period_end,
+            supply_params=p.supply, balance_params=p.balance, n_sims=p.n_sims, seed=p.seed,
+            need=need, projection=proj,
+        )  # fmt: skip
     return {k: v for k, v in tables.items() if k in TABLE_NAMES}
