@@ -708,9 +708,7 @@ def yearly_openings(
     path = path[path["year"].isin(years)]
     e = path.pivot_table(index="ssyk", columns="year", values="employed").reindex(columns=years)
     rates = dataset_exit_rates(dataset) if rates is None else rates
-    rep = replacement_by_year(
-        dataset, region, start, end, totals, rates=rates
-    )
+    rep = replacement_by_year(dataset, region, start, end, totals, rates=rates)
     rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(e.index)]
     sep = (
         rep.pivot_table(index="ssyk", columns="year", values="replacement")

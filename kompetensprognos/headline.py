@@ -85,7 +85,9 @@ class Headline:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (JSON-ready) with ``brist`` added."""
-        return asdict(self) | {"brist": self.brist}
+        out = asdict(self) | {"brist": self.brist}
+        out["top_shortage"] = [list(t) for t in self.top_shortage]  # as it reads back from JSON
+        return out
 
 
 def period_rows(need: pd.DataFrame, period: tuple[int, int]) -> pd.DataFrame:
