@@ -142,6 +142,9 @@ def _execute_region(
             progress_bar=False,
             cwd=str(folder),
             log_output=False,
+            # the kernel's own log (e.g. the "running over TCP without encryption" warning on
+            # every start) would fill the terminal; failures still come back as cell errors
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         render_html(executed, folder / "rapport.html")
         return RegionOutcome(region, True, time.perf_counter() - t0)

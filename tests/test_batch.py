@@ -165,7 +165,11 @@ def test_yaml_parameters_reach_the_tables_the_page_and_the_stamp(
 
 
 def test_unchanged_rerun_keeps_reports_and_a_change_rebuilds(
-    small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path, make_notebook
+    small_demo_dir: Path,
+    fast_params_dir: Path,
+    tmp_path: Path,
+    make_notebook,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     nb = make_notebook("tiny.ipynb", 'print("rapport för", region)')
     kw = {
@@ -176,6 +180,7 @@ def test_unchanged_rerun_keeps_reports_and_a_change_rebuilds(
         "notebook": nb,
     }
     first = run_reports(["skaraborg"], params_dir=fast_params_dir, **kw)
+    assert "running over TCP" not in capfd.readouterr().err  # a quiet run: no kernel log
     html = tmp_path / "out" / "skaraborg" / "rapport.html"
     stamp = html.stat().st_mtime_ns
     again = run_reports(["skaraborg"], params_dir=fast_params_dir, **kw)
