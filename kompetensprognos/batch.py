@@ -282,6 +282,7 @@ def run_reports(
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
             built = _build_regions(
                 staging,
+                fingerprint,
                 computed.tables,
                 params,
                 stamps,
@@ -365,6 +366,7 @@ def _up_to_date(folder: Path, stamp: str, *, pdf: bool = False) -> bool:
 
 def _build_regions(
     staging: Path,
+    fingerprint: str,
     tables: dict[str, dict[str, pd.DataFrame]],
     params: dict[str, Any],
     stamps: dict[str, str],
@@ -384,7 +386,6 @@ def _build_regions(
 
     from kompetensprognos.excel import write_workbook
 
-    fingerprint = dataset.fingerprint()
     outcomes: dict[str, RegionOutcome] = {}
     for region, t in tables.items():
         write_region(

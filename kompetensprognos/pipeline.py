@@ -168,10 +168,8 @@ def fit_demand(
     result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
     if not backtest:
         return result, None
-    detail = backtest_demand(
-        dataset, config=config, origins=origins, regions_=list(region_ids), progress=progress
-    )
-    return result, _backtest_table(detail, levels=config.levels)
+    table, _ = _timed_backtest(dataset, config, list(region_ids), progress, origins=origins)
+    return result, table
 
 
 def _read_cache(path: Path) -> dict[str, dict[str, pd.DataFrame]] | None:
@@ -276,10 +274,16 @@ def _ordered(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def _timed_backtest(
-    dataset: Dataset, config: DemandConfig, region_ids: list[str], progress: bool = False
+    dataset: Dataset,
+    config: DemandConfig,
+    region_ids: list[str],
+    progress: bool = False,
+    origins: Sequence[int] | None = None,
 ) -> tuple[pd.DataFrame, float]:
     t = time.perf_counter()
-    detail = backtest_demand(dataset, config=config, regions_=region_ids, progress=progress)
+    detail = backtest_demand(
+        dataset, config=config, origins=origins, regions_=region_ids, progress=progress
+    )
     return _backtest_table(detail, levels=config.levels), time.perf_counter() - t
 
 

@@ -51,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     summary = {
         "dataset": dataset.manifest.name,
         "synthetic": dataset.manifest.synthetic,
-        "fingerprint": dataset.fingerprint(),
+        "fingerprint": result.fingerprint,
         "config": json.loads(config.model_dump_json()),
         "timings_seconds": {k: round(v, 2) for k, v in result.timings.items()}
         | {"all": round(time.perf_counter() - t0, 2)},
