@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kompetensprognos import classifications, regions
+from kompetensprognos.config import BalanceParams
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
 from kompetensprognos.education import GraduateProjection, project_graduates
@@ -92,58 +92,6 @@ BALANCE_COLUMNS: list[str] = ["region", "ssyk", "period_start", "period_end", *_
 EDUCATION_BALANCE_COLUMNS: list[str] = [
     "region", "type", "education", "period_start", "period_end", *_VALUES,
 ]  # fmt: skip
-
-
-class BalanceParams(BaseModel):
-    """Thresholds of the balance classification (embedded as ``balance:`` in ``Params``).
-
-    Parameters
-    ----------
-    shortage_below : float, default 0.9
-        ``brist`` when new entrants cover less than this share of the recruitment need.
-    surplus_above : float, default 1.1
-        ``överskott`` when they exceed the need by more than this factor; ``balans`` between.
-        The ±10 % band is about the size of the 80 % interval of a typical occupation's need
-        over eight years, so a smaller band would classify noise.
-    min_need : float, default 10
-        Occupations (and education groups) needing fewer people than this over the whole period
-        get ``för litet underlag`` and no p_shortage: a ratio of two numbers below ten says little.
-    af_region : str, default "14"
-        County whose yrkesbarometer rows are compared with every region (all report regions lie
-        in Västra Götaland, county 14; Kungsbacka, in Halland, is ignored).
-
-    Examples
-    --------
-    >>> BalanceParams(shortage_below=0.8).surplus_above
-    1.1
-    >>> BalanceParams.model_validate({"shortage": 0.8})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for BalanceParams
-    ...
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    shortage_below: float = Field(default=0.9, gt=0.0)
-    surplus_above: float = Field(default=1.1, gt=0.0)
-    min_need: float = Field(default=10.0, ge=0.0)
-    af_region: str = Field(default=regions.VG_COUNTY, pattern=r"^\d{2}$")
-    past_start: int = Field(default=2016, ge=1990, le=2100)
-    past_end: int = Field(default=2022, ge=1990, le=2100)
-    changer_rate: float = Field(default=0.02, ge=0.0, le=0.5)
-    residual_shrinkage: float = Field(default=200.0, ge=0.0)
-    crosswalk_concentration: float = Field(default=200.0, gt=0.0)
-    exit_rate_sd: float = Field(default=0.1, ge=0.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BalanceParams:
-        if self.shortage_below > self.surplus_above:
-            raise ValueError(
-                f"shortage_below {self.shortage_below} is above surplus_above "
-                f"{self.surplus_above}; the shortage threshold must be the lower one"
-            )
-        return self
 
 
 # --- arithmetic --------------------------------------------------------------------------------

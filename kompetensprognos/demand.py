@@ -29,16 +29,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kompetensprognos import regions
 from kompetensprognos.breaks import adjust_breaks, estimate_break_factors
-from kompetensprognos.classifications import UNKNOWN_SSYK, is_ssyk
+from kompetensprognos.classifications import UNKNOWN_SSYK
+from kompetensprognos.config import DemandConfig, Geography, ScenarioAdjustment
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import Forecaster
@@ -61,70 +61,9 @@ __all__ = [
     "reconcile",
 ]
 
-Reconciliation = Literal["mint_wls_struct", "mint_ols", "bottom_up", "none"]
-Geography = Literal["vg", "sweden"]
 SEP = "|"
 SWEDEN = "00"
 """SCB region code of the national total (``geography="sweden"``)."""
-
-
-class ScenarioAdjustment(BaseModel):
-    """Jobs added (or removed, negative) in one municipality and occupation from a year on.
-
-    Examples
-    --------
-    >>> ScenarioAdjustment(municipality="1499", ssyk="821", year=2027, jobs=400,
-    ...                    description="battery plant").jobs
-    400.0
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    municipality: str = Field(description="municipality code, quoted in YAML: '1499'")
-    ssyk: str = Field(description="SSYK code at the level of the employment table, e.g. '821'")
-    year: int = Field(description="first year with the change; it persists afterwards")
-    jobs: float
-    ramp_years: int = Field(default=1, ge=1, description="years over which the change phases in")
-    description: str = ""
-
-    @field_validator("municipality")
-    @classmethod
-    def _municipality(cls, v: str) -> str:
-        if not regions.is_municipality(v):
-            raise ValueError(f"{v!r} is not a municipality code — quote codes in YAML, e.g. '1499'")
-        return v
-
-    @field_validator("ssyk")
-    @classmethod
-    def _ssyk(cls, v: str) -> str:
-        if not is_ssyk(v):
-            raise ValueError(f"{v!r} is not an SSYK 2012 code — quote codes in YAML, e.g. '821'")
-        return v
-
-
-class DemandConfig(BaseModel):
-    """Settings of the demand model; the defaults are the backtest-chosen ones."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    method: str = Field(default="theta", description="forecasting method (see docs/forecasting.md)")
-    reconciliation: Reconciliation = "mint_wls_struct"
-    adjust_breaks: bool = True
-    end_year: int = 2030
-    levels: tuple[float, ...] = (80, 95)
-    calibration_origins: int = Field(default=4, ge=0)
-    scenarios: tuple[ScenarioAdjustment, ...] = ()
-    geography: Geography = Field(
-        default="vg",
-        description="region hierarchy: 'vg' (subregions and county 14) or 'sweden' (all "
-        "counties and the national total '00', plus the VG regions when present)",
-    )
-    chunk_size: int | None = Field(
-        default=None,
-        ge=1,
-        description="forecast the panel in chunks of this many series (bounds memory; with an "
-        "executor, in parallel); None: one chunk. Calibration is pooled over all chunks",
-    )
 
 
 def bottom_panel(dataset: Dataset) -> pd.DataFrame:

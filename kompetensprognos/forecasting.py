@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.models import DEFAULT_METHOD, MODELS, forecast_points, parse_method
-from kompetensprognos.panel import validate_panel
+from kompetensprognos.panel import DEFAULT_CHUNK_SIZE, split_sorted, validate_panel
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -440,12 +440,12 @@ class Forecaster:
         ``calibration_series``).
     chunk_size, n_chunks : int, optional
         Forecast the panel in chunks of whole series (series per chunk, or the number of chunks;
-        see :func:`kompetensprognos.scale.split_panel`). Pooled models (``ridge``, ``global``)
+        see :func:`kompetensprognos.panel.split_panel`). Pooled models (``ridge``, ``global``)
         are then trained per chunk; local models give the same result as unchunked. The
         calibration sample and the pooled calibration do not depend on the chunking.
     executor : Executor, {"local", "dask"} or None
         Where chunks run (:mod:`kompetensprognos.executors`); giving one turns chunking on
-        (default chunk size :data:`kompetensprognos.scale.DEFAULT_CHUNK_SIZE`). An executor
+        (default chunk size :data:`kompetensprognos.panel.DEFAULT_CHUNK_SIZE`). An executor
         passed in is not closed; one made from ``"dask"`` is closed when done.
 
     Attributes
@@ -623,7 +623,6 @@ class Forecaster:
         from functools import partial
 
         from kompetensprognos.executors import LocalExecutor, get_executor
-        from kompetensprognos.scale import DEFAULT_CHUNK_SIZE, _split_sorted
 
         if any(MODELS[n].kind == "hierarchy" for n in parse_method(self.method)[1]):
             raise KompetensprognosError(
@@ -633,7 +632,7 @@ class Forecaster:
         chunk_size = self.chunk_size
         if chunk_size is None and self.n_chunks is None:
             chunk_size = DEFAULT_CHUNK_SIZE
-        chunks = _split_sorted(panel, chunk_size, self.n_chunks)
+        chunks = split_sorted(panel, chunk_size, self.n_chunks)
         # each chunk is fitted unchunked with the settings decided on the whole panel
         worker = Forecaster(
             horizon=self.horizon,

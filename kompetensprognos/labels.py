@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
+
+from kompetensprognos.classifications import ssyk_name
 
 __all__ = [
     "EXCEL_FORMATS",
@@ -45,6 +48,7 @@ __all__ = [
     "fmt_pct",
     "fmt_prob",
     "format_value",
+    "occupation_label",
     "occupation_name",
     "sheet_name",
     "status_label",
@@ -383,6 +387,72 @@ def status_label(status: Any) -> str:
     return STATUS_LABELS.get(s, s[:1].upper() + s[1:])
 
 
+# SSYK 1 names are long sentences ("Yrken med krav på ..."); these are the short forms used in
+# charts. The full names stay in the tables.
+_SHORT_SSYK1 = {
+    "0": "Militära yrken",
+    "1": "Chefsyrken",
+    "2": "Yrken med fördjupad högskolekompetens",
+    "3": "Yrken med högskolekompetens",
+    "4": "Administration och kundtjänst",
+    "5": "Service, omsorg och försäljning",
+    "6": "Lantbruk, trädgård, skogsbruk och fiske",
+    "7": "Bygg och tillverkning",
+    "8": "Maskinell tillverkning och transport",
+    "9": "Yrken med kortare utbildning",
+}
+_PREFIXES = (
+    ("Yrken med krav på fördjupad högskolekompetens inom ", "Specialister inom "),
+    ("Yrken med krav på högskolekompetens eller motsvarande inom ", "Högskoleyrken inom "),
+)
+
+
+def occupation_label(code: str, width: int | None = 40) -> str:
+    """A short, readable Swedish name for an SSYK code (for chart labels).
+
+    SSYK 1 groups get hand-written short names; the long SSYK 2 phrases "Yrken med krav på
+    (fördjupad) högskolekompetens inom X" become "Specialister inom X" / "Högskoleyrken inom X";
+    a trailing "m.fl." / "m.m." is dropped when the name is too long, and a name still longer than
+    ``width`` is cut at a word boundary with "…". ``"total"`` gives ``"Samtliga yrken"``; a code
+    outside SSYK is returned as it is.
+
+    Parameters
+    ----------
+    code : str
+        SSYK 2012 code (text), ``"0002"`` or ``"total"``.
+    width : int or None, default 40
+        Maximum length; ``None`` never cuts.
+
+    Examples
+    --------
+    >>> occupation_label("2512")
+    'Mjukvaru- och systemutvecklare m.fl.'
+    >>> occupation_label("3"), occupation_label("22")
+    ('Yrken med högskolekompetens', 'Specialister inom hälso- och sjukvård')
+    """
+    code = str(code)
+    if code == "total":
+        return "Samtliga yrken"
+    if code in _SHORT_SSYK1:
+        name = _SHORT_SSYK1[code]
+    else:
+        try:
+            name = ssyk_name(code)
+        except Exception:  # not an SSYK code: show what we were given
+            return code
+        for long, short in _PREFIXES:
+            if name.startswith(long):
+                name = short + name[len(long) :]
+    if width is None or len(name) <= width:
+        return name
+    for tail in (" m.fl.", " m.m."):
+        if name.endswith(tail):
+            name = name[: -len(tail)]
+    if len(name) <= width:
+        return name
+    return textwrap.shorten(name, width=width, placeholder=" …")
+
+
 def occupation_name(code: Any, official: bool = False) -> str:
     """Swedish name of an SSYK code, ``"Samtliga yrken"`` for the total, else the code itself.
 
@@ -392,7 +462,7 @@ def occupation_name(code: Any, official: bool = False) -> str:
         SSYK 2012 code or ``"total"``.
     official : bool, default False
         The official SSYK name (for the workbook) instead of the readable form used in the
-        report (:func:`kompetensprognos.narrative.occupation_label` without cutting).
+        report (:func:`occupation_label` without cutting).
 
     Examples
     --------
@@ -403,12 +473,8 @@ def occupation_name(code: Any, official: bool = False) -> str:
     >>> occupation_name("22", official=True)
     'Yrken med krav på fördjupad högskolekompetens inom hälso- och sjukvård'
     """
-    from kompetensprognos.narrative import occupation_label
-
     code = str(code)
     if official and code != "total":
-        from kompetensprognos.classifications import ssyk_name
-
         try:
             return ssyk_name(code)
         except Exception:  # not an SSYK code: show what we were given

@@ -43,11 +43,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from kompetensprognos import classifications, regions
+from kompetensprognos.config import SupplyParams, education_groups_of
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.education import GraduateProjection, project_graduates
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.schemas import EDUCATION_AGE_BANDS, FLOW_COLUMNS
-from kompetensprognos.supply import SupplyParams, education_groups_of
 
 __all__ = [
     "CHANNELS",

@@ -15,13 +15,11 @@ table. Format a number with
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from kompetensprognos.classifications import ssyk_name
 from kompetensprognos.dataset import Manifest
 from kompetensprognos.headline import finest_level, headline
 from kompetensprognos.labels import (
@@ -33,6 +31,7 @@ from kompetensprognos.labels import (
     fmt_int,
     fmt_pct,
     fmt_prob,
+    occupation_label,
 )
 
 __all__ = [
@@ -62,75 +61,9 @@ _MODEL_NAMES = {
 }
 _NUMBER_WORDS = {1: "ett", 2: "två", 3: "tre", 4: "fyra", 5: "fem", 6: "sex", 7: "sju", 8: "åtta"}
 
-# SSYK 1 names are long sentences ("Yrken med krav på ..."); these are the short forms used in
-# charts. The full names stay in the tables.
-_SHORT_SSYK1 = {
-    "0": "Militära yrken",
-    "1": "Chefsyrken",
-    "2": "Yrken med fördjupad högskolekompetens",
-    "3": "Yrken med högskolekompetens",
-    "4": "Administration och kundtjänst",
-    "5": "Service, omsorg och försäljning",
-    "6": "Lantbruk, trädgård, skogsbruk och fiske",
-    "7": "Bygg och tillverkning",
-    "8": "Maskinell tillverkning och transport",
-    "9": "Yrken med kortare utbildning",
-}
-_PREFIXES = (
-    ("Yrken med krav på fördjupad högskolekompetens inom ", "Specialister inom "),
-    ("Yrken med krav på högskolekompetens eller motsvarande inom ", "Högskoleyrken inom "),
-)
-
 
 def _range(lo: float, hi: float) -> str:
     return f"{fmt_int(lo)}{_DASH}{fmt_int(hi)}"
-
-
-# --------------------------------------------------------------------------- names
-def occupation_label(code: str, width: int | None = 40) -> str:
-    """A short, readable Swedish name for an SSYK code (for chart labels).
-
-    SSYK 1 groups get hand-written short names; the long SSYK 2 phrases "Yrken med krav på
-    (fördjupad) högskolekompetens inom X" become "Specialister inom X" / "Högskoleyrken inom X";
-    a trailing "m.fl." / "m.m." is dropped when the name is too long, and a name still longer than
-    ``width`` is cut at a word boundary with "…". ``"total"`` gives ``"Samtliga yrken"``; a code
-    outside SSYK is returned as it is.
-
-    Parameters
-    ----------
-    code : str
-        SSYK 2012 code (text), ``"0002"`` or ``"total"``.
-    width : int or None, default 40
-        Maximum length; ``None`` never cuts.
-
-    Examples
-    --------
-    >>> occupation_label("2512")
-    'Mjukvaru- och systemutvecklare m.fl.'
-    >>> occupation_label("3"), occupation_label("22")
-    ('Yrken med högskolekompetens', 'Specialister inom hälso- och sjukvård')
-    """
-    code = str(code)
-    if code == "total":
-        return "Samtliga yrken"
-    if code in _SHORT_SSYK1:
-        name = _SHORT_SSYK1[code]
-    else:
-        try:
-            name = ssyk_name(code)
-        except Exception:  # not an SSYK code: show what we were given
-            return code
-        for long, short in _PREFIXES:
-            if name.startswith(long):
-                name = short + name[len(long) :]
-    if width is None or len(name) <= width:
-        return name
-    for tail in (" m.fl.", " m.m."):
-        if name.endswith(tail):
-            name = name[: -len(tail)]
-    if len(name) <= width:
-        return name
-    return textwrap.shorten(name, width=width, placeholder=" …")
 
 
 # --------------------------------------------------------------------------- banner and summary

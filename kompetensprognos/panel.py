@@ -15,7 +15,10 @@ import pandas as pd
 
 from kompetensprognos.errors import DataValidationError, KompetensprognosError, Problem
 
-__all__ = ["PANEL_COLUMNS", "read_panel", "validate_panel"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "PANEL_COLUMNS", "read_panel", "split_panel", "validate_panel"]
+
+DEFAULT_CHUNK_SIZE = 4000
+"""Series per chunk when an executor is given without a chunk size."""
 
 PANEL_COLUMNS: tuple[str, str, str] = ("unique_id", "ds", "y")
 _MAX_SHOWN = 5
@@ -244,3 +247,56 @@ def read_panel(path: str | Path, *, min_points: int = 3) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise KompetensprognosError(f"{path}: not a readable CSV file ({exc})") from exc
     return validate_panel(raw, source=str(path), min_points=min_points, first_row=2)
+
+
+def split_panel(
+    df: pd.DataFrame, *, chunk_size: int | None = None, n_chunks: int | None = None
+) -> list[pd.DataFrame]:
+    """Split a panel into chunks of whole series, in sorted ``unique_id`` order.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long panel ``unique_id, ds, y``.
+    chunk_size : int, optional
+        Series per chunk (the last chunk may be smaller).
+    n_chunks : int, optional
+        Number of chunks of (nearly) equal size, used when ``chunk_size`` is not given. With
+        neither, one chunk.
+
+    Returns
+    -------
+    list[pandas.DataFrame]
+        Validated, sorted sub-panels; concatenated they give the validated panel.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": list("aabbcc"), "ds": [1, 2] * 3, "y": range(6)})
+    >>> [c["unique_id"].unique().tolist() for c in split_panel(df, chunk_size=2)]
+    [['a', 'b'], ['c']]
+    """
+    return split_sorted(validate_panel(df, min_points=1), chunk_size, n_chunks)
+
+
+def split_sorted(
+    panel: pd.DataFrame, chunk_size: int | None, n_chunks: int | None
+) -> list[pd.DataFrame]:
+    """Split an already validated, sorted panel (see :func:`split_panel`)."""
+    uid = panel["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    n_series = len(starts)
+    if chunk_size is not None:
+        if chunk_size < 1:
+            raise KompetensprognosError(f"chunk_size must be at least 1 (got {chunk_size})")
+        cuts = starts[::chunk_size]
+    elif n_chunks is not None:
+        if n_chunks < 1:
+            raise KompetensprognosError(f"n_chunks must be at least 1 (got {n_chunks})")
+        first = [int(p[0]) for p in np.array_split(np.arange(n_series), n_chunks) if len(p)]
+        cuts = starts[first]
+    else:
+        cuts = starts[:1]
+    bounds = [*cuts.tolist(), len(panel)]
+    return [
+        panel.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]

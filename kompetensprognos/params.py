@@ -23,22 +23,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kompetensprognos import regions
-from kompetensprognos.demand import DemandConfig
+from kompetensprognos.config import BalanceParams, DemandConfig, SupplyParams
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.supply import SupplyParams
 
 __all__ = ["DEFAULT_PARAMS_DIR", "Params", "ParamsError", "load_params", "load_region_params"]
 
 DEFAULT_PARAMS_DIR = Path("params")
-
-try:  # the balance step may be absent in a partial install; then its settings are free-form
-    from kompetensprognos.balance import BalanceParams
-except ImportError:  # pragma: no cover
-
-    class BalanceParams(BaseModel):  # type: ignore[no-redef]
-        """Placeholder while the balance module is not installed."""
-
-        model_config = ConfigDict(frozen=True, extra="allow")
 
 
 class ParamsError(KompetensprognosError):

@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from kompetensprognos import regions
-from kompetensprognos.dataset import Dataset, Manifest, SeriesBreak
+from kompetensprognos.datamodel import Dataset, Manifest, SeriesBreak
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.executors import Executor
 from kompetensprognos.forecasting import (
     Forecaster,
 )
-from kompetensprognos.panel import validate_panel
+from kompetensprognos.panel import DEFAULT_CHUNK_SIZE, split_panel
 from kompetensprognos.schemas import AGE_BANDS
 
 # The demo generator's occupation table and cohort-model constants, so the national panel is
@@ -50,9 +50,6 @@ __all__ = [
 
 NATIONAL_SEED = 20250101
 """Default seed of :func:`national_panel`."""
-
-DEFAULT_CHUNK_SIZE = 4000
-"""Series per chunk when an executor is given without a chunk size."""
 
 _FIRST, _LAST = 2014, 2024
 _NATIONAL_EMPLOYMENT_2022 = 5.0e6  # round figure for employees 16-64, scale target only
@@ -219,58 +216,6 @@ def national_panel(
 
 
 # --- partitioned forecasting -------------------------------------------------------------------
-
-
-def split_panel(
-    df: pd.DataFrame, *, chunk_size: int | None = None, n_chunks: int | None = None
-) -> list[pd.DataFrame]:
-    """Split a panel into chunks of whole series, in sorted ``unique_id`` order.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Long panel ``unique_id, ds, y``.
-    chunk_size : int, optional
-        Series per chunk (the last chunk may be smaller).
-    n_chunks : int, optional
-        Number of chunks of (nearly) equal size, used when ``chunk_size`` is not given. With
-        neither, one chunk.
-
-    Returns
-    -------
-    list[pandas.DataFrame]
-        Validated, sorted sub-panels; concatenated they give the validated panel.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"unique_id": list("aabbcc"), "ds": [1, 2] * 3, "y": range(6)})
-    >>> [c["unique_id"].unique().tolist() for c in split_panel(df, chunk_size=2)]
-    [['a', 'b'], ['c']]
-    """
-    return _split_sorted(validate_panel(df, min_points=1), chunk_size, n_chunks)
-
-
-def _split_sorted(
-    panel: pd.DataFrame, chunk_size: int | None, n_chunks: int | None
-) -> list[pd.DataFrame]:
-    uid = panel["unique_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
-    n_series = len(starts)
-    if chunk_size is not None:
-        if chunk_size < 1:
-            raise KompetensprognosError(f"chunk_size must be at least 1 (got {chunk_size})")
-        cuts = starts[::chunk_size]
-    elif n_chunks is not None:
-        if n_chunks < 1:
-            raise KompetensprognosError(f"n_chunks must be at least 1 (got {n_chunks})")
-        first = [int(p[0]) for p in np.array_split(np.arange(n_series), n_chunks) if len(p)]
-        cuts = starts[first]
-    else:
-        cuts = starts[:1]
-    bounds = [*cuts.tolist(), len(panel)]
-    return [
-        panel.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
 
 
 def fit_partitioned(

@@ -22,6 +22,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from kompetensprognos import classifications, regions
+from kompetensprognos.config import EDUCATION_TYPES
 from kompetensprognos.errors import DataValidationError, Problem
 
 __all__ = [
@@ -56,7 +57,6 @@ AGE_BANDS: tuple[str, ...] = (
     "16-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60-64", "65-69",
 )  # fmt: skip
 SEXES: tuple[str, ...] = ("men", "women")
-EDUCATION_TYPES: tuple[str, ...] = ("gymnasium", "yh", "higher")
 POPULATION_KINDS: tuple[str, ...] = ("observed", "projection")
 BALANCE_STATUSES: tuple[str, ...] = ("brist", "balans", "överskott")
 _YEAR = {"ge": 1960, "le": 2100}

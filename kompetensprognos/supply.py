@@ -23,13 +23,17 @@ Intervals come from simulated graduate paths pushed through the same arithmetic;
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kompetensprognos import classifications, regions
+from kompetensprognos.config import (
+    DEFAULT_RETENTION,
+    EntryShares,
+    RetentionShares,
+    SupplyParams,
+    education_groups_of,
+)
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.education import (
     DEFAULT_METHOD,
@@ -38,7 +42,6 @@ from kompetensprognos.education import (
     project_graduates,
 )
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.schemas import EDUCATION_TYPES
 
 __all__ = [
     "DEFAULT_RETENTION",
@@ -55,183 +58,8 @@ __all__ = [
     "supply_tables",
 ]
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
 #: Age band whose population splits Kungsbacka off Göteborgsregionen for the county total.
 KUNGSBACKA_AGES: tuple[int, int] = (16, 24)
-
-#: Default share staying in the region per region and education group (assumptions, see
-#: docs/supply.md). Larger areas keep more of their graduates; university towns lose many
-#: higher-education graduates to Göteborg, Stockholm and abroad.
-DEFAULT_RETENTION: dict[str, dict[str, float]] = {
-    "goteborgsregionen": {"gymnasium_vocational": 0.85, "gymnasium_preparatory": 0.75,
-                          "yh": 0.85, "higher": 0.65},
-    "fyrbodal": {"gymnasium_vocational": 0.80, "gymnasium_preparatory": 0.60,
-                 "yh": 0.80, "higher": 0.45},
-    "sjuharad": {"gymnasium_vocational": 0.80, "gymnasium_preparatory": 0.60,
-                 "yh": 0.80, "higher": 0.45},
-    "skaraborg": {"gymnasium_vocational": 0.80, "gymnasium_preparatory": 0.60,
-                  "yh": 0.80, "higher": 0.45},
-    "vastra-gotaland": {"gymnasium_vocational": 0.92, "gymnasium_preparatory": 0.85,
-                        "yh": 0.92, "higher": 0.70},
-    "delregionerna": {"gymnasium_vocational": 0.92, "gymnasium_preparatory": 0.85,
-                      "yh": 0.92, "higher": 0.70},
-}  # fmt: skip
-_GROUPS = ("gymnasium_vocational", "gymnasium_preparatory", "yh", "higher")
-
-
-class EntryShares(BaseModel):
-    """Share of graduates entering the labour market (rather than studying further).
-
-    Defaults: vocational upper-secondary programmes 0.80 (most start working), preparatory
-    programmes 0.30 (most go on to higher education), YH 0.90 (job-oriented, high employment a
-    year after), higher education 0.85.
-
-    Examples
-    --------
-    >>> EntryShares(yh=0.8).yh
-    0.8
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    gymnasium_vocational: Share = 0.80
-    gymnasium_preparatory: Share = 0.30
-    yh: Share = 0.90
-    higher: Share = 0.85
-
-
-class RetentionShares(BaseModel):
-    """Share of entrants who stay in the region; ``None`` means the region's default from
-    :data:`DEFAULT_RETENTION` (higher education: 0.65 in Göteborgsregionen, 0.45 in the other
-    subregions, 0.70 for the county).
-
-    Examples
-    --------
-    >>> RetentionShares(higher=0.5).higher
-    0.5
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    gymnasium_vocational: Share | None = None
-    gymnasium_preparatory: Share | None = None
-    yh: Share | None = None
-    higher: Share | None = None
-
-
-def _check_education_keys(value: dict[str, float]) -> dict[str, float]:
-    programmes = set(classifications.programmes()["code"])
-    fields = set(classifications.sun_fields()["code"])
-    for key, share in value.items():
-        kind, _, code = key.partition("/")
-        if kind not in EDUCATION_TYPES or not code:
-            raise ValueError(
-                f"key {key!r} must be 'type/education' with type one of "
-                f"{', '.join(EDUCATION_TYPES)}, e.g. 'gymnasium/VO' or 'yh/48'"
-            )
-        valid = programmes if kind == "gymnasium" else fields
-        if code not in valid:
-            raise ValueError(
-                f"key {key!r}: {code!r} is not a known "
-                f"{'programme code' if kind == 'gymnasium' else 'SUN 2020 field'}"
-            )
-        if not 0.0 <= float(share) <= 1.0:
-            raise ValueError(f"key {key!r}: share {share} must lie between 0 and 1")
-    return value
-
-
-class SupplyParams(BaseModel):
-    """Entry and retention parameters of the supply step (embedded as ``supply:`` in ``Params``).
-
-    Parameters
-    ----------
-    entry : EntryShares
-        Share entering work, per education group.
-    retention : RetentionShares
-        Share staying in the region, per education group (``None``: region default).
-    entry_by_education, retention_by_education : dict[str, float]
-        Overrides for single educations, keyed ``"type/code"`` (``"gymnasium/VO"``,
-        ``"yh/48"``, ``"higher/72"``); they win over the group values.
-
-    Examples
-    --------
-    >>> p = SupplyParams.model_validate({"entry": {"yh": 0.8},
-    ...                                  "retention_by_education": {"higher/72": 0.9}})
-    >>> p.entry.yh, p.retention_by_education["higher/72"]
-    (0.8, 0.9)
-    >>> SupplyParams.model_validate({"entry": {"vh": 0.8}})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for SupplyParams
-    ...
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    entry: EntryShares = Field(default_factory=EntryShares)
-    retention: RetentionShares = Field(default_factory=RetentionShares)
-    entry_by_education: dict[str, float] = Field(default_factory=dict)
-    retention_by_education: dict[str, float] = Field(default_factory=dict)
-
-    @field_validator("entry_by_education", "retention_by_education")
-    @classmethod
-    def _valid_keys(cls, value: dict[str, float]) -> dict[str, float]:
-        return _check_education_keys(value)
-
-    def rates(self, region: str, educations: pd.DataFrame) -> pd.DataFrame:
-        """Entry and retention per education for one region.
-
-        Parameters
-        ----------
-        region : str
-            Region id (one of :data:`kompetensprognos.regions.ALL_REGION_IDS`).
-        educations : pandas.DataFrame
-            ``type, education`` rows.
-
-        Returns
-        -------
-        pandas.DataFrame
-            ``type, education, group, entry, retention``.
-
-        Examples
-        --------
-        >>> e = pd.DataFrame({"type": ["gymnasium", "higher"], "education": ["VO", "72"]})
-        >>> SupplyParams().rates("fyrbodal", e)[["entry", "retention"]].to_numpy().tolist()
-        [[0.8, 0.8], [0.85, 0.45]]
-        """
-        regions.get_region(region)
-        out = educations[["type", "education"]].drop_duplicates().reset_index(drop=True)
-        out["group"] = education_groups_of(out)
-        defaults = DEFAULT_RETENTION.get(region, DEFAULT_RETENTION["vastra-gotaland"])
-        ret = {g: getattr(self.retention, g) for g in _GROUPS}
-        ret = {g: (defaults[g] if v is None else v) for g, v in ret.items()}
-        key = out["type"] + "/" + out["education"]
-        out["entry"] = out["group"].map(lambda g: getattr(self.entry, g)).astype(float)
-        out["retention"] = out["group"].map(ret).astype(float)
-        out["entry"] = key.map(self.entry_by_education).fillna(out["entry"]).astype(float)
-        out["retention"] = key.map(self.retention_by_education).fillna(out["retention"])
-        out["retention"] = out["retention"].astype(float)
-        return out
-
-
-def education_groups_of(educations: pd.DataFrame) -> pd.Series:
-    """Parameter group of each education: ``gymnasium_vocational``, ``gymnasium_preparatory``,
-    ``yh`` or ``higher`` (programme kind from :func:`classifications.programmes`).
-
-    Examples
-    --------
-    >>> education_groups_of(pd.DataFrame({"type": ["gymnasium", "gymnasium", "yh"],
-    ...                                   "education": ["VO", "NA", "48"]})).tolist()
-    ['gymnasium_vocational', 'gymnasium_preparatory', 'yh']
-    """
-    kind = classifications.programmes().set_index("code")["kind"]
-    gym = educations["type"] == "gymnasium"
-    prep = educations["education"].map(kind).eq("högskoleförberedande")
-    group = np.where(
-        gym, np.where(prep, "gymnasium_preparatory", "gymnasium_vocational"), educations["type"]
-    )
-    return pd.Series(group, index=educations.index, name="group")
-
 
 # --- regions -----------------------------------------------------------------------------------
 

@@ -31,11 +31,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kompetensprognos import regions
+from kompetensprognos.config import ScenarioAdjustment, SupplyParams
 from kompetensprognos.dataset import Dataset
-from kompetensprognos.demand import ScenarioAdjustment
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.params import Params
-from kompetensprognos.supply import SupplyParams
 
 __all__ = ["SweepScenario", "SweepSpec", "load_sweep", "run_sweep"]
 

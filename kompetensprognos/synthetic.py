@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kompetensprognos import regions
-from kompetensprognos.dataset import Dataset, Manifest, SeriesBreak
+from kompetensprognos.datamodel import Dataset, Manifest, SeriesBreak
 from kompetensprognos.schemas import AGE_BANDS, EDUCATION_AGE_BANDS, FLOW_COLUMNS
 
 __all__ = ["DEFAULT_SEED", "DemoConfig", "generate_demo"]

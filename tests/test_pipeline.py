@@ -70,7 +70,6 @@ def test_cycle_finder_finds_a_planted_cycle() -> None:
     assert _find_cycle({"a": {"b"}, "b": set()}) is None
 
 
-@pytest.mark.xfail(reason="dataset <-> synthetic: lazy import in load_dataset('demo'), being split")
 def test_package_import_graph_has_no_cycle() -> None:
     graph = _import_graph()
     assert "kompetensprognos.pipeline" in graph["kompetensprognos.batch"]

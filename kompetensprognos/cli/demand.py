@@ -12,8 +12,8 @@ from kompetensprognos import regions
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kompetensprognos.config import DemandConfig
     from kompetensprognos.dataset import load_dataset
-    from kompetensprognos.demand import DemandConfig
     from kompetensprognos.params import Params
     from kompetensprognos.pipeline import run
     from kompetensprognos.report import write_region
