@@ -94,14 +94,33 @@ class PipelineResult:
     cached: bool = False
 
 
+_CODE_HASH: dict[tuple[tuple[str, int, int], ...], str] = {}
+
+
 def code_fingerprint() -> str:
-    """A hash of the package's source files: cached results are reused only by the same code."""
+    """A hash of the package's source files: cached results are reused only by the same code.
+
+    The files are read and hashed once per process while none of them changes (their names,
+    sizes and modification times are compared on each call, which costs a directory walk), so
+    a batch asks for it per region at no cost and an edited module in a live session still
+    gives a new hash.
+    """
     root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+    paths = sorted(root.rglob("*.py"))
+    state = tuple((p.relative_to(root).as_posix(), *_size_mtime(p)) for p in paths)
+    if state not in _CODE_HASH:
+        h = hashlib.sha256()
+        for path in paths:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+        _CODE_HASH.clear()
+        _CODE_HASH[state] = h.hexdigest()[:16]
+    return _CODE_HASH[state]
+
+
+def _size_mtime(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def cache_key(

@@ -141,3 +141,16 @@ def test_backtest_on_a_second_process_gives_the_same_tables(small_demo_dir: Path
     )
     for name, df in one.tables["skaraborg"].items():
         pd.testing.assert_frame_equal(df, two.tables["skaraborg"][name])
+
+
+def test_code_fingerprint_follows_an_edited_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(pipeline, "__file__", str(pkg / "pipeline.py"))
+    first = pipeline.code_fingerprint()
+    assert pipeline.code_fingerprint() == first  # unchanged files: same hash (memoised)
+    (pkg / "a.py").write_text("x = 22\n")  # a different size, so a different state
+    assert pipeline.code_fingerprint() != first
