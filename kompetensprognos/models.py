@@ -371,7 +371,12 @@ def forecast_points(
     combiner, names = parse_method(method)
     ids = df["unique_id"].drop_duplicates().to_numpy()
     groups = df.groupby("unique_id", sort=False)
-    ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in groups}
+    uid_col = df["unique_id"].to_numpy()
+    cuts = np.flatnonzero(uid_col[1:] != uid_col[:-1]) + 1
+    if len(cuts) + 1 == len(ids):  # contiguous series (a validated panel): split, no groupby loop
+        ys = dict(zip(ids, np.split(df["y"].to_numpy(dtype=float), cuts), strict=True))
+    else:
+        ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in groups}
     n_obs = {uid: len(v) for uid, v in ys.items()}
     last_ds = groups["ds"].max()
     cols: dict[str, np.ndarray] = {}
