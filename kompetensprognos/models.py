@@ -335,6 +335,7 @@ def forecast_points(
     parents: Mapping[str, str] | None = None,
     shrinkage: float = 0.5,
     global_window: int = 6,
+    trained: Mapping[str, PooledWindowRegressor] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Point forecasts for every series of a validated panel.
 
@@ -353,6 +354,10 @@ def forecast_points(
         Weight of the parent-growth forecast in ``"parent"`` (0 = own forecast only).
     global_window : int, default 6
         Window length of the pooled models.
+    trained : Mapping[str, PooledWindowRegressor], optional
+        Pooled models (``"global"``, ``"ridge"``) already trained for at least ``h`` horizons,
+        used as they are instead of training on ``df`` (the calibration refits of
+        :class:`kompetensprognos.forecasting.Forecaster`).
 
     Returns
     -------
@@ -411,6 +416,9 @@ def forecast_points(
     for name, est in (("global", "gbm"), ("ridge", "ridge")):
         if name in names:
             series = [ys[u] for u in ids]
+            if trained is not None and name in trained:
+                cols[name] = trained[name].predict(series)[:, :h]
+                continue
             model = PooledWindowRegressor(window=global_window, estimator=est)
             cols[name] = model.fit(series, h).predict(series)
     if pooled:
