@@ -9,6 +9,12 @@ borrow the widest calibrated horizon, widened by ``sqrt(j / j_max)``; with none 
 engine falls back to a Gaussian random walk in scaled units (``Forecaster.calibration_``
 says which source each horizon used).
 
+The refits are kept cheap without moving the calibration onto the future: they run on a sample
+of series (``calibration_series``), each origin forecasts only the horizons it can score (an
+origin ``o`` years back has actuals for horizons ``1..o``), and the gradient-boosted pooled
+model, most of a refit's cost, is trained once on the data up to the earliest calibration
+origin and used at every origin (:func:`_calibration_gbm`).
+
 Point models, the candidate registry and the default method live in :mod:`kompetensprognos.models`.
 """
 
