@@ -242,8 +242,17 @@ def build_hierarchy(bottom: pd.DataFrame, geography: Geography = "vg") -> Hierar
 
 
 def _wide(long: pd.DataFrame, ids: Sequence[str], years: Sequence[int], value: str) -> np.ndarray:
-    w = long.pivot(index="unique_id", columns="year", values=value)
-    return w.reindex(index=ids, columns=years).fillna(0.0).to_numpy(float)
+    """``ids × years`` array of ``value`` (0 where missing); rows are unique per id and year.
+
+    Scatters by index lookups instead of ``pivot`` + ``reindex`` (the same result, a fraction
+    of the time on ~70,000 rows).
+    """
+    row = pd.Index(ids).get_indexer(long["unique_id"])
+    col = pd.Index(years).get_indexer(long["year"])
+    ok = (row >= 0) & (col >= 0)
+    out = np.zeros((len(ids), len(years)))
+    out[row[ok], col[ok]] = np.nan_to_num(long[value].to_numpy(float)[ok], nan=0.0)
+    return out
 
 
 @dataclass
