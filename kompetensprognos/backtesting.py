@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 
 from kompetensprognos.evaluation import score_forecasts
-from kompetensprognos.forecasting import calibrate_intervals, error_scale, interval_columns
+from kompetensprognos.forecasting import calibrate_intervals, interval_columns, series_stats
 
 __all__ = ["ROLLING_COLUMNS", "Predictor", "calibrated_scores", "insample_stats", "rolling_origin"]
 
@@ -55,20 +55,9 @@ def insample_stats(train: pd.DataFrame, floor: float = 1.0) -> pd.DataFrame:
     >>> insample_stats(p).loc["a", ["last", "slope", "scale"]].tolist()
     [4.0, 1.5, 1.5]
     """
-    train = train.sort_values(["unique_id", "ds"])
-    g = train.groupby("unique_id", sort=False)["y"]
-    first, last, n = g.first(), g.last(), g.count()
-    diff = g.diff()
-    d = train.assign(ad=diff.abs(), sd=diff**2).groupby("unique_id", sort=False)
-    return pd.DataFrame(
-        {
-            "last": last,
-            "slope": (last - first) / (n - 1).clip(lower=1),
-            "scale": d["ad"].mean(),
-            "scale2": d["sd"].mean(),
-            "iscale": g.agg(lambda v: error_scale(v.to_numpy(), floor)),
-        }
-    )
+    st = series_stats(train.sort_values(["unique_id", "ds"], kind="stable"), floor)
+    st["slope"] = (st["last"] - st["first"]) / (st["n"] - 1).clip(lower=1)
+    return st[["last", "slope", "scale", "scale2", "iscale"]]
 
 
 def rolling_origin(

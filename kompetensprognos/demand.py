@@ -16,9 +16,10 @@ The pipeline (:class:`DemandModel`):
    parallel, with the calibration still pooled over all series (:mod:`kompetensprognos.scale`).
 4. **Scenarios** — jobs a council adds or removes (e.g. a new plant) are added to the bottom series
    and all its aggregates before reconciliation.
-5. **Reconciliation** — hierarchicalforecast's sparse non-negative MinTrace (structural weights)
-   or bottom-up; the choice is made by backtest (``docs/methods.md``). Interval bounds are moved
-   with their point forecast and kept around it.
+5. **Reconciliation** — sparse non-negative MinTrace (structural weights; the non-negative QP
+   solved by an active-set loop over sparse conjugate-gradient solves,
+   :func:`kompetensprognos.hierarchy.reconcile`) or bottom-up; the choice is made by backtest
+   (``docs/methods.md``). Interval bounds are moved with their point forecast and kept around it.
 
 Outputs follow the contract in ``docs/demand.md``: :meth:`DemandResult.employment_forecast` and
 :func:`recruitment_need`.
@@ -42,7 +43,7 @@ from kompetensprognos.config import DemandConfig, Geography, ScenarioAdjustment
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import Forecaster
-from kompetensprognos.hierarchy import reconcile  # one reconciliation for demand and the CLI
+from kompetensprognos.hierarchy import reconcile, reconcile_arrays  # shared with forecast --keys
 
 if TYPE_CHECKING:
     from kompetensprognos.executors import Executor
@@ -241,8 +242,17 @@ def build_hierarchy(bottom: pd.DataFrame, geography: Geography = "vg") -> Hierar
 
 
 def _wide(long: pd.DataFrame, ids: Sequence[str], years: Sequence[int], value: str) -> np.ndarray:
-    w = long.pivot(index="unique_id", columns="year", values=value)
-    return w.reindex(index=ids, columns=years).fillna(0.0).to_numpy(float)
+    """``ids × years`` array of ``value`` (0 where missing); rows are unique per id and year.
+
+    Scatters by index lookups instead of ``pivot`` + ``reindex`` (the same result, a fraction
+    of the time on ~70,000 rows).
+    """
+    row = pd.Index(ids).get_indexer(long["unique_id"])
+    col = pd.Index(years).get_indexer(long["year"])
+    ok = (row >= 0) & (col >= 0)
+    out = np.zeros((len(ids), len(years)))
+    out[row[ok], col[ok]] = np.nan_to_num(long[value].to_numpy(float)[ok], nan=0.0)
+    return out
 
 
 @dataclass
@@ -453,15 +463,15 @@ class DemandModel:
             c: _wide(base.rename(columns={"ds": "year"}), ids, f_years, c) for c in base.columns[2:]
         }
         delta = _scenario_delta(cfg.scenarios, hier, f_years)
-        point = base_w["forecast"] + delta
-        rec = reconcile(hier.S, point, cfg.reconciliation)
-        shift = rec - base_w["forecast"]
-        out = {"employed": rec}
-        for level in cfg.levels:
-            tag = f"{level:g}"
-            lo = np.minimum(np.maximum(base_w[f"lo{tag}"] + shift, 0.0), rec)
-            hi = np.maximum(base_w[f"hi{tag}"] + shift, rec)
-            out[f"lo{tag}"], out[f"hi{tag}"] = lo, hi
+        out = reconcile_arrays(
+            hier.S,
+            base_w.pop("forecast"),
+            base_w,
+            levels=cfg.levels,
+            method=cfg.reconciliation,
+            delta=delta,
+        )
+        out = {"employed": out.pop("forecast"), **out}
         timings["reconcile"] = time.perf_counter() - t2
 
         meta = hier.series.loc[np.repeat(np.arange(len(ids)), len(f_years))].reset_index(drop=True)

@@ -335,6 +335,7 @@ def forecast_points(
     parents: Mapping[str, str] | None = None,
     shrinkage: float = 0.5,
     global_window: int = 6,
+    trained: Mapping[str, PooledWindowRegressor] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Point forecasts for every series of a validated panel.
 
@@ -353,6 +354,10 @@ def forecast_points(
         Weight of the parent-growth forecast in ``"parent"`` (0 = own forecast only).
     global_window : int, default 6
         Window length of the pooled models.
+    trained : Mapping[str, PooledWindowRegressor], optional
+        Pooled models (``"global"``, ``"ridge"``) already trained for at least ``h`` horizons,
+        used as they are instead of training on ``df`` (the calibration refits of
+        :class:`kompetensprognos.forecasting.Forecaster`).
 
     Returns
     -------
@@ -371,7 +376,12 @@ def forecast_points(
     combiner, names = parse_method(method)
     ids = df["unique_id"].drop_duplicates().to_numpy()
     groups = df.groupby("unique_id", sort=False)
-    ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in groups}
+    uid_col = df["unique_id"].to_numpy()
+    cuts = np.flatnonzero(uid_col[1:] != uid_col[:-1]) + 1
+    if len(cuts) + 1 == len(ids):  # contiguous series (a validated panel): split, no groupby loop
+        ys = dict(zip(ids, np.split(df["y"].to_numpy(dtype=float), cuts), strict=True))
+    else:
+        ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in groups}
     n_obs = {uid: len(v) for uid, v in ys.items()}
     last_ds = groups["ds"].max()
     cols: dict[str, np.ndarray] = {}
@@ -406,6 +416,9 @@ def forecast_points(
     for name, est in (("global", "gbm"), ("ridge", "ridge")):
         if name in names:
             series = [ys[u] for u in ids]
+            if trained is not None and name in trained:
+                cols[name] = trained[name].predict(series)[:, :h]
+                continue
             model = PooledWindowRegressor(window=global_window, estimator=est)
             cols[name] = model.fit(series, h).predict(series)
     if pooled:

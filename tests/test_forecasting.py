@@ -9,12 +9,15 @@ import pytest
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import (
     Forecaster,
+    _calibration_gbm,
     calibrate_intervals,
     error_scale,
     forecast,
     rolling_origin_forecasts,
+    series_stats,
 )
 from kompetensprognos.models import PooledWindowRegressor, forecast_points, parse_method
+from kompetensprognos.panel import validate_panel
 
 
 def _long(series: dict[str, np.ndarray], start: int = 2014) -> pd.DataFrame:
@@ -254,3 +257,53 @@ def test_chunked_fit_uses_the_same_calibration_sample() -> None:
     pd.testing.assert_frame_equal(chunked.predict(), whole.predict())
     with pytest.raises(KompetensprognosError, match="partitioned"):
         Forecaster(horizon=2, method="share", parents={"s001": "s000"}, n_chunks=2).fit(df)
+
+
+def test_calibration_refits_stop_at_the_scored_horizons() -> None:
+    """Refits forecast only the horizons their origin can score; the errors are unchanged."""
+    df = _long(_random_walks(30, 14))
+    method = "mean(drift,ridge)"
+    fc = Forecaster(horizon=4, method=method, calibration_origins=4, calibration_series=None)
+    got = fc.fit(df).calibration_errors_
+    full = rolling_origin_forecasts(validate_panel(df), method, 4, [1, 2, 3, 4])
+    full = full[full["horizon"] <= full["offset"]]
+    cols = ["unique_id", "offset", "horizon", "forecast", "y", "iscale"]
+    key = ["unique_id", "offset", "horizon"]
+    pd.testing.assert_frame_equal(
+        got[cols].sort_values(key).reset_index(drop=True),
+        full[cols].sort_values(key).reset_index(drop=True),
+    )
+
+
+def test_series_stats_match_per_series_formulas() -> None:
+    rng = np.random.default_rng(3)
+    rows = [
+        (f"s{i}", 2000 + t, float(rng.integers(0, 50))) for i in range(20) for t in range(i % 5 + 1)
+    ]
+    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).sample(frac=1, random_state=0)
+    st = series_stats(df, floor=1.0)
+    for uid, g in df.sort_values("ds").groupby("unique_id"):
+        y = g["y"].to_numpy()
+        assert st.loc[uid, "iscale"] == pytest.approx(error_scale(y, 1.0))
+        assert st.loc[uid, "last"] == y[-1] and st.loc[uid, "n"] == len(y)
+        if len(y) > 1:
+            assert st.loc[uid, "scale"] == pytest.approx(np.mean(np.abs(np.diff(y))))
+        else:
+            assert np.isnan(st.loc[uid, "scale"])
+
+
+def test_calibration_gbm_sees_only_years_up_to_the_earliest_origin() -> None:
+    """The one boosted model of the calibration refits is blind to the withheld years."""
+    df = _long(_random_walks(40, 12))
+    poisoned = df.copy()
+    poisoned.loc[poisoned["ds"] > 2014 + 12 - 1 - 3, "y"] *= 1000.0
+    a = _calibration_gbm(df, "median(drift,global)", 3, 3)["global"]
+    b = _calibration_gbm(poisoned, "median(drift,global)", 3, 3)["global"]
+    probe = [v[:8] for v in _random_walks(5, 12, seed=9).values()]
+    np.testing.assert_array_equal(a.predict(probe), b.predict(probe))
+    # a poisoned year it may see (the earliest origin itself) does change it
+    seen = df.copy()
+    seen.loc[seen["ds"] == 2014 + 12 - 1 - 3, "y"] *= 1.5
+    c = _calibration_gbm(seen, "median(drift,global)", 3, 3)["global"]
+    assert not np.array_equal(a.predict(probe), c.predict(probe))
+    assert _calibration_gbm(df, "theta", 3, 3) == {}
