@@ -159,3 +159,24 @@ def test_damped_drift_flattens() -> None:
     f = damped_drift(np.array([0.0, 1.0, 2.0, 3.0]), 20)
     steps = np.diff(np.r_[3.0, f])
     assert (np.diff(steps) < 0).all() and f[-1] < 3.0 + 1.0 / (1 - 0.8)
+
+
+def test_keyed_backtest_selection_ignores_the_test_years() -> None:
+    from kompetensprognos.hierarchy import backtest_keyed
+
+    rng = np.random.default_rng(3)
+    rows = [
+        (r, s, 2012 + t, float(50 + 5 * i + (2 + i) * t + rng.integers(0, 4)))
+        for i, (r, s) in enumerate([(r, s) for r in ("a", "b") for s in ("2512", "2611", "3111")])
+        for t in range(12)
+    ]
+    df = pd.DataFrame(rows, columns=["region", "ssyk", "ds", "y"])
+    wild = df.copy()
+    wild.loc[wild["ds"] > 2019, "y"] = wild.loc[wild["ds"] > 2019, "y"][::-1].to_numpy() * 3
+    kw = {"ssyk": "ssyk", "methods": ["select"], "horizon": 2, "origins": [2019]}
+    kw["calibration_origins"] = 0  # points are what is compared
+    a = backtest_keyed(df, ["region", "ssyk"], baselines=False, **kw)
+    b = backtest_keyed(wild, ["region", "ssyk"], baselines=False, **kw)
+    assert a["model"].iloc[0] == b["model"].iloc[0]  # same choice
+    np.testing.assert_allclose(a["forecast"], b["forecast"])  # same forecasts
+    assert not np.allclose(a["y"], b["y"])  # only the actuals differ
