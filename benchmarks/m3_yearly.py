@@ -287,12 +287,80 @@ def end_to_end(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, float]:
     return {k: round(v, 4) for k, v in out.items()}
 
 
+def inner_selection(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, object]:
+    """Choose a method on M3's *training* series only (inner origins), then score it on the test.
+
+    The package's selection (:func:`kompetensprognos.forecasting.select_method` machinery):
+    every model of :data:`SELECT_EXTRA` + the named candidates forecasts each training series
+    from offsets 1..6 (horizons up to the offset, actuals inside ``x``); the candidate with the
+    lowest criterion wins and forecasts from offset 0, scored on ``xx``. Points only.
+    """
+    from kompetensprognos.forecasting import candidate_rows, combine_rows, group_scores
+
+    cands = list(dict.fromkeys(BASES + COMBOS + SELECT_EXTRA + [DEFAULT_METHOD]))
+    t0 = time.perf_counter()
+    rows = candidate_rows(train, cands, H, range(0, H + 1))
+    inner = rows[rows["offset"] > 0]
+    scores = group_scores(inner, cands).set_index("method")
+    tst = rows[rows["offset"] == 0].drop(columns="y").merge(test, on=["unique_id", "ds"])
+    out: dict[str, object] = {"seconds": round(time.perf_counter() - t0, 1)}
+    table = {}
+    for cand in cands:
+        f = np.maximum(combine_rows(tst, cand), 0)
+        y, s = tst["y"].to_numpy(), tst["scale"].to_numpy()
+        table[cand] = {
+            "inner_mase": float(scores.loc[cand, "mase"]),
+            "inner_relmae": float(scores.loc[cand, "relmae"]),
+            "smape": float(np.mean(200 * np.abs(y - f) / (np.abs(y) + np.abs(f)))),
+            "mase": float(np.mean(np.abs(y - f) / s)),
+        }
+    t = pd.DataFrame(table).T
+    for crit in ("inner_mase", "inner_relmae"):
+        best = str(t[crit].idxmin())
+        out[f"chosen_by_{crit}"] = {
+            "method": best,
+            **{k: round(v, 4) for k, v in t.loc[best].items()},
+        }
+        print(
+            f"  chosen by {crit}: {best}: sMAPE {t.loc[best, 'smape']:.3f}, "
+            f"MASE {t.loc[best, 'mase']:.3f}",
+            flush=True,
+        )
+    print(t.sort_values("inner_relmae").round(3).head(15).to_string(), flush=True)
+    out["candidates"] = {k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in table.items()}
+    return out
+
+
+#: Candidates added for the inner selection (drift-based, issue 14).
+SELECT_EXTRA = [
+    "ddrift",
+    "mean(naive,drift)",
+    "mean(drift,dotheta)",
+    "mean(ddrift,dotheta)",
+    "mean(ets,dotheta,ddrift)",
+    "median(ets,dotheta,ces,ddrift)",
+    "mean(ddrift,dotheta,ces,global)",
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="every 5th series only")
+    parser.add_argument(
+        "--inner-only",
+        action="store_true",
+        help="only the selection on M3's training years (points), written to m3_yearly_inner.json",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     train, test = load_m3(step=5 if args.quick else 1)
+    if args.inner_only:
+        res = inner_selection(train, test)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / ("m3_yearly_inner_quick.json" if args.quick else "m3_yearly_inner.json")
+        path.write_text(json.dumps(res, indent=2) + "\n")
+        print(f"wrote {path}")
+        return
     short = train.groupby("unique_id", group_keys=False).tail(11)
     print("selection on M1 + Tourism yearly", flush=True)
     selection = select_on_independent_data()

@@ -30,9 +30,11 @@ from tqdm import tqdm
 
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.models import (
+    BY_GROUP,
     DEFAULT_METHOD,
     MODELS,
     PooledWindowRegressor,
+    by_group_method,
     forecast_points,
     parse_method,
 )
@@ -49,20 +51,37 @@ __all__ = [
     "rolling_origin_forecasts",
     "series_stats",
     "SELECT_CANDIDATES",
+    "candidate_rows",
+    "combine_rows",
+    "group_scores",
+    "select_by_group",
     "select_method",
+    "SELECT_CRITERION",
 ]
 
 #: Candidates ``method="select"`` chooses among (the pooling ones only with parents).
 SELECT_CANDIDATES: tuple[str, ...] = (
     "naive",
     "drift",
+    "ddrift",
     "mean(naive,drift)",
     DEFAULT_METHOD,
+    "mean(drift,dotheta)",
     "share",
     "parent",
+    "sdrift",
+    "pdrift",
     "mean(share,drift)",
+    "mean(sdrift,ddrift)",
     "median(share,dotheta,ces,ridge)",
 )
+
+#: Groups with fewer series than this take the overall choice in per-group selection.
+MIN_GROUP_SERIES: int = 10
+
+#: What selection minimises: ``"relmae"`` (geometric mean of each series' MAE relative to
+#: naive's, robust to series with a tiny scale) or ``"mase"`` (mean scaled error).
+SELECT_CRITERION: str = "relmae"
 
 
 def interval_columns(level: float) -> tuple[str, str]:
@@ -255,6 +274,222 @@ def rolling_origin_forecasts(
     return pd.concat(frames, ignore_index=True)[cols]
 
 
+def _pooling(method: str) -> bool:
+    return any(MODELS[n].kind == "hierarchy" for n in parse_method(method)[1])
+
+
+def candidate_rows(
+    panel: pd.DataFrame,
+    candidates: Sequence[str],
+    h: int,
+    offsets: Sequence[int],
+    *,
+    parents: Mapping[str, str] | None = None,
+    min_points: int = 3,
+) -> pd.DataFrame:
+    """Rolling-origin forecasts of every model the candidates use, one column per model.
+
+    Each base model is fitted once per origin; a combination is then a mean or median of
+    columns (:func:`combine_rows`), so comparing many candidates costs no more than their
+    distinct components. Rows of earlier origins are kept only up to the horizon they withheld
+    (``horizon <= offset``); offset 0 rows (the future) are kept whole.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Validated panel — the training years only.
+    candidates : sequence of str
+        Method strings.
+    h : int
+        Longest horizon.
+    offsets : sequence of int
+        Origins as the number of final years withheld.
+    parents : Mapping[str, str], optional
+        For the pooling models.
+    min_points : int, default 3
+        Series shorter than this at an origin are skipped there.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unique_id, offset, cutoff, horizon, ds, y, last, scale, scale2, iscale`` and one
+        forecast column per base model.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": range(2014, 2020), "y": [1, 2, 3, 4, 5, 6]})
+    >>> rows = candidate_rows(df, ["naive", "mean(naive,drift)"], 1, [1])
+    >>> rows[["y", "naive", "drift"]].to_numpy().tolist()
+    [[6.0, 5.0, 6.0]]
+    """
+    names = list(dict.fromkeys(["naive", *(n for c in candidates for n in parse_method(c)[1])]))
+    keys = ["unique_id", "offset", "horizon"]
+    wide: pd.DataFrame | None = None
+    for name in names:
+        rf = rolling_origin_forecasts(
+            panel, name, h, offsets, min_points=min_points, parents=parents
+        )
+        rf = rf[(rf["offset"] == 0) | (rf["horizon"] <= rf["offset"])].set_index(keys)
+        if wide is None:
+            wide = rf.drop(columns="forecast")
+        wide[name] = rf["forecast"]
+    if wide is None:
+        raise KompetensprognosError("give at least one candidate method")
+    return wide.reset_index()
+
+
+def combine_rows(rows: pd.DataFrame, method: str) -> np.ndarray:
+    """Forecasts of a (combined) method from the base columns of :func:`candidate_rows`.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"naive": [1.0, 2.0], "drift": [3.0, 2.0], "ets": [8.0, 2.0]})
+    >>> combine_rows(rows, "median(naive,drift,ets)").tolist()
+    [3.0, 2.0]
+    """
+    combiner, names = parse_method(method)
+    if combiner == BY_GROUP:
+        raise KompetensprognosError("combine_rows takes one method per call, not a per-group one")
+    stack = np.stack([rows[n].to_numpy(float) for n in names])
+    return np.median(stack, axis=0) if combiner == "median" else np.mean(stack, axis=0)
+
+
+def group_scores(
+    rows: pd.DataFrame,
+    candidates: Sequence[str],
+    groups: Mapping[str, str] | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Accuracy of every candidate per group on rows with actuals.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Output of :func:`candidate_rows` with a ``naive`` column (rows without an actual are
+        ignored).
+    candidates : sequence of str
+        Methods to score.
+    groups : Mapping[str, str] or pandas.Series, optional
+        ``unique_id -> group``; default one group ``"all"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, method, n_series, mase, relmae, direction_accuracy``. ``mase`` is the mean
+        scaled error (terms with scale 0 left out); ``relmae`` is the geometric mean over series
+        of the method's MAE relative to naive's on the same rows (Davydenko and Fildes' AvgRelMAE:
+        below 1 beats naive; series where naive is exact are left out). One series with a tiny
+        scale can dominate a mean MASE; it cannot dominate ``relmae``.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"unique_id": ["a", "a", "b"], "y": [2.0, 3.0, 10.0],
+    ...                      "last": [1.0, 1.0, 8.0], "scale": [1.0, 1.0, 2.0],
+    ...                      "naive": [1.0, 1.0, 8.0], "drift": [2.0, 3.0, 9.0]})
+    >>> sc = group_scores(rows, ["naive", "drift"])
+    >>> sc[["method", "mase", "relmae"]].round(3).to_numpy().tolist()
+    [['naive', 1.333, 1.0], ['drift', 0.167, 0.071]]
+    """
+    rows = rows[rows["y"].notna()]
+    g = rows["unique_id"].map(groups) if groups is not None else pd.Series("all", rows.index)
+    g = g.fillna("*").astype(str).to_numpy()
+    uid = rows["unique_id"].to_numpy()
+    y, last = rows["y"].to_numpy(float), rows["last"].to_numpy(float)
+    s = rows["scale"].to_numpy(float)
+    n_series = pd.Series(uid).groupby(g).nunique()
+    naive_mae = pd.Series(np.abs(y - rows["naive"].to_numpy(float))).groupby(uid).mean()
+    g_of = pd.Series(g, index=uid).groupby(level=0).first()
+    out = []
+    for cand in candidates:
+        f = combine_rows(rows, cand)
+        ase = np.where(s > 0, np.abs(y - f) / np.where(s > 0, s, 1), np.nan)
+        hit = (np.sign(f - last) == np.sign(y - last)).astype(float)
+        per = pd.DataFrame({"g": g, "ase": ase, "hit": hit}).groupby("g")[["ase", "hit"]].mean()
+        mae = pd.Series(np.abs(y - f)).groupby(uid).mean()
+        ok = naive_mae.to_numpy() > 0
+        ratio = np.full(len(mae), np.nan)
+        # an exact forecast counts as 1 % of naive's error so one series cannot give -inf
+        ratio[ok] = np.log(np.maximum(mae.to_numpy()[ok], 0.01 * naive_mae.to_numpy()[ok]))
+        ratio[ok] -= np.log(naive_mae.to_numpy()[ok])
+        rel = np.exp(pd.Series(ratio, index=mae.index).groupby(g_of.reindex(mae.index)).mean())
+        out.append(
+            pd.DataFrame(
+                {
+                    "group": per.index,
+                    "method": cand,
+                    "n_series": n_series.reindex(per.index).to_numpy(),
+                    "mase": per["ase"].to_numpy(),
+                    "relmae": rel.reindex(per.index).to_numpy(),
+                    "direction_accuracy": per["hit"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def select_by_group(
+    scores: pd.DataFrame,
+    *,
+    min_series: int = MIN_GROUP_SERIES,
+    criterion: str = SELECT_CRITERION,
+) -> tuple[str, dict[str, str]]:
+    """The overall and the per-group choice from :func:`group_scores`.
+
+    The overall choice has the lowest ``criterion`` averaged over groups (so thousands of
+    bottom series do not drown the aggregates; ``relmae`` is averaged geometrically). Each group
+    with at least ``min_series`` series takes its own best method; smaller groups (a total, a
+    sex) take the overall choice, since a handful of series cannot tell a dozen candidates
+    apart.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Output of :func:`group_scores`.
+    min_series : int, default 10
+        Smallest group that gets its own choice.
+    criterion : {"relmae", "mase"}, default "relmae"
+        Column of ``scores`` to minimise; where it is missing or undefined (naive exact on
+        every row) ``mase`` is used.
+
+    Returns
+    -------
+    tuple[str, dict[str, str]]
+        Overall method and ``group -> method``.
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"group": ["a", "a", "b", "b"], "method": ["naive", "drift"] * 2,
+    ...                    "n_series": [20, 20, 1, 1], "mase": [1.0, 2.0, 3.0, 1.5]})
+    >>> select_by_group(sc, criterion="mase")
+    ('drift', {'a': 'naive', 'b': 'drift'})
+    """
+    if criterion not in ("relmae", "mase"):
+        raise KompetensprognosError(
+            f"unknown selection criterion {criterion!r}; use relmae or mase"
+        )
+
+    def column(frame: pd.DataFrame) -> str:
+        # relmae is undefined where naive was exact on every row; fall back to mase there
+        has = criterion in frame and frame[criterion].notna().any()
+        return criterion if has else "mase"
+
+    crit = column(scores)
+    ok = scores.dropna(subset=[crit])
+    if ok.empty:
+        return DEFAULT_METHOD, {}
+    order = list(dict.fromkeys(scores["method"]))
+    val = np.log(ok[crit]) if crit == "relmae" else ok[crit]
+    mean = val.groupby(ok["method"], sort=False).mean().reindex(order).dropna()
+    overall = str(mean.idxmin())
+    chosen: dict[str, str] = {}
+    for grp, sc in scores.groupby("group", sort=False):
+        sc = sc.dropna(subset=[column(sc)])
+        if sc.empty or int(sc["n_series"].max()) < min_series:
+            chosen[str(grp)] = overall
+        else:
+            chosen[str(grp)] = str(sc.loc[sc[column(sc)].idxmin(), "method"])
+    return overall, chosen
+
+
 def select_method(
     panel: pd.DataFrame,
     h: int,
@@ -265,13 +500,20 @@ def select_method(
     n_origins: int = 3,
     min_points: int = 3,
     return_scores: bool = False,
+    by_group: bool = False,
+    min_group_series: int = MIN_GROUP_SERIES,
+    criterion: str = SELECT_CRITERION,
 ) -> str | tuple[str, pd.DataFrame]:
     """Choose a method by rolling origins *inside* the panel given (never its future).
 
     Each candidate forecasts the panel from the last ``n_origins`` origins (1..``n_origins``
     final years withheld, horizons up to what is withheld, at most ``h``); the candidate with
-    the lowest mean MASE wins. MASE is averaged per group first (e.g. per hierarchy level) and
-    then over groups, so thousands of bottom series do not drown the aggregates.
+    the lowest ``criterion`` wins (default: MAE relative to naive, geometric mean over series,
+    see :func:`group_scores`). Scores are averaged per group first (e.g. per hierarchy level) and
+    then over groups, so thousands of bottom series do not drown the aggregates. With
+    ``by_group`` each group with at least ``min_group_series`` series gets its own best method
+    and the result is a per-group method string (``"bygroup(*=...; <group>=...)"``) for
+    :class:`Forecaster` with the same ``groups``.
 
     Parameters
     ----------
@@ -291,7 +533,14 @@ def select_method(
     min_points : int, default 3
         Series shorter than this at an origin are skipped there.
     return_scores : bool, default False
-        Also return the score table (``method, mase, direction_accuracy``).
+        Also return the score table (``method, mase, direction_accuracy``; with ``by_group``
+        per ``group`` too).
+    by_group : bool, default False
+        Choose per group (needs ``groups``).
+    min_group_series : int, default 10
+        Smaller groups take the overall choice.
+    criterion : {"relmae", "mase"}, default "relmae"
+        What is minimised (see :func:`group_scores`).
 
     Returns
     -------
@@ -306,32 +555,23 @@ def select_method(
     """
     cands = list(candidates or SELECT_CANDIDATES)
     if not parents:
-        cands = [c for c in cands if not ({"share", "parent"} & set(parse_method(c)[1]))]
-    rows = []
-    for cand in cands:
-        rf = rolling_origin_forecasts(
-            panel, cand, h, range(1, n_origins + 1), min_points=min_points, parents=parents
-        )
-        rf = rf[(rf["horizon"] <= rf["offset"]) & rf["y"].notna()]
-        s = rf["scale"].to_numpy(float)
-        ase = np.where(s > 0, np.abs(rf["y"] - rf["forecast"]) / np.where(s > 0, s, 1), np.nan)
-        hit = np.sign(rf["forecast"] - rf["last"]) == np.sign(rf["y"] - rf["last"])
-        g = rf["unique_id"].map(groups) if groups is not None else pd.Series("all", rf.index)
-        sc = pd.DataFrame({"g": g.to_numpy(), "ase": ase, "hit": hit.to_numpy(float)})
-        per = sc.groupby("g")[["ase", "hit"]].mean()
-        rows.append(
-            {
-                "method": cand,
-                "mase": float(per["ase"].mean()),
-                "direction_accuracy": float(per["hit"].mean()),
-            }
-        )
-    scores = pd.DataFrame(rows)
-    if scores["mase"].isna().all():
-        best = DEFAULT_METHOD
-    else:
-        best = str(scores.loc[scores["mase"].idxmin(), "method"])
-    return (best, scores) if return_scores else best
+        cands = [c for c in cands if not _pooling(c)]
+    if by_group and groups is None:
+        raise KompetensprognosError("by_group selection needs groups (unique_id -> group)")
+    rows = candidate_rows(
+        panel, cands, h, range(1, n_origins + 1), parents=parents, min_points=min_points
+    )
+    scores = group_scores(rows, cands, groups)
+    overall, per = select_by_group(scores, min_series=min_group_series, criterion=criterion)
+    best = by_group_method(per, default=overall) if by_group else overall
+    if not return_scores:
+        return best
+    if by_group:
+        return best, scores
+    table = (
+        scores.groupby("method", sort=False)[["mase", "direction_accuracy"]].mean().reset_index()
+    )
+    return best, table
 
 
 def origin_length_correction(
@@ -521,6 +761,10 @@ class Forecaster:
         Where chunks run (:mod:`kompetensprognos.executors`); giving one turns chunking on
         (default chunk size :data:`kompetensprognos.panel.DEFAULT_CHUNK_SIZE`). An executor
         passed in is not closed; one made from ``"dask"`` is closed when done.
+    groups : Mapping[str, str] or pandas.Series, optional
+        ``unique_id -> group`` (e.g. hierarchy level) for a per-group method
+        ``"bygroup(*=...; <group>=...)"`` such as :func:`select_method` returns with
+        ``by_group=True``.
 
     Attributes
     ----------
@@ -568,6 +812,7 @@ class Forecaster:
         chunk_size: int | None = None,
         n_chunks: int | None = None,
         executor: object | None = None,
+        groups: Mapping[str, str] | pd.Series | None = None,
     ) -> None:
         self.horizon = horizon
         self.method = method
@@ -585,6 +830,7 @@ class Forecaster:
         self.chunk_size = chunk_size
         self.n_chunks = n_chunks
         self.executor = executor
+        self.groups = groups
 
     def _check_settings(self) -> None:
         if int(self.horizon) < 1:
@@ -656,7 +902,7 @@ class Forecaster:
     ) -> tuple[pd.DataFrame, dict[str, list[str]], pd.DataFrame]:
         """Points, fallbacks and calibration errors of one (chunk of a) panel."""
         h = int(self.horizon)
-        kw = {"parents": self.parents, "shrinkage": self.shrinkage}
+        kw = {"parents": self.parents, "shrinkage": self.shrinkage, "groups": self.groups}
         n_cal = h if self.calibration_origins is None else int(self.calibration_origins)
         bar = tqdm(total=n_cal + 1, desc="forecasting", disable=not self.progress)
         point, fallbacks = forecast_points(panel, self.method, h, **kw)  # type: ignore[arg-type]
@@ -721,6 +967,7 @@ class Forecaster:
             min_calibration_errors=self.min_calibration_errors,
             scale_floor=floor,
             origin_correction=self.origin_correction,
+            groups=self.groups,
         )
         work = partial(_fit_chunk, template=worker, floor=floor, sample=sample)
         own = isinstance(self.executor, str) and self.executor != "local"

@@ -29,11 +29,15 @@ from threadpoolctl import threadpool_limits
 from kompetensprognos.errors import KompetensprognosError
 
 __all__ = [
+    "BY_GROUP",
     "DEFAULT_METHOD",
     "MODELS",
     "PooledWindowRegressor",
     "available_methods",
+    "by_group_method",
+    "damped_drift",
     "forecast_points",
+    "parse_by_group",
     "parse_method",
 ]
 
@@ -93,13 +97,87 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo("ridge", "global", 3, "pooled ridge regression on scaled windows of all series"),
         ModelInfo("parent", "hierarchy", 3, "own forecast shrunk toward the parent's growth"),
         ModelInfo("share", "hierarchy", 1, "last share of the parent × the parent's forecast"),
+        ModelInfo(
+            "ddrift", "local", 2, "damped drift: the drift slope, damped by 0.8 a year (numpy)"
+        ),
+        ModelInfo(
+            "pdrift",
+            "hierarchy",
+            2,
+            "drift with its slope shrunk halfway toward the parent's relative drift",
+        ),
+        ModelInfo("sdrift", "hierarchy", 1, "last share of the parent × the parent's drift"),
     ]
 }
+
+#: Damping factor of ``ddrift`` (fixed a priori, not tuned on any benchmark's test years).
+DAMPING: float = 0.8
+
+#: Local models computed here with numpy rather than statsforecast.
+NUMPY_LOCAL: frozenset[str] = frozenset({"ddrift"})
+
+#: Pooling models whose own and parent forecasts are drift (cheap) rather than PARENT_BASE.
+DRIFT_POOLED: frozenset[str] = frozenset({"pdrift", "sdrift"})
 
 #: Local models behind the pooling methods (the parent's forecast and a series' own forecast).
 PARENT_BASE: tuple[str, ...] = ("ets", "dotheta", "ces")
 
 _COMBO = re.compile(r"^(mean|median)\(([a-z_,\s]+)\)$")
+
+#: Prefix of a per-group method: ``"bygroup(*=auto; ssyk4=drift; sex/ssyk4=mean(naive,drift))"``
+#: gives each group (hierarchy level) its own method; ``*`` is every other group.
+BY_GROUP = "bygroup"
+
+
+def by_group_method(methods: Mapping[str, str], default: str = "auto") -> str:
+    """Write a per-group method string (groups sorted; ``*`` = every other group).
+
+    Examples
+    --------
+    >>> by_group_method({"ssyk4": "drift", "total": "auto"}, default="naive")
+    'bygroup(*=naive; ssyk4=drift; total=auto)'
+    >>> by_group_method({"ssyk4": "drift"}, default="drift")
+    'drift'
+    """
+    rest = {g: m for g, m in methods.items() if m != default}
+    if not rest:
+        return default
+    for g, m in rest.items():
+        if any(c in str(g) for c in ";=()") or not str(g).strip():
+            raise KompetensprognosError(
+                f"group name {g!r} cannot be used in a per-group method (no ';', '=', brackets)"
+            )
+        parse_method(m)
+    body = "; ".join([f"*={default}", *(f"{g}={rest[g]}" for g in sorted(rest))])
+    return f"{BY_GROUP}({body})"
+
+
+def parse_by_group(method: str) -> dict[str, str] | None:
+    """The ``group -> method`` mapping of a per-group method (``"*"``: the rest), else None.
+
+    Examples
+    --------
+    >>> parse_by_group("bygroup(*=auto; ssyk4=mean(naive,drift))")
+    {'*': 'auto', 'ssyk4': 'mean(naive,drift)'}
+    >>> parse_by_group("drift") is None
+    True
+    """
+    text = method.strip()
+    if not text.lower().startswith(BY_GROUP + "(") or not text.endswith(")"):
+        return None
+    out: dict[str, str] = {}
+    for part in text[len(BY_GROUP) + 1 : -1].split(";"):
+        if not part.strip():
+            continue
+        group, sep, name = part.partition("=")
+        if not sep or not group.strip() or not name.strip():
+            raise KompetensprognosError(
+                f"cannot read {part.strip()!r} in method {method!r}; write "
+                "'bygroup(*=auto; <group>=<method>; ...)'"
+            )
+        out[group.strip()] = name.strip()
+    out.setdefault("*", "auto")
+    return out
 
 
 def parse_method(method: str) -> tuple[str, list[str]]:
@@ -113,13 +191,18 @@ def parse_method(method: str) -> tuple[str, list[str]]:
     Returns
     -------
     tuple[str, list[str]]
-        ``("single", [name])`` or ``("mean" | "median", [names])``.
+        ``("single", [name])``, ``("mean" | "median", [names])`` or, for a per-group method,
+        ``("bygroup", [every model it uses])``.
 
     Examples
     --------
     >>> parse_method("median(ets, dotheta)")
     ('median', ['ets', 'dotheta'])
     """
+    groups = parse_by_group(method)
+    if groups is not None:
+        names = list(dict.fromkeys(n for m in groups.values() for n in parse_method(m)[1]))
+        return BY_GROUP, names
     text = method.strip().lower()
     if text == "auto":
         text = DEFAULT_METHOD
@@ -288,6 +371,29 @@ def _short_fallback(y: np.ndarray, h: int) -> np.ndarray:
     return y[-1] + 0.5 * drift * np.arange(1, h + 1)
 
 
+def damped_drift(y: np.ndarray, h: int, phi: float = DAMPING) -> np.ndarray:
+    """Drift forecast whose slope is damped by ``phi`` per year ahead.
+
+    The slope is the drift slope ``(y[-1] - y[0]) / (n - 1)``; step ``j`` adds
+    ``slope * (phi + phi**2 + ... + phi**j)``. A single point gives the naive forecast.
+
+    Examples
+    --------
+    >>> damped_drift(np.array([0.0, 10.0]), 3, phi=0.5).tolist()
+    [15.0, 17.5, 18.75]
+    >>> damped_drift(np.array([4.0]), 2).tolist()
+    [4.0, 4.0]
+    """
+    y = np.asarray(y, dtype=float)
+    slope = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 0.0
+    return y[-1] + slope * np.cumsum(phi ** np.arange(1, h + 1))
+
+
+def _combine(cols: Mapping[str, np.ndarray], combiner: str, names: list[str]) -> np.ndarray:
+    stack = np.stack([cols[n] for n in names])
+    return np.median(stack, axis=0) if combiner == "median" else np.mean(stack, axis=0)
+
+
 def _statsforecast(df: pd.DataFrame, names: list[str], h: int) -> pd.DataFrame:
     from statsforecast import StatsForecast
     from statsforecast.models import Naive
@@ -318,7 +424,7 @@ def _parent_growth(
     par = pd.concat([df[df["unique_id"].isin(set(pmap.values()) & ids)], agg])
     if par.empty:
         return {}
-    pts, _ = forecast_points(par, f"mean({','.join(base)})", h)
+    pts, _ = forecast_points(par, f"mean({','.join(base)})" if len(base) > 1 else base[0], h)
     last = par.groupby("unique_id")["y"].last()
     growth: dict[str, np.ndarray] = {}
     for pid, g in pts.groupby("unique_id"):
@@ -336,6 +442,7 @@ def forecast_points(
     shrinkage: float = 0.5,
     global_window: int = 6,
     trained: Mapping[str, PooledWindowRegressor] | None = None,
+    groups: Mapping[str, str] | pd.Series | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Point forecasts for every series of a validated panel.
 
@@ -344,20 +451,25 @@ def forecast_points(
     df : pandas.DataFrame
         Validated panel (``unique_id``, ``ds`` integer year, ``y``), sorted.
     method : str
-        ``"auto"``, a model name from :data:`MODELS`, or ``"mean(...)"`` / ``"median(...)"``.
+        ``"auto"``, a model name from :data:`MODELS`, ``"mean(...)"`` / ``"median(...)"``, or a
+        per-group method ``"bygroup(*=auto; <group>=<method>; ...)"`` (needs ``groups``).
     h : int
         Horizon in years.
     parents : Mapping[str, str], optional
         ``unique_id -> parent id``. A parent present in ``df`` is used as is; otherwise it is
-        the sum of its children. Needed by ``"parent"``.
+        the sum of its children. Needed by ``"parent"``, ``"share"``, ``"pdrift"``, ``"sdrift"``.
     shrinkage : float, default 0.5
-        Weight of the parent-growth forecast in ``"parent"`` (0 = own forecast only).
+        Weight of the parent's growth in ``"parent"`` and ``"pdrift"`` (0 = own forecast only).
     global_window : int, default 6
         Window length of the pooled models.
     trained : Mapping[str, PooledWindowRegressor], optional
         Pooled models (``"global"``, ``"ridge"``) already trained for at least ``h`` horizons,
         used as they are instead of training on ``df`` (the calibration refits of
         :class:`kompetensprognos.forecasting.Forecaster`).
+    groups : Mapping[str, str] or pandas.Series, optional
+        ``unique_id -> group`` (e.g. hierarchy level) for a per-group method. Every model of a
+        per-group method is fitted on the whole panel (pooled models and parents see every
+        series); each series then takes its group's method.
 
     Returns
     -------
@@ -372,18 +484,29 @@ def forecast_points(
     >>> pts, fallbacks = forecast_points(df, "drift", 2)
     >>> pts["forecast"].tolist()
     [11.0, 12.0]
+    >>> two = pd.concat([df, df.assign(unique_id="b")])
+    >>> pts, _ = forecast_points(two, "bygroup(*=naive; g=drift)", 1, groups={"a": "g"})
+    >>> pts["forecast"].tolist()
+    [11.0, 10.0]
     """
     combiner, names = parse_method(method)
+    per_group = parse_by_group(method) if combiner == BY_GROUP else None
+    if per_group is not None and groups is None:
+        raise KompetensprognosError(
+            f"method {method!r} gives each group its own method and needs groups "
+            "(unique_id -> group, e.g. the hierarchy level); use --keys so the hierarchy "
+            "supplies them, or a single method"
+        )
     ids = df["unique_id"].drop_duplicates().to_numpy()
-    groups = df.groupby("unique_id", sort=False)
+    by_id = df.groupby("unique_id", sort=False)
     uid_col = df["unique_id"].to_numpy()
     cuts = np.flatnonzero(uid_col[1:] != uid_col[:-1]) + 1
     if len(cuts) + 1 == len(ids):  # contiguous series (a validated panel): split, no groupby loop
         ys = dict(zip(ids, np.split(df["y"].to_numpy(dtype=float), cuts), strict=True))
     else:
-        ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in groups}
+        ys = {uid: g["y"].to_numpy(dtype=float) for uid, g in by_id}
     n_obs = {uid: len(v) for uid, v in ys.items()}
-    last_ds = groups["ds"].max()
+    last_ds = by_id["ds"].max()
     cols: dict[str, np.ndarray] = {}
     fallbacks: dict[str, list[str]] = {}
 
@@ -395,7 +518,14 @@ def forecast_points(
                 f"method '{pooled[0]}' needs a parents mapping (unique_id -> parent id); give "
                 "--parents, or --keys so the hierarchy supplies it"
             )
-        local = sorted(set(local) | set(PARENT_BASE))
+        if any(n not in DRIFT_POOLED for n in pooled):
+            local = sorted(set(local) | set(PARENT_BASE))
+        if any(n in DRIFT_POOLED for n in pooled):
+            local = sorted(set(local) | {"drift"})
+    numpy_local = [n for n in local if n in NUMPY_LOCAL]
+    local = [n for n in local if n not in NUMPY_LOCAL]
+    for name in numpy_local:
+        cols[name] = np.vstack([damped_drift(ys[u], h) for u in ids])
     for name in local:
         short = [u for u in ids if n_obs[u] < MODELS[name].min_points]
         if short:
@@ -421,19 +551,35 @@ def forecast_points(
                 continue
             model = PooledWindowRegressor(window=global_window, estimator=est)
             cols[name] = model.fit(series, h).predict(series)
-    if pooled:
-        own = np.median(np.stack([cols[b] for b in PARENT_BASE]), axis=0)
-        growth = _parent_growth(df, parents or {}, h, list(PARENT_BASE))
-        for name in pooled:
-            w = 1.0 if name == "share" else shrinkage
-            par = own.copy()
-            for i, uid in enumerate(ids):
-                g = growth.get(str((parents or {}).get(uid, "")))
-                if g is not None:
-                    par[i] = (1 - w) * own[i] + w * ys[uid][-1] * g
-            cols[name] = par
-    stack = np.stack([cols[n] for n in names])
-    point = np.median(stack, axis=0) if combiner == "median" else np.mean(stack, axis=0)
+    growths: dict[bool, dict[str, np.ndarray]] = {}
+    for name in pooled:
+        drifty = name in DRIFT_POOLED
+        if drifty not in growths:
+            base = ["drift"] if drifty else list(PARENT_BASE)
+            growths[drifty] = _parent_growth(df, parents or {}, h, base)
+        growth = growths[drifty]
+        if drifty:
+            own = cols["drift"]
+        else:
+            own = np.median(np.stack([cols[b] for b in PARENT_BASE]), axis=0)
+        w = 1.0 if name in ("share", "sdrift") else shrinkage
+        par = own.copy()
+        for i, uid in enumerate(ids):
+            g = growth.get(str((parents or {}).get(uid, "")))
+            if g is not None:
+                par[i] = (1 - w) * own[i] + w * ys[uid][-1] * g
+        cols[name] = par
+    if per_group is None:
+        point = _combine(cols, combiner, names)
+    else:
+        gmap = groups if isinstance(groups, pd.Series) else pd.Series(dict(groups or {}))
+        g_of = pd.Series(ids).map(gmap).to_numpy(dtype=object)
+        point = np.full((len(ids), h), np.nan)
+        for m in dict.fromkeys(per_group.values()):
+            mask = np.array([per_group.get(str(g), per_group["*"]) == m for g in g_of])
+            if mask.any():
+                sub_comb, sub_names = parse_method(m)
+                point[mask] = _combine(cols, sub_comb, sub_names)[mask]
     out = pd.DataFrame(
         {
             "unique_id": np.repeat(ids, h),
