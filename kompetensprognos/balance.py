@@ -706,6 +706,82 @@ def _level_sums(
     return out_codes, levels, {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
 
 
+def _churn_rate(
+    measured: np.ndarray,
+    change: np.ndarray,
+    net_sep: np.ndarray,
+    e_prev: np.ndarray,
+    in_past: np.ndarray,
+    gross: bool = True,
+) -> np.ndarray:
+    """Yearly churn per path, ``[s, 1, 1]``: the gross separations of the recent past beyond the
+    cohort model's net exits, as a share of employment, at the region's total.
+
+    ``(Σ newcomers − Σ ΔE − Σ net exits) / Σ E_{t−1}`` over the past years and occupations,
+    floored at 0 (``gross=False``: 0, the net convention).
+
+    Examples
+    --------
+    >>> m = np.full((1, 1, 2), 12.0); d = np.full((1, 1, 2), 2.0); s = np.full((1, 1, 2), 2.0)
+    >>> e = np.full((1, 1, 2), 100.0)
+    >>> _churn_rate(m, d, s, e, np.array([True, True])).ravel().tolist()
+    [0.08]
+    """
+    if not gross or not in_past.any():
+        return np.zeros((measured.shape[0], 1, 1))
+    past = (slice(None), slice(None), in_past)
+    rest = measured[past].sum(axis=(1, 2)) - change[past].sum(axis=(1, 2))
+    rest = rest - net_sep[past].sum(axis=(1, 2))
+    rate = rest / np.maximum(e_prev[past].sum(axis=(1, 2)), 1e-9)
+    return np.maximum(rate, 0.0)[:, None, None]
+
+
+def _residual_rate(
+    resid: np.ndarray,
+    expo: np.ndarray,
+    opened: np.ndarray,
+    occ: list[str],
+    params: BalanceParams,
+) -> np.ndarray:
+    """The "other channels" share of the measured channels per path and occupation ``[s, o]``,
+    shrunk toward its SSYK 2 group and the group toward the region.
+
+    ``resid`` = openings − measured newcomers over the recent past, ``expo`` the measured
+    newcomers, ``opened`` the openings. With ``params.residual_shrinkage`` set, the weight of an
+    occupation's own rate is ``expo / (expo + k)``; by default (``None``) it is empirical Bayes,
+    as for the exit rates: sampling variance of the raw rate ``(openings + measured) / expo²``
+    (Poisson counts on both sides), between-occupation variance by DerSimonian–Laird on the
+    path means, weight ``tau² / (tau² + v)``.
+    """
+    from kompetensprognos.replacement import _between_variance
+
+    grp = pd.Series(occ).str[:2].to_numpy()
+    k = params.residual_shrinkage
+
+    def shrink(r: np.ndarray, x: np.ndarray, o: np.ndarray, target: np.ndarray) -> np.ndarray:
+        raw = r / np.maximum(x, 1e-9)
+        if k is not None:
+            w = x / (x + k) if k > 0 else (x > 0).astype(float)
+            return w * raw + (1 - w) * target
+        rm, xm, om = r.mean(axis=0), x.mean(axis=0), o.mean(axis=0)
+        ok = xm > 0
+        v = np.where(ok, (om + xm) / np.maximum(xm, 1e-9) ** 2, np.inf)
+        raw_m = rm / np.maximum(xm, 1e-9)
+        tau2 = _between_variance(((raw_m - target.mean(axis=0)) ** 2)[ok], v[ok])
+        w = np.where(ok, tau2 / (tau2 + v), 0.0)[None]
+        return w * np.where(x > 0, raw, 0.0) + (1 - w) * target
+
+    total = resid.sum(axis=1, keepdims=True) / np.maximum(expo.sum(axis=1, keepdims=True), 1e-9)
+    groups = np.unique(grp)
+    g_r = np.stack([resid[:, grp == g].sum(axis=1) for g in groups], axis=1)
+    g_x = np.stack([expo[:, grp == g].sum(axis=1) for g in groups], axis=1)
+    g_o = np.stack([opened[:, grp == g].sum(axis=1) for g in groups], axis=1)
+    g_rate = shrink(g_r, g_x, g_o, np.broadcast_to(total, g_r.shape))
+    pos = np.searchsorted(groups, grp)
+    rate = shrink(resid, expo, opened, g_rate[:, pos])
+    return np.maximum(rate, -0.99)
+
+
 def _anchored_bands(
     statuses: pd.Series, lower: float, upper: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -786,8 +862,6 @@ def centred_balance(
     if in_past.any():
         mean_change = change[:, :, in_past].mean(axis=2, keepdims=True)
         change = np.where(in_past[None, None, :], mean_change, change)
-    open_s = np.maximum(change + sep[None] * exit_f, 0.0)  # [s, o, t]
-
     # measured channels onto the openings' occupations and years
     cpos = {c: i for i, c in enumerate(codes)}
     ypos = {int(y): i for i, y in enumerate(channel_years)}
@@ -804,24 +878,24 @@ def centred_balance(
     changers = chg * e_prev_path
     measured = sum(meas.values()) + changers
 
+    # gross separations (one convention with the gross newcomer channels): the cohort model's
+    # net exits see only the leavers that age bands lose on balance; everyone else who leaves
+    # an occupation (to another occupation, another region, out of work) and is replaced by a
+    # newcomer of the same age is invisible in stock data. At the region's total over the
+    # recent past every newcomer of the measured channels and every changer fills an opening,
+    # so gross separations = newcomers − ΔE; the part the net exits do not cover is a churn
+    # rate on employment, held at its recent-past level in the outlook (as exit rates are).
+    net_sep = sep[None] * exit_f
+    churn = _churn_rate(measured, change, net_sep, e_prev_path, in_past, params.gross_separations)
+    open_s = np.maximum(change + net_sep + churn * e_prev_path, 0.0)  # [s, o, t]
+
     # residual "other channels": what the recent past's openings show beyond the measured
     # channels, as a share of them (negative: part of the measured inflow does not land in the
     # occupation), per occupation, shrunk toward its SSYK 2 group and that toward the region;
     # projected as the same share of the measured channels
     resid = (open_s - measured)[:, :, in_past].sum(axis=2)  # [s, o]
     expo = measured[:, :, in_past].sum(axis=2)
-    k = params.residual_shrinkage
-    total_rate = resid.sum(axis=1, keepdims=True) / np.maximum(
-        expo.sum(axis=1, keepdims=True), 1e-9
-    )
-    grp = pd.Series(occ).str[:2].to_numpy()
-    g_rate = np.zeros_like(resid)
-    for gcode in np.unique(grp):
-        m = grp == gcode
-        r_g = resid[:, m].sum(axis=1, keepdims=True)
-        x_g = expo[:, m].sum(axis=1, keepdims=True)
-        g_rate[:, m] = (r_g + k * total_rate) / (x_g + k)
-    rate = np.maximum((resid + k * g_rate) / (expo + k), -0.99)
+    rate = _residual_rate(resid, expo, open_s[:, :, in_past].sum(axis=2), occ, params)
     other = rate[:, :, None] * measured
     new_s = np.maximum(measured + other, 0.0)
 

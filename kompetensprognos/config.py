@@ -318,9 +318,10 @@ class BalanceParams(BaseModel):
     past_start: int = Field(default=2016, ge=1990, le=2100)
     past_end: int = Field(default=2022, ge=1990, le=2100)
     changer_rate: float = Field(default=0.02, ge=0.0, le=0.5)
-    residual_shrinkage: float = Field(default=200.0, ge=0.0)
+    residual_shrinkage: float | None = Field(default=None, ge=0.0)
     crosswalk_concentration: float = Field(default=200.0, gt=0.0)
     exit_rate_sd: float = Field(default=0.1, ge=0.0)
+    gross_separations: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> BalanceParams:
