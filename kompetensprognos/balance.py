@@ -47,7 +47,13 @@ from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
 from kompetensprognos.education import GraduateProjection, project_graduates
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.recruitment import recruitment_need, simulate_need
+from kompetensprognos.recruitment import (
+    average_path,
+    openings,
+    openings_rule,
+    recruitment_need,
+    simulate_need,
+)
 from kompetensprognos.supply import (
     SupplyParams,
     education_output_table,
@@ -69,7 +75,6 @@ __all__ = [
     "centred_balance",
     "education_stock_balance",
     "region_balance",
-    "yearly_openings",
     "classify",
     "education_balance",
     "graduates_only_balance_tables",
@@ -625,61 +630,6 @@ NEWCOMER_CHANNELS: tuple[str, ...] = (
 _MEASURED = NEWCOMER_CHANNELS[:4]
 
 
-def yearly_openings(
-    demand_result: DemandResult,
-    dataset: Dataset,
-    region: str,
-    start: int,
-    end: int,
-    *,
-    rates: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Openings per SSYK 3 occupation and year: ``max(ΔE + separations, 0)`` (BLS).
-
-    ``E`` is the demand model's employment path (break-adjusted history, then the reconciled
-    forecast) and separations the cohort model's exits along that path
-    (:func:`kompetensprognos.replacement.replacement_by_year`). A shrinking occupation opens a
-    job only where its exits exceed its decline. (One small function so it can point at the
-    demand side's own ``openings`` once that exists.)
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region, ssyk, year, employed_prev, employed, employed_lo80, employed_hi80,
-        separations, openings``.
-    """
-    from kompetensprognos.replacement import dataset_exit_rates, replacement_by_year
-
-    path = demand_result.employment_path(region, level=3)
-    totals = path[["region", "ssyk", "year", "employed"]]
-    years = list(range(start - 1, end + 1))
-    path = path[path["year"].isin(years)]
-    e = path.pivot_table(index="ssyk", columns="year", values="employed").reindex(columns=years)
-    rates = dataset_exit_rates(dataset) if rates is None else rates
-    rep = replacement_by_year(dataset, region, start, end, totals, rates=rates)
-    rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(e.index)]
-    sep = (
-        rep.pivot_table(index="ssyk", columns="year", values="replacement")
-        .reindex(index=e.index, columns=years[1:])
-        .fillna(0.0)
-    )
-    out = []
-    for y in years[1:]:
-        d = pd.DataFrame(
-            {"ssyk": e.index, "year": y, "employed_prev": e[y - 1].to_numpy(),
-             "employed": e[y].to_numpy(), "separations": sep[y].to_numpy()}
-        )  # fmt: skip
-        out.append(d)
-    df = pd.concat(out, ignore_index=True).fillna({"separations": 0.0})
-    bounds = path.set_index(["ssyk", "year"])
-    for c in ("lo80", "hi80"):
-        col = bounds[c] if c in bounds else pd.Series(np.nan, index=bounds.index)
-        df[f"employed_{c}"] = col.reindex(pd.MultiIndex.from_frame(df[["ssyk", "year"]])).to_numpy()
-    df["openings"] = (df["employed"] - df["employed_prev"] + df["separations"]).clip(lower=0.0)
-    df.insert(0, "region", region)
-    return df
-
-
 def _draw_crosswalk(mat: np.ndarray, n: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
     """Dirichlet draws of each row of ``mat`` (``[g, o]``): ``[n, g, o]`` with mean ``mat``."""
     a = mat[None] * alpha
@@ -811,7 +761,8 @@ def centred_balance(
     Parameters
     ----------
     openings : pandas.DataFrame
-        :func:`yearly_openings` rows for ``past[0]..end``.
+        :func:`kompetensprognos.recruitment.openings` rows (SSYK 3, ``bounds=True``) for
+        ``past[0]..end``, windows ``past`` and ``start..end``.
     channels : dict[str, numpy.ndarray]
         Measured channels, each ``[sim, year, occupation]`` (occupations ``codes``, years
         ``channel_years``), crosswalk draws already applied.
@@ -838,8 +789,8 @@ def centred_balance(
     years_all = np.arange(past[0], end + 1)
     o = openings.set_index(["ssyk", "year"]).reindex(pd.MultiIndex.from_product([occ, years_all]))
     shape = (len(occ), len(years_all))
-    e_prev = o["employed_prev"].to_numpy(float).reshape(shape)
-    e_now = o["employed"].to_numpy(float).reshape(shape)
+    e_now = np.nan_to_num(o["employed"].to_numpy(float).reshape(shape))
+    d_pt = np.nan_to_num(o["employment_change"].to_numpy(float).reshape(shape))
     sep = o["separations"].fillna(0.0).to_numpy(float).reshape(shape)
     sd = (
         ((o["employed_hi80"] - o["employed_lo80"]) / (2 * 1.2816))
@@ -847,21 +798,22 @@ def centred_balance(
         .to_numpy(float)
         .reshape(shape)
     )
-    e_prev, e_now = np.nan_to_num(e_prev), np.nan_to_num(e_now)
     # paths: employment level shock (one per occupation and path, scaled by the forecast sd),
     # exit-rate factor, changer rate, crosswalk (already in channels)
     z = rng.standard_normal((n_s, len(occ), 1))
     exit_f = rng.lognormal(0.0, params.exit_rate_sd, (n_s, len(occ), 1))
     chg = params.changer_rate * rng.lognormal(0.0, 0.25, (n_s, len(occ), 1))
     e_path = np.maximum(e_now[None] + z * sd[None], 0.0)
-    e_prev_path = np.concatenate([e_prev[None, :, :1].repeat(n_s, 0), e_path[:, :, :-1]], axis=2)
-    change = e_path - e_prev_path
-    # observed years: the window's mean yearly change per occupation — max(ΔE + exits, 0) of a
-    # noisy register change is biased upward, and the forecast years are smooth
+    e_first = e_now[:, :1] - d_pt[:, :1]  # the year before the past window
+    e_prev_path = np.concatenate([np.broadcast_to(e_first[None], (n_s, len(occ), 1)),
+                                  e_path[:, :, :-1]], axis=2)  # fmt: skip
+    # the change as in recruitment.openings (each window on its straight line), plus the
+    # path's level shock moved the same way: the shock at a window's end spread over its years
+    shock = np.concatenate([np.zeros((n_s, len(occ), 1)), z * sd[None]], axis=2)
+    yrs = np.arange(past[0] - 1, end + 1)
+    shock = np.swapaxes(average_path(np.swapaxes(shock, 1, 2), yrs, [past, (start, end)]), 1, 2)
+    change = d_pt[None] + np.diff(shock, axis=2)
     in_past = (years_all >= past[0]) & (years_all <= past[1])
-    if in_past.any():
-        mean_change = change[:, :, in_past].mean(axis=2, keepdims=True)
-        change = np.where(in_past[None, None, :], mean_change, change)
     # measured channels onto the openings' occupations and years
     cpos = {c: i for i, c in enumerate(codes)}
     ypos = {int(y): i for i, y in enumerate(channel_years)}
@@ -887,7 +839,7 @@ def centred_balance(
     # rate on employment, held at its recent-past level in the outlook (as exit rates are).
     net_sep = sep[None] * exit_f
     churn = _churn_rate(measured, change, net_sep, e_prev_path, in_past, params.gross_separations)
-    open_s = np.maximum(change + net_sep + churn * e_prev_path, 0.0)  # [s, o, t]
+    open_s = openings_rule(change, net_sep + churn * e_prev_path)  # [s, o, t]
 
     # residual "other channels": what the recent past's openings show beyond the measured
     # channels, as a share of them (negative: part of the measured inflow does not land in the
@@ -1105,7 +1057,11 @@ def region_balance(
     p0 = bp.past_start if past is None else past[0]
     p1 = min(bp.past_end if past is None else past[1], last_obs, start - 1)
     rng = np.random.default_rng(seed)
-    op = yearly_openings(demand_result, dataset, region, p0, end, rates=exit_rates)
+    op = openings(
+        demand_result, dataset, region, p0, end, rates=exit_rates, windows=[(p0, p1), (start, end)],
+        bounds=True,
+    )  # fmt: skip
+    op = op[op["ssyk_level"] == 3]
     _, mat = supply_result._cw_matrix(3)
     cw_s = _draw_crosswalk(mat, n_sims, bp.crosswalk_concentration, rng)
     codes, channels = supply_result.channel_occupations(region, 3, crosswalk_draws=cw_s)

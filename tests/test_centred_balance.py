@@ -17,6 +17,7 @@ from kompetensprognos.balance import (
     truth_status,
 )
 from kompetensprognos.dataset import Dataset
+from kompetensprognos.recruitment import average_path, openings_rule
 
 PAST = (2016, 2020)
 YEARS = np.arange(2016, 2027)
@@ -30,15 +31,15 @@ def _openings(employed: dict[str, list[float]], separations: float = 5.0) -> pd.
                 {
                     "ssyk": code,
                     "year": int(y),
-                    "employed_prev": path[i],
                     "employed": path[i + 1],
+                    "employment_change": path[i + 1] - path[i],
                     "separations": separations,
                     "employed_lo80": np.nan if y <= PAST[1] else path[i + 1] * 0.95,
                     "employed_hi80": np.nan if y <= PAST[1] else path[i + 1] * 1.05,
                 }
             )
     df = pd.DataFrame(rows)
-    df["openings"] = (df["employed"] - df["employed_prev"] + df["separations"]).clip(lower=0)
+    df["openings"] = openings_rule(df["employment_change"], df["separations"])
     return df
 
 
@@ -74,6 +75,20 @@ def test_openings_of_a_shrinking_occupation_are_exits_beyond_the_decline() -> No
     assert op.loc[op["year"] == 2016, "openings"].iloc[0] == pytest.approx(2.0)
     op2 = _openings({"911": [100.0, 90.0] + [90.0] * 10}, separations=5.0)
     assert op2.loc[op2["year"] == 2016, "openings"].iloc[0] == 0.0  # decline > exits: none
+
+
+def test_one_openings_rule_year_by_year_on_the_window_line() -> None:
+    """Need = Σ max(ΔE + S, 0) per year on the window's straight line: a noisy fall and rise
+    count as the window's average change, not as a rise that the max would keep."""
+    e = np.array([[100.0], [90.0], [110.0], [100.0]])  # 2019..2022: −10, +20, −10
+    line = average_path(e, np.arange(2019, 2023), [(2020, 2022)])
+    change = np.diff(line, axis=0)
+    assert np.allclose(change, 0.0)
+    assert openings_rule(change, np.full_like(change, 5.0)).sum() == pytest.approx(15.0)
+    raw = openings_rule(np.diff(e, axis=0), np.full((3, 1), 5.0)).sum()
+    assert raw == pytest.approx(25.0)  # the raw yearly max would count the noise as need
+    shrinking = openings_rule(np.array([-8.0, -8.0]), np.array([5.0, 5.0]))
+    assert shrinking.sum() == 0.0  # a decline beyond the exits opens nothing
 
 
 def test_indicator_is_centred_on_the_recent_past(toy: tuple[pd.DataFrame, pd.DataFrame]) -> None:
