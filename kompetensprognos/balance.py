@@ -1204,8 +1204,12 @@ def call_backtest(
         cfg = cfg.model_copy(update={"end_year": max(cfg.end_year, last)})
         dem = DemandModel(cfg).fit(ds)
         proj = project_graduates(ds, last, n_sims=n_sims, seed=seed)
+        # the supply model projects migration with its own rates: the cohort shift that stands
+        # in for the population after the origin (no deaths, no migration) is no official
+        # projection, and forcing the supply to it inflates in-movers at the origin
+        known = ds.tables() | {"population": ds.population[ds.population["year"] <= origin]}
         sup = SupplyModel(SupplyConfig(end_year=last, n_sims=min(n_sims, 200), seed=seed)).fit(
-            ds, projection=proj
+            Dataset(manifest=ds.manifest, **known), projection=proj
         )
         rates = dataset_exit_rates(ds)
         ts = truth_status(truth, (first_year, origin), (origin + 1, last), bp)
