@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from kompetensprognos import regions
-from kompetensprognos.balance import balance_tables, call_backtest, score_calls
+from kompetensprognos.balance import balance_tables
+from kompetensprognos.balance_calls import call_backtest, score_calls
 from kompetensprognos.demand import DemandConfig
 from kompetensprognos.education import project_graduates
 from kompetensprognos.labour_supply import SupplyConfig, SupplyModel

@@ -10,12 +10,11 @@ import pytest
 from kompetensprognos.balance import (
     STATUSES,
     BalanceParams,
+    _churn_rate,
     _draw_crosswalk,
-    _truncate,
     centred_balance,
-    score_calls,
-    truth_status,
 )
+from kompetensprognos.balance_calls import score_calls, truncate, truth_status
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.recruitment import average_path, openings_rule
 
@@ -201,7 +200,7 @@ def test_scores_and_truth() -> None:
 def test_backtest_origin_sees_no_later_year(demo_dataset: Dataset) -> None:
     """Fails if a table of the truncated dataset keeps an observation after the origin."""
     origin = 2018
-    ds = _truncate(demo_dataset, origin)
+    ds = truncate(demo_dataset, origin)
     for name, table in ds.tables().items():
         if name == "population":
             later = table[table["year"] > origin]
@@ -236,3 +235,54 @@ def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame])
     old = bal.drop(columns=[c for c in bal.columns if c.startswith(("past_", "newcomers_"))])
     assert balance_outlook_text(old) == ""
     assert newcomer_channels_bars(old).axes[0].texts[0].get_text().startswith("Nytillskott")
+
+
+def test_one_convention_gross_separations_close_the_regions_past() -> None:
+    """Gross with gross: measured newcomers (10 a year) exceed the net openings (2 growth + 5
+    net exits); the churn the net exits miss is added to the separations, so at the region's
+    total the past's openings equal its newcomers without any 'other channels'. The net
+    convention (``gross_separations=False``) leaves the gap to the residual instead."""
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]
+    op = _openings({"222": flat, "532": flat})
+    ch = _channels(200, ["222", "532"], {"222": [10.0] * len(YEARS), "532": [10.0] * len(YEARS)})
+    kw = {"start": 2021, "end": 2026, "past": PAST}
+    gross, gsup = centred_balance(
+        op, ch, YEARS, ["222", "532"], params=BalanceParams(changer_rate=0.0, min_need=1.0), **kw
+    )
+    net, nsup = centred_balance(
+        op, ch, YEARS, ["222", "532"], **kw,
+        params=BalanceParams(changer_rate=0.0, min_need=1.0, gross_separations=False),
+    )  # fmt: skip
+    g_tot = gross.set_index("ssyk").loc["total"]
+    n_tot = net.set_index("ssyk").loc["total"]
+    past_years = len(range(PAST[0], PAST[1] + 1))
+    assert g_tot["openings_past"] == pytest.approx(2 * 10.0 * past_years, rel=0.01)
+    assert n_tot["openings_past"] == pytest.approx(2 * 7.0 * past_years, rel=0.01)
+    g_other = gsup[(gsup["channel"] == "other_channels") & gsup["year"].between(*PAST)]
+    n_other = nsup[(nsup["channel"] == "other_channels") & nsup["year"].between(*PAST)]
+    assert abs(g_other["newcomers"].sum()) < 1.0
+    assert n_other["newcomers"].sum() < -0.2 * 2 * 10.0 * past_years
+    # churn per unit employment: (10 − 2 − 5) / ~105 a year per occupation
+    m = np.full((1, 1, 5), 10.0)
+    rate = _churn_rate(m, np.full_like(m, 2.0), np.full_like(m, 5.0), np.full_like(m, 100.0),
+                       np.ones(5, bool))  # fmt: skip
+    assert rate.item() == pytest.approx(0.03)
+
+
+def test_status_and_probability_agree_under_gross_separations_and_anchoring() -> None:
+    """brist ⇔ p_shortage ≥ 0.5 and överskott ⇔ p_surplus ≥ 0.5 on every row and level, also
+    with growth that differs by occupation, churn and an anchor on today's status."""
+    rng = np.random.default_rng(3)
+    codes = ["222", "223", "532", "533", "911"]
+    paths = {c: list(np.cumsum(np.r_[100.0, rng.normal(2, 3, len(YEARS))])) for c in codes}
+    op = _openings(paths)
+    ch = _channels(300, codes, {c: list(rng.uniform(5, 12, len(YEARS))) for c in codes})
+    today = pd.Series({"222": "brist", "532": "överskott"})
+    bal, _ = centred_balance(
+        op, ch, YEARS, codes, start=2021, end=2026, past=PAST,
+        params=BalanceParams(min_need=1.0), today=today,
+    )  # fmt: skip
+    a = bal[bal["status"].isin(STATUSES)]
+    assert len(a) == len(bal)
+    assert ((a["status"] == "brist") == (a["p_shortage"] >= 0.5)).all()
+    assert ((a["status"] == "överskott") == (a["p_surplus"] >= 0.5)).all()
