@@ -146,8 +146,9 @@ _MEASURED = NEWCOMER_CHANNELS[:4]
 
 def _draw_crosswalk(mat: np.ndarray, n: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
     """Dirichlet draws of each row of ``mat`` (``[g, o]``): ``[n, g, o]`` with mean ``mat``."""
-    a = mat[None] * alpha
-    x = rng.gamma(np.where(a > 0, a, 1.0), 1.0, size=(n, *mat.shape)) * (a > 0)
+    nz = mat > 0
+    x = np.zeros((n, *mat.shape))
+    x[:, nz] = rng.gamma(mat[nz] * alpha, 1.0, size=(n, int(nz.sum())))  # only where shares are
     return x / np.maximum(x.sum(axis=2, keepdims=True), 1e-12)
 
 
@@ -162,12 +163,38 @@ def _level_sums(
     for lvl in (2, 1, 0):
         keys = np.where(known, codes_idx.str[:lvl], None) if lvl else np.where(known, "total", None)
         uniq = sorted({k for k in keys if k is not None})
-        m = np.array([[k == u for k in keys] for u in uniq], dtype=float).T  # [o, u]
+        pos = {u: i for i, u in enumerate(uniq)}
+        m = np.zeros((len(keys), len(uniq)))  # [o, u]
+        for i, k in enumerate(keys):
+            if k is not None:
+                m[i, pos[k]] = 1.0
         out_codes += uniq
         levels += [lvl] * len(uniq)
         for k, v in arrays.items():
             parts[k].append(v @ m)
     return out_codes, levels, {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
+
+
+def _nan_quantile(x: np.ndarray, q: float) -> np.ndarray:
+    """Quantile over axis 0 ignoring non-finite values (NaN where a column has none).
+
+    One sort of the whole array instead of numpy's per-column ``nanquantile`` loop.
+
+    Examples
+    --------
+    >>> _nan_quantile(np.array([[1.0, np.nan], [3.0, np.nan], [np.inf, np.nan]]), 0.5).tolist()
+    [2.0, nan]
+    """
+    x = np.where(np.isfinite(x), x, np.inf)
+    srt = np.sort(x, axis=0)
+    n = np.isfinite(srt).sum(axis=0)
+    pos = q * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    cols = np.arange(x.shape[1])
+    with np.errstate(invalid="ignore"):
+        val = srt[lo, cols] + (pos - lo) * (srt[hi, cols] - srt[lo, cols])
+    return np.where(n > 0, val, np.nan)
 
 
 def _churn_rate(
@@ -332,14 +359,15 @@ def centred_balance(
     cpos = {c: i for i, c in enumerate(codes)}
     ypos = {int(y): i for i, y in enumerate(channel_years)}
     idx_o = np.array([cpos.get(c, -1) for c in occ])
+    idx_y = np.array([ypos.get(int(y), -1) for y in years_all])
+    has_o, has_y = idx_o >= 0, idx_y >= 0
     meas = {}
     for ch in _MEASURED:
-        arr = channels[ch]
         out = np.zeros((n_s, len(occ), len(years_all)))
-        for j, y in enumerate(years_all):
-            if int(y) in ypos:
-                col = arr[:, ypos[int(y)], :]
-                out[:, idx_o >= 0, j] = col[:, idx_o[idx_o >= 0]]
+        picked = channels[ch][:, idx_y[has_y]][:, :, idx_o[has_o]]  # [s, t, o]
+        out[:, np.flatnonzero(has_o)[:, None], np.flatnonzero(has_y)[None, :]] = np.swapaxes(
+            picked, 1, 2
+        )
         meas[ch] = out
     changers = chg * e_prev_path
     measured = sum(meas.values()) + changers
@@ -384,11 +412,14 @@ def centred_balance(
     lo, hi = _anchored_bands(
         today_s.fillna("").to_numpy(), params.shortage_below, params.surplus_above
     )
-    p_short = np.nanmean(np.where(np.isfinite(rel), rel < lo[None], np.nan), axis=0)
-    p_surp = np.nanmean(np.where(np.isfinite(rel), rel > hi[None], np.nan), axis=0)
+    fin = np.isfinite(rel)
+    n_fin = np.maximum(fin.sum(axis=0), 1)
+    p_short = np.where(fin.any(axis=0), (fin & (rel < lo[None])).sum(axis=0) / n_fin, np.nan)
+    p_surp = np.where(fin.any(axis=0), (fin & (rel > hi[None])).sum(axis=0) / n_fin, np.nan)
     status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
     open_pt = np.median(sums["open_out"], axis=0)
-    small = (open_pt < params.min_need) | ~np.isfinite(np.nanmedian(rel, axis=0))
+    rel_med = _nan_quantile(rel, 0.5)
+    small = (open_pt < params.min_need) | ~np.isfinite(rel_med)
     status = np.where(small, STATUS_TOO_SMALL, status)
     med = {k: np.median(v, axis=0) for k, v in sums.items()}
     bal = pd.DataFrame(
@@ -399,13 +430,13 @@ def centred_balance(
             "past_end": past[1],
             "openings_past": med["open_past"],
             "newcomers_past": med["new_past"],
-            "past_ratio": np.nanmedian(r_past, axis=0),
+            "past_ratio": _nan_quantile(r_past, 0.5),
             "recruitment_need": open_pt,
             "new_entrants": med["new_out"],
-            "outlook_ratio": np.nanmedian(r_out, axis=0),
-            "balance_ratio": np.nanmedian(rel, axis=0),
-            "balance_ratio_lo80": np.nanquantile(rel, 0.1, axis=0),
-            "balance_ratio_hi80": np.nanquantile(rel, 0.9, axis=0),
+            "outlook_ratio": _nan_quantile(r_out, 0.5),
+            "balance_ratio": rel_med,
+            "balance_ratio_lo80": _nan_quantile(rel, 0.1),
+            "balance_ratio_hi80": _nan_quantile(rel, 0.9),
             "status": status,
             "p_shortage": np.where(small, np.nan, p_short),
             "p_surplus": np.where(small, np.nan, p_surp),
@@ -500,7 +531,7 @@ def education_stock_balance(
     p_surp = np.where(fin, rel > hi, np.nan)
     with np.errstate(all="ignore"):
         p_short, p_surp = np.nanmean(p_short, axis=0), np.nanmean(p_surp, axis=0)
-        med = np.nanmedian(rel, axis=0)
+        med = _nan_quantile(rel, 0.5)
     status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
     small = (dem0 < params.min_need) | ~np.isfinite(med)
     status = np.where(small, STATUS_TOO_SMALL, status)
