@@ -569,6 +569,7 @@ def region_balance(
     n_sims: int = 1000,
     seed: int = 0,
     exit_rates: pd.DataFrame | None = None,
+    today: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Centred balance tables of one region from a fitted supply and demand model.
 
@@ -590,6 +591,9 @@ def region_balance(
     seed : int
     exit_rates : pandas.DataFrame, optional
         Cohort exit rates (default: estimated on the dataset; pass them once for many regions).
+    today : pandas.Series, optional
+        Today's status per SSYK code, anchoring the bands (default: Arbetsförmedlingen's
+        yrkesbarometer when the dataset has it, else none).
 
     Returns
     -------
@@ -610,8 +614,7 @@ def region_balance(
     _, mat = supply_result._cw_matrix(3)
     cw_s = _draw_crosswalk(mat, n_sims, bp.crosswalk_concentration, rng)
     codes, channels = supply_result.channel_occupations(region, 3, crosswalk_draws=cw_s)
-    today = None
-    if dataset.yrkesbarometer is not None:
+    if today is None and dataset.yrkesbarometer is not None:
         af = af_assessment(
             dataset.yrkesbarometer, sorted(set(op["ssyk"])) + ["total"], bp.af_region
         )

@@ -110,6 +110,7 @@ def call_backtest(
     seed: int = 0,
     first_year: int = 2015,
     old_method: bool = True,
+    with_today: bool = True,
 ) -> pd.DataFrame:
     """Score the balance calls from earlier origins against the generator's imbalance truth.
 
@@ -118,13 +119,15 @@ def call_backtest(
     cohort): the outlook is ``origin + 1`` .. the last observed year and the recent past
     ``first_year`` .. ``origin``. Beside our call: *carry forward* — today's state at the
     origin (the truth's ratio in the last two years against the earlier past, as a yrkesbarometer
-    would know it) carried forward — and the old graduates-only method.
+    would know it) carried forward — and the old graduates-only method. With ``with_today``
+    the centred balance is also run with that same state of today as its anchor (as it uses
+    Arbetsförmedlingen's yrkesbarometer where a dataset has one): ``today_status``.
 
     Returns
     -------
     pandas.DataFrame
-        ``region, origin, ssyk, status, p_shortage, truth_status, truth_ratio, carry_status,
-        old_status, old_p_shortage`` at SSYK 3.
+        ``region, origin, ssyk, status, p_shortage, truth_status, truth_ratio, carry_status``
+        (+ ``today_status, today_p_shortage``; + ``old_status, old_p_shortage``) at SSYK 3.
     """
     from kompetensprognos.demand import DemandConfig, DemandModel
     from kompetensprognos.education import project_graduates
@@ -160,6 +163,17 @@ def call_backtest(
             b = b.merge(ts[ts["region"] == region].drop(columns="region"), on="ssyk", how="left")
             c = carry[carry["region"] == region][["ssyk", "truth_status"]]
             b = b.merge(c.rename(columns={"truth_status": "carry_status"}), on="ssyk", how="left")
+            if with_today:  # the same knowledge of today as carry-forward, as the anchor
+                known_today = c.set_index("ssyk")["truth_status"]
+                known_today = known_today[known_today.isin(STATUSES)]
+                anchored = region_balance(
+                    sup, dem, ds, region, start=origin + 1, end=last, past=(first_year, origin),
+                    balance_params=bp, n_sims=n_sims, seed=seed, exit_rates=rates,
+                    today=known_today,
+                )["balance"]  # fmt: skip
+                a = anchored[anchored["ssyk_level"] == 3][["ssyk", "status", "p_shortage"]]
+                a = a.rename(columns={"status": "today_status", "p_shortage": "today_p_shortage"})
+                b = b.merge(a, on="ssyk", how="left")
             if old_method:
                 old = graduates_only_balance_tables(
                     ds, region, dem, start=origin + 1, end=last, n_sims=n_sims, seed=seed,
@@ -191,6 +205,8 @@ def score_calls(calls: pd.DataFrame) -> pd.DataFrame:
     (1.0, 0.5)
     """
     methods = {"centred": ("status", "p_shortage"), "carry_forward": ("carry_status", None)}
+    if "today_status" in calls:
+        methods["centred_with_today"] = ("today_status", "today_p_shortage")
     if "old_status" in calls:
         methods["graduates_only"] = ("old_status", "old_p_shortage")
     rows = []

@@ -227,6 +227,7 @@ def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame])
     assert "bristen väntas öka jämfört med 2016–2020" in text
     assert "Av 3 bedömda yrken får 1 brist, 1 balans och 1 överskott" in text
     assert "De flesta nytillskotten kommer från gymnasieexaminerade" in text
+    assert "Båda sidor räknas brutto" in text
     assert "flöden per utbildningsgrupp" in missing_channels_text(["education_flows"])
     fig = newcomer_channels_bars(bal, top=3)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
