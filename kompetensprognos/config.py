@@ -297,6 +297,12 @@ class BalanceParams(BaseModel):
     af_region : str, default "14"
         County whose yrkesbarometer rows are compared with every region (all report regions lie
         in Västra Götaland, county 14; Kungsbacka, in Halland, is ignored).
+    residual_shrinkage : float, optional
+        Centred balance: weight ``n / (n + k)`` of an occupation's own "other channels" share
+        (``n`` its measured newcomers); default ``None`` = empirical Bayes (``docs/balance.md``).
+    gross_separations : bool, default True
+        Centred balance: separations = net cohort exits + the recent past's churn, gross like
+        the newcomer channels; False gives the net convention.
 
     Examples
     --------
