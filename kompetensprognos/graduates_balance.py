@@ -516,5 +516,3 @@ def graduates_only_balance_tables(
         bp,
     )
     return out
-
-
