@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kompetensprognos import balance, recruitment
+from kompetensprognos import graduates_balance as balance
+from kompetensprognos import recruitment
 from kompetensprognos.dataset import load_dataset
 from kompetensprognos.demand import DemandModel
 from kompetensprognos.education import project_graduates
@@ -85,7 +86,7 @@ def main() -> None:
             "need_new_deterministic": round(float(op3["openings"].sum())),
             "new": _centre_gap(new_need, new_sims),
         }  # fmt: skip
-        bal_new = balance.balance_tables(
+        bal_new = balance.graduates_only_balance_tables(
             ds, region, result, need=new_need, projection=proj, n_sims=n
         )["balance"]
         if old is not None:
@@ -107,7 +108,7 @@ def main() -> None:
             saved = balance.simulate_need
             balance.simulate_need = old.simulate_need
             try:
-                bal_old = balance.balance_tables(
+                bal_old = balance.graduates_only_balance_tables(
                     ds, region, result, need=old_need, projection=proj, n_sims=n
                 )["balance"]
             finally:

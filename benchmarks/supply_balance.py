@@ -34,11 +34,13 @@ import numpy as np
 import pandas as pd
 
 from kompetensprognos import regions
-from kompetensprognos.balance import balance_tables, call_backtest, score_calls
+from kompetensprognos.balance import balance_tables
+from kompetensprognos.balance_calls import call_backtest, score_calls
 from kompetensprognos.demand import DemandConfig
 from kompetensprognos.education import project_graduates
 from kompetensprognos.labour_supply import SupplyConfig, SupplyModel
 from kompetensprognos.pipeline import fit_demand
+from kompetensprognos.recruitment import recruitment_need
 from kompetensprognos.replacement import dataset_exit_rates
 from kompetensprognos.synthetic import generate_demo
 
@@ -98,7 +100,7 @@ def supply_backtest(ds, origins=(2017, 2018, 2019, 2020), horizon=4) -> pd.DataF
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fast", action="store_true")
-    ap.add_argument("--n-sims", type=int, default=500)
+    ap.add_argument("--n-sims", type=int, default=1000)  # as the pipeline
     ap.add_argument("--skip-calls", action="store_true")
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
@@ -118,6 +120,7 @@ def main() -> None:
     # status distribution and centring, per region
     status_rows, tables = [], {}
     for region in regions.REGION_IDS:
+        _timed(f"need {region}", recruitment_need, dem, ds, region, 2023, 2030, args.n_sims, 0)
         t = _timed(
             f"balance {region}",
             balance_tables,
@@ -199,7 +202,8 @@ def main() -> None:
         print(scores[scores["region"] == "all"].round(3).to_string(index=False))
         dist = pd.concat(
             {c: calls.groupby("region")[c].value_counts(normalize=True).unstack()
-             for c in ("status", "truth_status", "carry_status", "old_status")},
+             for c in ("status", "today_status", "truth_status", "carry_status", "old_status")
+             if c in calls},
             names=["method"],
         )  # fmt: skip
         dist.to_csv(OUT / "supply_balance_call_distribution.csv")
@@ -210,6 +214,8 @@ def main() -> None:
     )
     print("median region balance seconds:",
           np.median([s for n, s, _ in TIMING if n.startswith("balance ")]))  # fmt: skip
+    print("region stage (need + balance, five regions) seconds:",
+          sum(s for n, s, _ in TIMING if n.startswith(("balance ", "need "))))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,37 +1,30 @@
-"""Balance: new-entrant supply against recruitment need, per occupation and education group.
+"""The centred balance: openings against newcomers from every channel, read against the
+recent past.
 
-For an outlook period ``start..end`` (default 2023–2030) and each occupation of a region:
+For each region and SSYK 3 occupation (summed to SSYK 2, 1 and the total):
 
-* **recruitment_need** — expansion (if positive) + replacement over the period
-  (:mod:`kompetensprognos.recruitment`);
-* **new_entrants** — graduates who enter work and stay in the region, summed over the *same*
-  years (observed graduates for the years before the first forecast year,
-  :mod:`kompetensprognos.supply`);
-* **balance_ratio** = new_entrants / recruitment_need, **gap** = new_entrants − recruitment_need;
-* **status** — ``brist`` (ratio below :attr:`BalanceParams.shortage_below`, default 0.9),
-  ``överskott`` (above :attr:`BalanceParams.surplus_above`, default 1.1), else ``balans``;
-  ``för litet underlag`` when the need is below :attr:`BalanceParams.min_need` (default 10
-  people over the period) and ``ingen utbildning kopplad`` when no education of the crosswalk
-  leads to the occupation (its supply is then 0 by construction, not by measurement);
-* **p_shortage** — P(new_entrants < recruitment_need), the share of simulated paths in which
-  supply falls short: path ``s`` of :func:`~kompetensprognos.recruitment.simulate_need` is paired
-  with path ``s`` of :func:`~kompetensprognos.supply.simulate_supply` (the two are independent
-  simulations, so pairing by index is a valid joint draw).
+* **openings** per year = ``max(ΔE + separations, 0)`` (BLS), the one rule of
+  :func:`kompetensprognos.recruitment.openings`, with **gross** separations — the cohort model's
+  net exits plus the churn the region's newcomers show in the recent past (one convention with
+  the gross newcomer channels, :func:`_churn_rate`);
+* **newcomers** from the stock–flow supply's channels (graduates, further-study leavers,
+  in-movers, re-entrants), occupation changers and *other channels* (the recent past's
+  residual, shrunk empirical-Bayes toward the SSYK 2 group and the region);
+* ``past_ratio`` = newcomers / openings over the recent past (≈ 1: the centring) and
+  ``balance_ratio`` = the outlook's ratio / ``past_ratio``;
+* **status** and ``p_shortage`` from the same joint paths: ``brist`` ⇔ P(``balance_ratio`` <
+  :attr:`BalanceParams.shortage_below`) ≥ 0.5, ``överskott`` ⇔ P(> ``surplus_above``) ≥ 0.5,
+  else ``balans``; ``för litet underlag`` below ``min_need`` openings.
 
-The balance is computed at the finest SSYK level where supply exists (the crosswalk's level, or
-the demand model's finest level if coarser) and summed to the coarser levels and the total:
-needs and supplies are added and ratio, status and p_shortage recomputed from the summed paths.
-Per education group, each occupation's need is allocated to the educations that feed it in
-proportion to their share of its new entrants (:func:`education_balance`). Arbetsförmedlingen's
-*yrkesbarometer*, when the dataset has it, is shown beside our status (:func:`af_assessment`).
-See ``docs/balance.md``.
+Per education group, :func:`education_stock_balance` compares supply and demand stocks.
+Arbetsförmedlingen's yrkesbarometer (:func:`af_assessment`) anchors the bands where known.
+The earlier graduates-only balance is :mod:`kompetensprognos.graduates_balance`; the scored
+calls are :mod:`kompetensprognos.balance_calls`. See ``docs/balance.md``.
 
 Examples
 --------
->>> frame = pd.DataFrame({"ssyk": ["222", "532", "911"], "recruitment_need": [100.0, 100.0, 5.0],
-...                       "new_entrants": [50.0, 100.0, 9.0]})
->>> classify(frame)["status"].tolist()
-['brist', 'balans', 'för litet underlag']
+>>> STATUSES
+('brist', 'balans', 'överskott')
 """
 
 from __future__ import annotations
@@ -45,15 +38,10 @@ from kompetensprognos import classifications, regions
 from kompetensprognos.config import BalanceParams
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
-from kompetensprognos.education import GraduateProjection, project_graduates
-from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.recruitment import recruitment_need, simulate_need
-from kompetensprognos.supply import (
-    SupplyParams,
-    education_output_table,
-    simulate_supply,
-    supply_by_education_table,
-    supply_table,
+from kompetensprognos.recruitment import (
+    average_path,
+    openings,
+    openings_rule,
 )
 
 __all__ = [
@@ -69,12 +57,6 @@ __all__ = [
     "centred_balance",
     "education_stock_balance",
     "region_balance",
-    "yearly_openings",
-    "classify",
-    "education_balance",
-    "graduates_only_balance_tables",
-    "occupation_balance",
-    "shortage_probability",
 ]
 
 #: Assessed statuses, in order from shortage to surplus.
@@ -92,324 +74,6 @@ BALANCE_COLUMNS: list[str] = ["region", "ssyk", "period_start", "period_end", *_
 EDUCATION_BALANCE_COLUMNS: list[str] = [
     "region", "type", "education", "period_start", "period_end", *_VALUES,
 ]  # fmt: skip
-
-
-# --- arithmetic --------------------------------------------------------------------------------
-
-
-def classify(frame: pd.DataFrame, params: BalanceParams | None = None) -> pd.DataFrame:
-    """Add ``balance_ratio``, ``gap`` and ``status`` to a frame of need and supply.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        With ``recruitment_need`` and ``new_entrants``; an optional boolean ``supply_covered``
-        (False: no education leads to the row's occupation).
-    params : BalanceParams, optional
-        Thresholds (default ``BalanceParams()``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with ``balance_ratio`` (NaN when the need is 0), ``gap`` and ``status``.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"recruitment_need": [100.0, 100.0, 100.0],
-    ...                   "new_entrants": [89.0, 110.0, 111.0]})
-    >>> classify(f)["status"].tolist()
-    ['brist', 'balans', 'överskott']
-    """
-    params = params or BalanceParams()
-    out = frame.copy()
-    need = out["recruitment_need"].astype(float)
-    supply = out["new_entrants"].astype(float)
-    ratio = supply / need.where(need > 0)
-    out["balance_ratio"] = ratio
-    out["gap"] = supply - need
-    status = np.select(
-        [ratio < params.shortage_below, ratio > params.surplus_above], ["brist", "överskott"],
-        "balans",
-    )  # fmt: skip
-    status = np.where(need < params.min_need, STATUS_TOO_SMALL, status)
-    if "supply_covered" in out:
-        covered = out["supply_covered"].astype(bool).to_numpy()
-        status = np.where(~covered & (need >= params.min_need), STATUS_NOT_COVERED, status)
-    out["status"] = status
-    return out
-
-
-def shortage_probability(need: np.ndarray, supply: np.ndarray) -> np.ndarray:
-    """P(supply < need) per row, from paired simulated paths (last axis = path).
-
-    Parameters
-    ----------
-    need, supply : numpy.ndarray
-        Draws of the same shape ``(..., n_sims)``; path ``s`` of one is paired with path ``s``
-        of the other.
-
-    Returns
-    -------
-    numpy.ndarray
-        Share of paths with supply strictly below need.
-
-    Examples
-    --------
-    >>> shortage_probability(np.array([[10.0, 10.0, 10.0, 10.0]]), np.array([[5.0, 9, 11, 12]]))
-    array([0.5])
-    """
-    need, supply = np.asarray(need, float), np.asarray(supply, float)
-    if need.shape != supply.shape:
-        raise KompetensprognosError(
-            f"need draws {need.shape} and supply draws {supply.shape} differ in shape; "
-            "simulate both with the same n_sims"
-        )
-    return (supply < need).mean(axis=-1)
-
-
-def _matrix(
-    sims: pd.DataFrame, keys: list[str], value: str, index: pd.Index, paths: pd.Index
-) -> np.ndarray:
-    """Draws as a ``(len(index), len(paths))`` matrix; rows missing from ``sims`` are 0."""
-    extra = set(sims["sim"]) - set(paths)
-    if extra:
-        raise KompetensprognosError(
-            f"supply has simulated paths {sorted(extra)[:3]}... that the need lacks "
-            f"({len(paths)} paths); simulate need and supply with the same n_sims"
-        )
-    wide = sims.pivot_table(index=keys, columns="sim", values=value, aggfunc="sum")
-    return wide.reindex(index=index, columns=paths).fillna(0.0).to_numpy(float)
-
-
-def _paths(need_sims: pd.DataFrame, other: pd.DataFrame) -> pd.Index:
-    """The simulated path numbers of the need; the supply must have the same number of paths."""
-    paths = pd.Index(np.sort(need_sims["sim"].unique()), name="sim")
-    n_other = other["sim"].nunique()
-    if n_other and n_other != len(paths):
-        raise KompetensprognosError(
-            f"need has {len(paths)} simulated paths but supply {n_other}; "
-            "use the same n_sims for both"
-        )
-    return paths
-
-
-def _assess(
-    frame: pd.DataFrame, need: np.ndarray, supply: np.ndarray, params: BalanceParams
-) -> pd.DataFrame:
-    out = classify(frame, params)
-    p = shortage_probability(need, supply) if need.shape[1] else np.full(len(out), np.nan)
-    out["p_shortage"] = np.where(out["status"].isin(STATUSES), p, np.nan)
-    return out
-
-
-# --- occupations -------------------------------------------------------------------------------
-
-
-def occupation_balance(
-    need: pd.DataFrame,
-    supply: pd.DataFrame,
-    need_sims: pd.DataFrame,
-    supply_sims: pd.DataFrame,
-    params: BalanceParams | None = None,
-    *,
-    yrkesbarometer: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Balance per occupation at one SSYK level, summed to the coarser levels and the total.
-
-    Parameters
-    ----------
-    need : pandas.DataFrame
-        ``region, ssyk, period_start, period_end, recruitment_need`` for the occupations of one
-        SSYK level (the finest level with supply).
-    supply : pandas.DataFrame
-        ``ssyk, new_entrants`` summed over the same period, one row per occupation the
-        crosswalk leads to (codes absent from ``need`` are left out).
-    need_sims : pandas.DataFrame
-        ``ssyk, sim, recruitment_need`` draws for the occupations of ``need``.
-    supply_sims : pandas.DataFrame
-        ``ssyk, sim, new_entrants`` draws summed over the period; same ``sim`` numbers.
-    params : BalanceParams, optional
-    yrkesbarometer : pandas.DataFrame, optional
-        Arbetsförmedlingen's assessments (:func:`af_assessment` adds ``af_status, af_n``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`BALANCE_COLUMNS` then ``ssyk_level, supply_covered, covered_share`` (share of the
-        need in occupations the crosswalk covers) and, with ``yrkesbarometer``, ``af_status,
-        af_n``; sorted by level (total first, level 0) and code.
-
-    Examples
-    --------
-    >>> need = pd.DataFrame({"region": "skaraborg", "ssyk": ["222", "223"], "period_start": 2023,
-    ...                      "period_end": 2030, "recruitment_need": [100.0, 50.0]})
-    >>> sims = pd.DataFrame({"ssyk": ["222", "223"] * 2, "sim": [0, 0, 1, 1],
-    ...                      "recruitment_need": [90.0, 40, 110, 60]})
-    >>> sup = pd.DataFrame({"ssyk": ["222"], "new_entrants": [95.0]})
-    >>> ssims = pd.DataFrame({"ssyk": ["222", "222"], "sim": [0, 1], "new_entrants": [95.0, 95]})
-    >>> b = occupation_balance(need, sup, sims, ssims)
-    >>> b[["ssyk", "new_entrants", "status"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
-    [['total', 95.0, 'brist'], ['2', 95.0, 'brist'], ['22', 95.0, 'brist'],
-     ['222', 95.0, 'balans'], ['223', 0.0, 'ingen utbildning kopplad']]
-    """
-    params = params or BalanceParams()
-    if need.empty:
-        raise KompetensprognosError("the recruitment need table has no occupations")
-    need = need.drop_duplicates("ssyk").reset_index(drop=True)
-    codes = pd.Index(need["ssyk"].astype(str), name="ssyk")
-    level = max(len(c) for c in codes if c != classifications.UNKNOWN_SSYK)
-    region = need["region"].iloc[0]
-    start, end = int(need["period_start"].iloc[0]), int(need["period_end"].iloc[0])
-    point_need = need["recruitment_need"].to_numpy(float)
-    covered = codes.isin(set(supply["ssyk"].astype(str)))
-    point_supply = (
-        supply.groupby(supply["ssyk"].astype(str))["new_entrants"].sum().reindex(codes).fillna(0.0)
-    ).to_numpy(float)
-    paths = _paths(need_sims, supply_sims)
-    n_mat = _matrix(need_sims, ["ssyk"], "recruitment_need", codes, paths)
-    s_mat = _matrix(supply_sims, ["ssyk"], "new_entrants", codes, paths)
-
-    base = pd.DataFrame(
-        {
-            "ssyk": codes,
-            "ssyk_level": level,
-            "recruitment_need": point_need,
-            "new_entrants": point_supply,
-            "covered_need": np.where(covered, point_need, 0.0),
-            "n_covered": covered.astype(int),
-        }
-    )
-    frames, need_mats, supply_mats = [base], [n_mat], [s_mat]
-    known = codes != classifications.UNKNOWN_SSYK  # outside the SSYK tree: only in the total
-    for lvl in range(level - 1, -1, -1):
-        groups = np.where(known, codes.str[:lvl], None) if lvl else np.full(len(codes), "total")
-        keep = pd.notna(groups)
-        g = pd.Series(groups[keep])
-        sums = (
-            base[keep]
-            .groupby(g.to_numpy(), sort=True)[
-                ["recruitment_need", "new_entrants", "covered_need", "n_covered"]
-            ]
-            .sum()
-        )
-        frames.append(sums.rename_axis("ssyk").reset_index().assign(ssyk_level=lvl))
-        need_mats.append(pd.DataFrame(n_mat[keep]).groupby(g.to_numpy()).sum().loc[sums.index])
-        supply_mats.append(pd.DataFrame(s_mat[keep]).groupby(g.to_numpy()).sum().loc[sums.index])
-    out = pd.concat(frames, ignore_index=True)
-    all_need = np.vstack([np.asarray(m, float) for m in need_mats])
-    all_supply = np.vstack([np.asarray(m, float) for m in supply_mats])
-    out["supply_covered"] = out["n_covered"] > 0
-    need_total = out["recruitment_need"].where(out["recruitment_need"] > 0)
-    out["covered_share"] = (out["covered_need"] / need_total).fillna(
-        out["supply_covered"].astype(float)
-    )
-    out = _assess(out, all_need, all_supply, params)
-    out["region"], out["period_start"], out["period_end"] = region, start, end
-    extra = ["ssyk_level", "supply_covered", "covered_share"]
-    if yrkesbarometer is not None:
-        af = af_assessment(yrkesbarometer, out["ssyk"], params.af_region)
-        out = out.merge(af, on="ssyk", how="left")
-        out["af_n"] = out["af_n"].fillna(0).astype(int)
-        extra += ["af_status", "af_n"]
-    out = out[[*BALANCE_COLUMNS, *extra]]
-    return out.sort_values(["ssyk_level", "ssyk"], kind="stable").reset_index(drop=True)
-
-
-# --- education groups --------------------------------------------------------------------------
-
-
-def _shares(crosswalk: pd.DataFrame, level: int) -> pd.DataFrame:
-    """Crosswalk at ``level``, shares normalised to sum to 1 per education."""
-    cw = crosswalk[["type", "education", "ssyk", "share"]].copy()
-    cw["ssyk"] = classifications.ssyk_ancestors(cw["ssyk"].astype(str), level)
-    cw = cw.groupby(["type", "education", "ssyk"], as_index=False)["share"].sum()
-    total = cw.groupby(["type", "education"])["share"].transform("sum")
-    cw["share"] = cw["share"] / total.where(total > 0)
-    return cw.dropna(subset=["share"])
-
-
-def education_balance(
-    need: pd.DataFrame,
-    entrants: pd.DataFrame,
-    crosswalk: pd.DataFrame,
-    need_sims: pd.DataFrame,
-    entrant_sims: pd.DataFrame,
-    params: BalanceParams | None = None,
-) -> pd.DataFrame:
-    """Balance per education: need allocated by each education's share of an occupation's supply.
-
-    An occupation's recruitment need is split over the educations that lead to it in
-    proportion to their new entrants into it over the period
-    (``need[e] = Σ_o need[o] × entrants[e] share[e, o] / Σ_e' entrants[e'] share[e', o]``);
-    it is compared with the education's new entrants into the occupations of ``need``
-    (entrants into occupations outside the demand data, or of unknown occupation, cannot meet
-    any of the need and are left out). The allocated needs sum to the need of the covered
-    occupations; occupations no education leads to stay unallocated (see ``docs/balance.md``).
-
-    Parameters
-    ----------
-    need : pandas.DataFrame
-        ``region, ssyk, period_start, period_end, recruitment_need`` at one SSYK level.
-    entrants : pandas.DataFrame
-        ``type, education, new_entrants`` summed over the period (all of the education's new
-        entrants, before the crosswalk).
-    crosswalk : pandas.DataFrame
-        ``type, education, ssyk, share`` at the level of ``need`` or finer.
-    need_sims : pandas.DataFrame
-        ``ssyk, sim, recruitment_need``.
-    entrant_sims : pandas.DataFrame
-        ``type, education, sim, new_entrants`` summed over the period.
-    params : BalanceParams, optional
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`EDUCATION_BALANCE_COLUMNS`.
-
-    Examples
-    --------
-    >>> need = pd.DataFrame({"region": "fyrbodal", "ssyk": ["222"], "period_start": 2023,
-    ...                      "period_end": 2030, "recruitment_need": [300.0]})
-    >>> ent = pd.DataFrame({"type": ["higher", "yh"], "education": ["72", "72"],
-    ...                     "new_entrants": [200.0, 100.0]})
-    >>> cw = pd.DataFrame({"type": ["higher", "yh"], "education": ["72", "72"],
-    ...                    "ssyk": ["222", "222"], "share": [1.0, 1.0]})
-    >>> e = education_balance(need, ent, cw, need.assign(sim=0), ent.assign(sim=0))
-    >>> e["recruitment_need"].tolist()
-    [200.0, 100.0]
-    """
-    params = params or BalanceParams()
-    need = need.drop_duplicates("ssyk").reset_index(drop=True)
-    codes = pd.Index(need["ssyk"].astype(str), name="ssyk")
-    level = max(len(c) for c in codes if c != classifications.UNKNOWN_SSYK)
-    keys = ["type", "education"]
-    edus = entrants[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
-    e_index = pd.MultiIndex.from_frame(edus)
-    share = (
-        _shares(crosswalk, level)
-        .pivot_table(index=keys, columns="ssyk", values="share", aggfunc="sum")
-        .reindex(index=e_index, columns=codes)
-        .fillna(0.0)
-        .to_numpy(float)
-    )  # (e, o): share of education e's entrants working in occupation o
-    point = entrants.groupby(keys)["new_entrants"].sum().reindex(e_index).fillna(0.0)
-    flows = point.to_numpy(float)[:, None] * share  # (e, o) entrants over the period
-    into = flows.sum(axis=0)
-    weights = np.divide(flows, into, out=np.zeros_like(flows), where=into > 0)
-    point_need = need["recruitment_need"].to_numpy(float)
-    paths = _paths(need_sims, entrant_sims)
-    n_mat = _matrix(need_sims, ["ssyk"], "recruitment_need", codes, paths)
-    e_mat = _matrix(entrant_sims, keys, "new_entrants", e_index, paths)
-    reached = share.sum(axis=1)  # share of the education's entrants in the occupations of need
-    out = edus.assign(
-        recruitment_need=weights @ point_need,
-        new_entrants=flows.sum(axis=1),
-    )
-    out = _assess(out, weights @ n_mat, e_mat * reached[:, None], params)
-    out["region"] = need["region"].iloc[0]
-    out["period_start"] = int(need["period_start"].iloc[0])
-    out["period_end"] = int(need["period_end"].iloc[0])
-    return out[EDUCATION_BALANCE_COLUMNS]
 
 
 # --- Arbetsförmedlingen ------------------------------------------------------------------------
@@ -469,151 +133,6 @@ def af_assessment(
 # --- one region --------------------------------------------------------------------------------
 
 
-def _period_sum(frame: pd.DataFrame, keys: list[str], start: int, end: int) -> pd.DataFrame:
-    """Sum ``new_entrants`` over ``start..end``; every year must be present."""
-    missing = sorted(set(range(start, end + 1)) - set(frame["year"].astype(int)))
-    if missing:
-        raise KompetensprognosError(
-            f"new-entrant supply has no values for {', '.join(map(str, missing))} of the outlook "
-            f"period {start}–{end}; education_output must cover the years from period_start "
-            "(observed) or the projection must reach period_end"
-        )
-    sel = frame[(frame["year"] >= start) & (frame["year"] <= end)]
-    return sel.groupby(keys, as_index=False)["new_entrants"].sum()
-
-
-def balance_tables(*args: Any, **kwargs: Any) -> dict[str, pd.DataFrame]:
-    """Balance tables of one region: the centred balance, or the old graduates-only one.
-
-    ``balance_tables(supply_result, demand_result, dataset, region, *, start, end,
-    balance_params, n_sims, seed, calls=None)`` — the centred balance
-    (:func:`region_balance`; ``calls``, the call backtest of :func:`call_backtest`, is
-    filtered to the region and returned as ``balance_backtest``).
-
-    ``balance_tables(dataset, region, demand_result, ...)`` — the graduates-only balance of
-    earlier versions (:func:`graduates_only_balance_tables`), kept as the comparison method
-    and for datasets without the stock–flow tables.
-    """
-    if args and isinstance(args[0], Dataset):
-        return graduates_only_balance_tables(*args, **kwargs)
-    calls = kwargs.pop("calls", None)
-    out = region_balance(*args, **kwargs)
-    if calls is not None:
-        region = args[3] if len(args) > 3 else kwargs["region"]
-        out["balance_backtest"] = calls[calls["region"] == region].reset_index(drop=True)
-    return out
-
-
-def graduates_only_balance_tables(
-    dataset: Dataset,
-    region: str,
-    demand_result: DemandResult,
-    *,
-    start: int = 2023,
-    end: int = 2030,
-    supply_params: SupplyParams | None = None,
-    balance_params: BalanceParams | None = None,
-    n_sims: int = 1000,
-    seed: int = 0,
-    need: pd.DataFrame | None = None,
-    projection: GraduateProjection | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Supply and balance tables of one region, from a fitted demand model.
-
-    Projects graduates once and derives every table from that projection; the simulated need
-    (:func:`~kompetensprognos.recruitment.simulate_need`) and supply
-    (:func:`~kompetensprognos.supply.simulate_supply`) use the same ``n_sims``, so their paths
-    pair by index for the probability of shortage.
-
-    Parameters
-    ----------
-    dataset : Dataset
-        Needs ``employment_age``, ``education_output``, ``population`` and ``crosswalk``; an
-        optional ``yrkesbarometer`` adds ``af_status, af_n`` to ``balance``.
-    region : str
-        Region id.
-    demand_result : DemandResult
-        The fitted demand model (fitted once for all regions).
-    start, end : int
-        Outlook period, inclusive (default 2023–2030).
-    supply_params : SupplyParams, optional
-    balance_params : BalanceParams, optional
-    n_sims : int, default 1000
-    seed : int, default 0
-    need : pandas.DataFrame, optional
-        The region's ``recruitment_need`` table if already computed (saves one simulation).
-    projection : GraduateProjection, optional
-        A graduate projection reaching ``end`` with ``n_sims`` paths, shared by all regions
-        (:func:`~kompetensprognos.education.project_graduates` takes most of this function's
-        time and does not depend on the region).
-
-    Returns
-    -------
-    dict[str, pandas.DataFrame]
-        ``balance``, ``balance_education`` and the supply tables ``supply``,
-        ``supply_by_education``, ``education_output`` (as :func:`supply.supply_tables` gives
-        them: forecast years; the balance sums observed years too).
-
-    Examples
-    --------
-    >>> from kompetensprognos.dataset import load_dataset
-    >>> from kompetensprognos.demand import DemandModel
-    >>> ds = load_dataset("demo")  # doctest: +SKIP
-    >>> t = balance_tables(ds, "skaraborg", DemandModel().fit(ds))  # doctest: +SKIP
-    >>> t["balance"]["status"].value_counts()  # doctest: +SKIP
-    """
-    regions.get_region(region)
-    sp = supply_params or SupplyParams()
-    bp = balance_params or BalanceParams()
-    crosswalk = dataset.require("crosswalk")
-    if projection is None:
-        proj = project_graduates(dataset, end, n_sims=n_sims, seed=seed)
-    elif projection.draws.shape[1] != n_sims or int(projection.years[-1]) < end:
-        raise KompetensprognosError(
-            f"the projection has {projection.draws.shape[1]} paths to {projection.years[-1]}; "
-            f"balance_tables needs {n_sims} paths (n_sims) reaching {end}"
-        )
-    else:
-        proj = projection
-    kw = {"end_year": end, "projection": proj}
-    out: dict[str, pd.DataFrame] = {
-        "supply": supply_table(dataset, region, sp, **kw),  # type: ignore[arg-type]
-        "supply_by_education": supply_by_education_table(dataset, region, sp, **kw),  # type: ignore[arg-type]
-        "education_output": education_output_table(dataset, region, sp, **kw),  # type: ignore[arg-type]
-    }
-
-    if need is None:
-        need = recruitment_need(demand_result, dataset, region, start, end, n_sims, seed)
-    nsims = simulate_need(demand_result, dataset, region, start, end, n_sims, seed)
-    cw_level = int(crosswalk["ssyk"].astype(str).str.len().max())
-    level = min(cw_level, int(need["ssyk_level"].max()))
-    need_l = need[need["ssyk_level"] == level]
-    nsims_l = nsims[nsims["ssyk_level"] == level]
-
-    kw_all = {**kw, "include_observed": True}
-    occ = supply_table(dataset, region, sp, level=level, **kw_all)  # type: ignore[arg-type]
-    occ_sims = simulate_supply(dataset, region, sp, level=level, **kw_all)  # type: ignore[arg-type]
-    supply = _period_sum(occ, ["ssyk"], start, end)
-    supply_sims = _period_sum(occ_sims, ["ssyk", "sim"], start, end)
-    supply = supply[supply["ssyk"] != classifications.UNKNOWN_SSYK]
-    out["balance"] = occupation_balance(
-        need_l, supply, nsims_l, supply_sims, bp, yrkesbarometer=dataset.yrkesbarometer
-    )
-
-    edu = supply_by_education_table(dataset, region, sp, **kw_all)  # type: ignore[arg-type]
-    edu_sims = simulate_supply(dataset, region, sp, by="education", **kw_all)  # type: ignore[arg-type]
-    keys = ["type", "education"]
-    out["balance_education"] = education_balance(
-        need_l,
-        _period_sum(edu, keys, start, end),
-        crosswalk,
-        nsims_l,
-        _period_sum(edu_sims, [*keys, "sim"], start, end),
-        bp,
-    )
-    return out
-
-
 # --- the centred balance: openings against newcomers from every channel ------------------------
 
 #: Newcomer channels of the centred balance, in report order (the first four are measured by
@@ -625,65 +144,11 @@ NEWCOMER_CHANNELS: tuple[str, ...] = (
 _MEASURED = NEWCOMER_CHANNELS[:4]
 
 
-def yearly_openings(
-    demand_result: DemandResult,
-    dataset: Dataset,
-    region: str,
-    start: int,
-    end: int,
-    *,
-    rates: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Openings per SSYK 3 occupation and year: ``max(ΔE + separations, 0)`` (BLS).
-
-    ``E`` is the demand model's employment path (break-adjusted history, then the reconciled
-    forecast) and separations the cohort model's exits along that path
-    (:func:`kompetensprognos.replacement.replacement_by_year`). A shrinking occupation opens a
-    job only where its exits exceed its decline. (One small function so it can point at the
-    demand side's own ``openings`` once that exists.)
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region, ssyk, year, employed_prev, employed, employed_lo80, employed_hi80,
-        separations, openings``.
-    """
-    from kompetensprognos.replacement import dataset_exit_rates, replacement_by_year
-
-    path = demand_result.employment_path(region, level=3)
-    totals = path[["region", "ssyk", "year", "employed"]]
-    years = list(range(start - 1, end + 1))
-    path = path[path["year"].isin(years)]
-    e = path.pivot_table(index="ssyk", columns="year", values="employed").reindex(columns=years)
-    rates = dataset_exit_rates(dataset) if rates is None else rates
-    rep = replacement_by_year(dataset, region, start, end, totals, rates=rates)
-    rep = rep[(rep["ssyk_level"] == 3) & rep["ssyk"].isin(e.index)]
-    sep = (
-        rep.pivot_table(index="ssyk", columns="year", values="replacement")
-        .reindex(index=e.index, columns=years[1:])
-        .fillna(0.0)
-    )
-    out = []
-    for y in years[1:]:
-        d = pd.DataFrame(
-            {"ssyk": e.index, "year": y, "employed_prev": e[y - 1].to_numpy(),
-             "employed": e[y].to_numpy(), "separations": sep[y].to_numpy()}
-        )  # fmt: skip
-        out.append(d)
-    df = pd.concat(out, ignore_index=True).fillna({"separations": 0.0})
-    bounds = path.set_index(["ssyk", "year"])
-    for c in ("lo80", "hi80"):
-        col = bounds[c] if c in bounds else pd.Series(np.nan, index=bounds.index)
-        df[f"employed_{c}"] = col.reindex(pd.MultiIndex.from_frame(df[["ssyk", "year"]])).to_numpy()
-    df["openings"] = (df["employed"] - df["employed_prev"] + df["separations"]).clip(lower=0.0)
-    df.insert(0, "region", region)
-    return df
-
-
 def _draw_crosswalk(mat: np.ndarray, n: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
     """Dirichlet draws of each row of ``mat`` (``[g, o]``): ``[n, g, o]`` with mean ``mat``."""
-    a = mat[None] * alpha
-    x = rng.gamma(np.where(a > 0, a, 1.0), 1.0, size=(n, *mat.shape)) * (a > 0)
+    nz = mat > 0
+    x = np.zeros((n, *mat.shape))
+    x[:, nz] = rng.gamma(mat[nz] * alpha, 1.0, size=(n, int(nz.sum())))  # only where shares are
     return x / np.maximum(x.sum(axis=2, keepdims=True), 1e-12)
 
 
@@ -698,12 +163,114 @@ def _level_sums(
     for lvl in (2, 1, 0):
         keys = np.where(known, codes_idx.str[:lvl], None) if lvl else np.where(known, "total", None)
         uniq = sorted({k for k in keys if k is not None})
-        m = np.array([[k == u for k in keys] for u in uniq], dtype=float).T  # [o, u]
+        pos = {u: i for i, u in enumerate(uniq)}
+        m = np.zeros((len(keys), len(uniq)))  # [o, u]
+        for i, k in enumerate(keys):
+            if k is not None:
+                m[i, pos[k]] = 1.0
         out_codes += uniq
         levels += [lvl] * len(uniq)
         for k, v in arrays.items():
             parts[k].append(v @ m)
     return out_codes, levels, {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
+
+
+def _nan_quantile(x: np.ndarray, q: float) -> np.ndarray:
+    """Quantile over axis 0 ignoring non-finite values (NaN where a column has none).
+
+    One sort of the whole array instead of numpy's per-column ``nanquantile`` loop.
+
+    Examples
+    --------
+    >>> _nan_quantile(np.array([[1.0, np.nan], [3.0, np.nan], [np.inf, np.nan]]), 0.5).tolist()
+    [2.0, nan]
+    """
+    x = np.where(np.isfinite(x), x, np.inf)
+    srt = np.sort(x, axis=0)
+    n = np.isfinite(srt).sum(axis=0)
+    pos = q * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    cols = np.arange(x.shape[1])
+    with np.errstate(invalid="ignore"):
+        val = srt[lo, cols] + (pos - lo) * (srt[hi, cols] - srt[lo, cols])
+    return np.where(n > 0, val, np.nan)
+
+
+def _churn_rate(
+    measured: np.ndarray,
+    change: np.ndarray,
+    net_sep: np.ndarray,
+    e_prev: np.ndarray,
+    in_past: np.ndarray,
+    gross: bool = True,
+) -> np.ndarray:
+    """Yearly churn per path, ``[s, 1, 1]``: the gross separations of the recent past beyond the
+    cohort model's net exits, as a share of employment, at the region's total.
+
+    ``(Σ newcomers − Σ ΔE − Σ net exits) / Σ E_{t−1}`` over the past years and occupations,
+    floored at 0 (``gross=False``: 0, the net convention).
+
+    Examples
+    --------
+    >>> m = np.full((1, 1, 2), 12.0); d = np.full((1, 1, 2), 2.0); s = np.full((1, 1, 2), 2.0)
+    >>> e = np.full((1, 1, 2), 100.0)
+    >>> _churn_rate(m, d, s, e, np.array([True, True])).ravel().tolist()
+    [0.08]
+    """
+    if not gross or not in_past.any():
+        return np.zeros((measured.shape[0], 1, 1))
+    past = (slice(None), slice(None), in_past)
+    rest = measured[past].sum(axis=(1, 2)) - change[past].sum(axis=(1, 2))
+    rest = rest - net_sep[past].sum(axis=(1, 2))
+    rate = rest / np.maximum(e_prev[past].sum(axis=(1, 2)), 1e-9)
+    return np.maximum(rate, 0.0)[:, None, None]
+
+
+def _residual_rate(
+    resid: np.ndarray,
+    expo: np.ndarray,
+    opened: np.ndarray,
+    occ: list[str],
+    params: BalanceParams,
+) -> np.ndarray:
+    """The "other channels" share of the measured channels per path and occupation ``[s, o]``,
+    shrunk toward its SSYK 2 group and the group toward the region.
+
+    ``resid`` = openings − measured newcomers over the recent past, ``expo`` the measured
+    newcomers, ``opened`` the openings. With ``params.residual_shrinkage`` set, the weight of an
+    occupation's own rate is ``expo / (expo + k)``; by default (``None``) it is empirical Bayes,
+    as for the exit rates: sampling variance of the raw rate ``(openings + measured) / expo²``
+    (Poisson counts on both sides), between-occupation variance by DerSimonian–Laird on the
+    path means, weight ``tau² / (tau² + v)``.
+    """
+    from kompetensprognos.replacement import _between_variance
+
+    grp = pd.Series(occ).str[:2].to_numpy()
+    k = params.residual_shrinkage
+
+    def shrink(r: np.ndarray, x: np.ndarray, o: np.ndarray, target: np.ndarray) -> np.ndarray:
+        raw = r / np.maximum(x, 1e-9)
+        if k is not None:
+            w = x / (x + k) if k > 0 else (x > 0).astype(float)
+            return w * raw + (1 - w) * target
+        rm, xm, om = r.mean(axis=0), x.mean(axis=0), o.mean(axis=0)
+        ok = xm > 0
+        v = np.where(ok, (om + xm) / np.maximum(xm, 1e-9) ** 2, np.inf)
+        raw_m = rm / np.maximum(xm, 1e-9)
+        tau2 = _between_variance(((raw_m - target.mean(axis=0)) ** 2)[ok], v[ok])
+        w = np.where(ok, tau2 / (tau2 + v), 0.0)[None]
+        return w * np.where(x > 0, raw, 0.0) + (1 - w) * target
+
+    total = resid.sum(axis=1, keepdims=True) / np.maximum(expo.sum(axis=1, keepdims=True), 1e-9)
+    groups = np.unique(grp)
+    g_r = np.stack([resid[:, grp == g].sum(axis=1) for g in groups], axis=1)
+    g_x = np.stack([expo[:, grp == g].sum(axis=1) for g in groups], axis=1)
+    g_o = np.stack([opened[:, grp == g].sum(axis=1) for g in groups], axis=1)
+    g_rate = shrink(g_r, g_x, g_o, np.broadcast_to(total, g_r.shape))
+    pos = np.searchsorted(groups, grp)
+    rate = shrink(resid, expo, opened, g_rate[:, pos])
+    return np.maximum(rate, -0.99)
 
 
 def _anchored_bands(
@@ -735,7 +302,8 @@ def centred_balance(
     Parameters
     ----------
     openings : pandas.DataFrame
-        :func:`yearly_openings` rows for ``past[0]..end``.
+        :func:`kompetensprognos.recruitment.openings` rows (SSYK 3, ``bounds=True``) for
+        ``past[0]..end``, windows ``past`` and ``start..end``.
     channels : dict[str, numpy.ndarray]
         Measured channels, each ``[sim, year, occupation]`` (occupations ``codes``, years
         ``channel_years``), crosswalk draws already applied.
@@ -762,8 +330,8 @@ def centred_balance(
     years_all = np.arange(past[0], end + 1)
     o = openings.set_index(["ssyk", "year"]).reindex(pd.MultiIndex.from_product([occ, years_all]))
     shape = (len(occ), len(years_all))
-    e_prev = o["employed_prev"].to_numpy(float).reshape(shape)
-    e_now = o["employed"].to_numpy(float).reshape(shape)
+    e_now = np.nan_to_num(o["employed"].to_numpy(float).reshape(shape))
+    d_pt = np.nan_to_num(o["employment_change"].to_numpy(float).reshape(shape))
     sep = o["separations"].fillna(0.0).to_numpy(float).reshape(shape)
     sd = (
         ((o["employed_hi80"] - o["employed_lo80"]) / (2 * 1.2816))
@@ -771,38 +339,49 @@ def centred_balance(
         .to_numpy(float)
         .reshape(shape)
     )
-    e_prev, e_now = np.nan_to_num(e_prev), np.nan_to_num(e_now)
     # paths: employment level shock (one per occupation and path, scaled by the forecast sd),
     # exit-rate factor, changer rate, crosswalk (already in channels)
     z = rng.standard_normal((n_s, len(occ), 1))
     exit_f = rng.lognormal(0.0, params.exit_rate_sd, (n_s, len(occ), 1))
     chg = params.changer_rate * rng.lognormal(0.0, 0.25, (n_s, len(occ), 1))
     e_path = np.maximum(e_now[None] + z * sd[None], 0.0)
-    e_prev_path = np.concatenate([e_prev[None, :, :1].repeat(n_s, 0), e_path[:, :, :-1]], axis=2)
-    change = e_path - e_prev_path
-    # observed years: the window's mean yearly change per occupation — max(ΔE + exits, 0) of a
-    # noisy register change is biased upward, and the forecast years are smooth
+    e_first = e_now[:, :1] - d_pt[:, :1]  # the year before the past window
+    e_prev_path = np.concatenate([np.broadcast_to(e_first[None], (n_s, len(occ), 1)),
+                                  e_path[:, :, :-1]], axis=2)  # fmt: skip
+    # the change as in recruitment.openings (each window on its straight line), plus the
+    # path's level shock moved the same way: the shock at a window's end spread over its years
+    shock = np.concatenate([np.zeros((n_s, len(occ), 1)), z * sd[None]], axis=2)
+    yrs = np.arange(past[0] - 1, end + 1)
+    shock = np.swapaxes(average_path(np.swapaxes(shock, 1, 2), yrs, [past, (start, end)]), 1, 2)
+    change = d_pt[None] + np.diff(shock, axis=2)
     in_past = (years_all >= past[0]) & (years_all <= past[1])
-    if in_past.any():
-        mean_change = change[:, :, in_past].mean(axis=2, keepdims=True)
-        change = np.where(in_past[None, None, :], mean_change, change)
-    open_s = np.maximum(change + sep[None] * exit_f, 0.0)  # [s, o, t]
-
     # measured channels onto the openings' occupations and years
     cpos = {c: i for i, c in enumerate(codes)}
     ypos = {int(y): i for i, y in enumerate(channel_years)}
     idx_o = np.array([cpos.get(c, -1) for c in occ])
+    idx_y = np.array([ypos.get(int(y), -1) for y in years_all])
+    has_o, has_y = idx_o >= 0, idx_y >= 0
     meas = {}
     for ch in _MEASURED:
-        arr = channels[ch]
         out = np.zeros((n_s, len(occ), len(years_all)))
-        for j, y in enumerate(years_all):
-            if int(y) in ypos:
-                col = arr[:, ypos[int(y)], :]
-                out[:, idx_o >= 0, j] = col[:, idx_o[idx_o >= 0]]
+        picked = channels[ch][:, idx_y[has_y]][:, :, idx_o[has_o]]  # [s, t, o]
+        out[:, np.flatnonzero(has_o)[:, None], np.flatnonzero(has_y)[None, :]] = np.swapaxes(
+            picked, 1, 2
+        )
         meas[ch] = out
     changers = chg * e_prev_path
     measured = sum(meas.values()) + changers
+
+    # gross separations (one convention with the gross newcomer channels): the cohort model's
+    # net exits see only the leavers that age bands lose on balance; everyone else who leaves
+    # an occupation (to another occupation, another region, out of work) and is replaced by a
+    # newcomer of the same age is invisible in stock data. At the region's total over the
+    # recent past every newcomer of the measured channels and every changer fills an opening,
+    # so gross separations = newcomers − ΔE; the part the net exits do not cover is a churn
+    # rate on employment, held at its recent-past level in the outlook (as exit rates are).
+    net_sep = sep[None] * exit_f
+    churn = _churn_rate(measured, change, net_sep, e_prev_path, in_past, params.gross_separations)
+    open_s = openings_rule(change, net_sep + churn * e_prev_path)  # [s, o, t]
 
     # residual "other channels": what the recent past's openings show beyond the measured
     # channels, as a share of them (negative: part of the measured inflow does not land in the
@@ -810,18 +389,7 @@ def centred_balance(
     # projected as the same share of the measured channels
     resid = (open_s - measured)[:, :, in_past].sum(axis=2)  # [s, o]
     expo = measured[:, :, in_past].sum(axis=2)
-    k = params.residual_shrinkage
-    total_rate = resid.sum(axis=1, keepdims=True) / np.maximum(
-        expo.sum(axis=1, keepdims=True), 1e-9
-    )
-    grp = pd.Series(occ).str[:2].to_numpy()
-    g_rate = np.zeros_like(resid)
-    for gcode in np.unique(grp):
-        m = grp == gcode
-        r_g = resid[:, m].sum(axis=1, keepdims=True)
-        x_g = expo[:, m].sum(axis=1, keepdims=True)
-        g_rate[:, m] = (r_g + k * total_rate) / (x_g + k)
-    rate = np.maximum((resid + k * g_rate) / (expo + k), -0.99)
+    rate = _residual_rate(resid, expo, open_s[:, :, in_past].sum(axis=2), occ, params)
     other = rate[:, :, None] * measured
     new_s = np.maximum(measured + other, 0.0)
 
@@ -844,11 +412,14 @@ def centred_balance(
     lo, hi = _anchored_bands(
         today_s.fillna("").to_numpy(), params.shortage_below, params.surplus_above
     )
-    p_short = np.nanmean(np.where(np.isfinite(rel), rel < lo[None], np.nan), axis=0)
-    p_surp = np.nanmean(np.where(np.isfinite(rel), rel > hi[None], np.nan), axis=0)
+    fin = np.isfinite(rel)
+    n_fin = np.maximum(fin.sum(axis=0), 1)
+    p_short = np.where(fin.any(axis=0), (fin & (rel < lo[None])).sum(axis=0) / n_fin, np.nan)
+    p_surp = np.where(fin.any(axis=0), (fin & (rel > hi[None])).sum(axis=0) / n_fin, np.nan)
     status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
     open_pt = np.median(sums["open_out"], axis=0)
-    small = (open_pt < params.min_need) | ~np.isfinite(np.nanmedian(rel, axis=0))
+    rel_med = _nan_quantile(rel, 0.5)
+    small = (open_pt < params.min_need) | ~np.isfinite(rel_med)
     status = np.where(small, STATUS_TOO_SMALL, status)
     med = {k: np.median(v, axis=0) for k, v in sums.items()}
     bal = pd.DataFrame(
@@ -859,13 +430,13 @@ def centred_balance(
             "past_end": past[1],
             "openings_past": med["open_past"],
             "newcomers_past": med["new_past"],
-            "past_ratio": np.nanmedian(r_past, axis=0),
+            "past_ratio": _nan_quantile(r_past, 0.5),
             "recruitment_need": open_pt,
             "new_entrants": med["new_out"],
-            "outlook_ratio": np.nanmedian(r_out, axis=0),
-            "balance_ratio": np.nanmedian(rel, axis=0),
-            "balance_ratio_lo80": np.nanquantile(rel, 0.1, axis=0),
-            "balance_ratio_hi80": np.nanquantile(rel, 0.9, axis=0),
+            "outlook_ratio": _nan_quantile(r_out, 0.5),
+            "balance_ratio": rel_med,
+            "balance_ratio_lo80": _nan_quantile(rel, 0.1),
+            "balance_ratio_hi80": _nan_quantile(rel, 0.9),
             "status": status,
             "p_shortage": np.where(small, np.nan, p_short),
             "p_surplus": np.where(small, np.nan, p_surp),
@@ -960,7 +531,7 @@ def education_stock_balance(
     p_surp = np.where(fin, rel > hi, np.nan)
     with np.errstate(all="ignore"):
         p_short, p_surp = np.nanmean(p_short, axis=0), np.nanmean(p_surp, axis=0)
-        med = np.nanmedian(rel, axis=0)
+        med = _nan_quantile(rel, 0.5)
     status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
     small = (dem0 < params.min_need) | ~np.isfinite(med)
     status = np.where(small, STATUS_TOO_SMALL, status)
@@ -998,6 +569,7 @@ def region_balance(
     n_sims: int = 1000,
     seed: int = 0,
     exit_rates: pd.DataFrame | None = None,
+    today: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Centred balance tables of one region from a fitted supply and demand model.
 
@@ -1019,6 +591,9 @@ def region_balance(
     seed : int
     exit_rates : pandas.DataFrame, optional
         Cohort exit rates (default: estimated on the dataset; pass them once for many regions).
+    today : pandas.Series, optional
+        Today's status per SSYK code, anchoring the bands (default: Arbetsförmedlingen's
+        yrkesbarometer when the dataset has it, else none).
 
     Returns
     -------
@@ -1031,12 +606,15 @@ def region_balance(
     p0 = bp.past_start if past is None else past[0]
     p1 = min(bp.past_end if past is None else past[1], last_obs, start - 1)
     rng = np.random.default_rng(seed)
-    op = yearly_openings(demand_result, dataset, region, p0, end, rates=exit_rates)
+    op = openings(
+        demand_result, dataset, region, p0, end, rates=exit_rates, windows=[(p0, p1), (start, end)],
+        bounds=True,
+    )  # fmt: skip
+    op = op[op["ssyk_level"] == 3]
     _, mat = supply_result._cw_matrix(3)
     cw_s = _draw_crosswalk(mat, n_sims, bp.crosswalk_concentration, rng)
     codes, channels = supply_result.channel_occupations(region, 3, crosswalk_draws=cw_s)
-    today = None
-    if dataset.yrkesbarometer is not None:
+    if today is None and dataset.yrkesbarometer is not None:
         af = af_assessment(
             dataset.yrkesbarometer, sorted(set(op["ssyk"])) + ["total"], bp.af_region
         )
@@ -1068,178 +646,23 @@ def region_balance(
     return out
 
 
-# --- scored calls ----------------------------------------------------------------------------
-
-
-def _band_status(rel: np.ndarray, params: BalanceParams) -> np.ndarray:
-    return np.where(
-        rel < params.shortage_below,
-        "brist",
-        np.where(rel > params.surplus_above, "överskott", "balans"),
-    )
-
-
-def truth_status(
-    truth: pd.DataFrame,
-    past: tuple[int, int],
-    outlook: tuple[int, int],
-    params: BalanceParams | None = None,
-) -> pd.DataFrame:
-    """The generator's own call: how its newcomers-to-openings ratio moves from ``past`` to
-    ``outlook``, read with the same bands (``imbalance_truth`` of synthetic data).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region, ssyk, truth_ratio, truth_status``.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"region": "r", "ssyk": "222", "year": [2016, 2017, 2020, 2021],
-    ...                   "openings": [10.0, 10, 10, 10], "newcomers": [10.0, 10, 8, 8]})
-    >>> truth_status(t, (2016, 2017), (2020, 2021))["truth_status"].tolist()
-    ['brist']
-    """
-    params = params or BalanceParams()
-
-    def window(a: int, b: int) -> pd.DataFrame:
-        sel = truth[(truth["year"] >= a) & (truth["year"] <= b)]
-        return sel.groupby(["region", "ssyk"])[["openings", "newcomers"]].sum()
-
-    p, o = window(*past), window(*outlook)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = (o["newcomers"] / o["openings"]) / (p["newcomers"] / p["openings"])
-    out = rel.rename("truth_ratio").reset_index()
-    out["truth_status"] = _band_status(out["truth_ratio"].to_numpy(float), params)
-    out.loc[~np.isfinite(out["truth_ratio"]), "truth_status"] = STATUS_TOO_SMALL
-    return out
-
-
-def _truncate(dataset: Dataset, origin: int) -> Dataset:
-    """Every table as known at ``origin``: rows after it dropped; the population observed up to
-    the origin and then shifted by cohort (no later observation leaks in)."""
-    from kompetensprognos.labour_supply import _truncate_for_graduates
-
-    tables = {}
-    for name, table in dataset.tables().items():
-        if name == "imbalance_truth":
-            continue
-        if "year" in table.columns and name != "population":
-            table = table[table["year"] <= origin]
-        tables[name] = table
-    if dataset.population is not None and dataset.education_output is not None:
-        tables["population"] = _truncate_for_graduates(dataset, origin).population
-    return Dataset(manifest=dataset.manifest, **tables)
-
-
-def call_backtest(
+def balance_tables(
+    supply_result: Any,
+    demand_result: DemandResult,
     dataset: Dataset,
-    origins: tuple[int, ...] = (2018, 2019),
+    region: str,
     *,
-    region_ids: tuple[str, ...] = regions.REGION_IDS,
-    demand_config: Any = None,
-    balance_params: BalanceParams | None = None,
-    n_sims: int = 300,
-    seed: int = 0,
-    first_year: int = 2015,
-    old_method: bool = True,
-) -> pd.DataFrame:
-    """Score the balance calls from earlier origins against the generator's imbalance truth.
+    calls: pd.DataFrame | None = None,
+    **kwargs: Any,
+) -> dict[str, pd.DataFrame]:
+    """The centred balance tables of one region (:func:`region_balance`), with the call
+    backtest of :func:`kompetensprognos.balance_calls.call_backtest` filtered to the region as
+    ``balance_backtest`` when ``calls`` is given.
 
-    For each origin every model is refitted on the data up to the origin only (demand, exit
-    rates, graduates, stock–flow supply; population observed to the origin, then shifted by
-    cohort): the outlook is ``origin + 1`` .. the last observed year and the recent past
-    ``first_year`` .. ``origin``. Beside our call: *carry forward* — today's state at the
-    origin (the truth's ratio in the last two years against the earlier past, as a yrkesbarometer
-    would know it) carried forward — and the old graduates-only method.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``region, origin, ssyk, status, p_shortage, truth_status, truth_ratio, carry_status,
-        old_status, old_p_shortage`` at SSYK 3.
+    The graduates-only balance of earlier versions is
+    :func:`kompetensprognos.graduates_balance.graduates_only_balance_tables`.
     """
-    from kompetensprognos.demand import DemandConfig, DemandModel
-    from kompetensprognos.education import project_graduates
-    from kompetensprognos.labour_supply import SupplyConfig, SupplyModel
-    from kompetensprognos.replacement import dataset_exit_rates
-
-    truth = dataset.require("imbalance_truth")
-    bp = balance_params or BalanceParams()
-    last = int(truth["year"].max())
-    rows = []
-    for origin in origins:
-        ds = _truncate(dataset, origin)
-        cfg = demand_config or DemandConfig()
-        cfg = cfg.model_copy(update={"end_year": max(cfg.end_year, last)})
-        dem = DemandModel(cfg).fit(ds)
-        proj = project_graduates(ds, last, n_sims=n_sims, seed=seed)
-        sup = SupplyModel(SupplyConfig(end_year=last, n_sims=min(n_sims, 200), seed=seed)).fit(
-            ds, projection=proj
-        )
-        rates = dataset_exit_rates(ds)
-        ts = truth_status(truth, (first_year, origin), (origin + 1, last), bp)
-        carry = truth_status(truth, (first_year, origin - 2), (origin - 1, origin), bp)
-        for region in region_ids:
-            bal = region_balance(
-                sup, dem, ds, region, start=origin + 1, end=last, past=(first_year, origin),
-                balance_params=bp, n_sims=n_sims, seed=seed, exit_rates=rates,
-            )["balance"]  # fmt: skip
-            b = bal[bal["ssyk_level"] == 3][["ssyk", "status", "p_shortage"]]
-            b = b.merge(ts[ts["region"] == region].drop(columns="region"), on="ssyk", how="left")
-            c = carry[carry["region"] == region][["ssyk", "truth_status"]]
-            b = b.merge(c.rename(columns={"truth_status": "carry_status"}), on="ssyk", how="left")
-            if old_method:
-                old = graduates_only_balance_tables(
-                    ds, region, dem, start=origin + 1, end=last, n_sims=n_sims, seed=seed,
-                    projection=proj,
-                )["balance"]  # fmt: skip
-                old = old[old["ssyk"].str.len() == 3][["ssyk", "status", "p_shortage"]]
-                old = old.rename(columns={"status": "old_status", "p_shortage": "old_p_shortage"})
-                b = b.merge(old, on="ssyk", how="left")
-            rows.append(b.assign(region=region, origin=origin))
-    out = pd.concat(rows, ignore_index=True)
-    front = ["region", "origin", "ssyk"]
-    return out[front + [c for c in out.columns if c not in front]]
-
-
-def score_calls(calls: pd.DataFrame) -> pd.DataFrame:
-    """Balanced accuracy and Brier score of each method's calls against the truth.
-
-    Only occupations whose truth and call are both assessed (brist / balans / överskott) count.
-    Balanced accuracy is the mean recall over the truth's classes; the Brier score compares
-    ``p_shortage`` with ``truth == brist`` (carry-forward: 1 if today's status is brist, else 0).
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"region": "r", "origin": 2018, "ssyk": ["1", "2"],
-    ...     "status": ["brist", "balans"], "p_shortage": [0.8, 0.2],
-    ...     "truth_status": ["brist", "balans"], "carry_status": ["balans", "balans"]})
-    >>> s = score_calls(c).set_index(["region", "method"])
-    >>> float(s.loc[("all", "centred"), "balanced_accuracy"]), float(s.loc[("all", "carry_forward"), "brier"])
-    (1.0, 0.5)
-    """
-    methods = {"centred": ("status", "p_shortage"), "carry_forward": ("carry_status", None)}
-    if "old_status" in calls:
-        methods["graduates_only"] = ("old_status", "old_p_shortage")
-    rows = []
-    for (region, origin), grp in [*calls.groupby(["region", "origin"]), (("all", "all"), calls)]:
-        for name, (scol, pcol) in methods.items():
-            g = grp[grp["truth_status"].isin(STATUSES) & grp[scol].isin(STATUSES)]
-            if g.empty:
-                continue
-            recalls = [
-                (g.loc[g["truth_status"] == cls, scol] == cls).mean()
-                for cls in STATUSES
-                if (g["truth_status"] == cls).any()
-            ]
-            p = (
-                (g[scol] == "brist").astype(float)
-                if pcol is None
-                else g[pcol].astype(float).fillna((g[scol] == "brist").astype(float))
-            )
-            brier = float(((p - (g["truth_status"] == "brist")) ** 2).mean())
-            rows.append((region, origin, name, len(g), float(np.mean(recalls)), brier))
-    return pd.DataFrame(
-        rows, columns=["region", "origin", "method", "n", "balanced_accuracy", "brier"]
-    )
+    out = region_balance(supply_result, demand_result, dataset, region, **kwargs)
+    if calls is not None:
+        out["balance_backtest"] = calls[calls["region"] == region].reset_index(drop=True)
+    return out

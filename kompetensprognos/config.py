@@ -297,6 +297,12 @@ class BalanceParams(BaseModel):
     af_region : str, default "14"
         County whose yrkesbarometer rows are compared with every region (all report regions lie
         in Västra Götaland, county 14; Kungsbacka, in Halland, is ignored).
+    residual_shrinkage : float, optional
+        Centred balance: weight ``n / (n + k)`` of an occupation's own "other channels" share
+        (``n`` its measured newcomers); default ``None`` = empirical Bayes (``docs/balance.md``).
+    gross_separations : bool, default True
+        Centred balance: separations = net cohort exits + the recent past's churn, gross like
+        the newcomer channels; False gives the net convention.
 
     Examples
     --------
@@ -318,9 +324,10 @@ class BalanceParams(BaseModel):
     past_start: int = Field(default=2016, ge=1990, le=2100)
     past_end: int = Field(default=2022, ge=1990, le=2100)
     changer_rate: float = Field(default=0.02, ge=0.0, le=0.5)
-    residual_shrinkage: float = Field(default=200.0, ge=0.0)
+    residual_shrinkage: float | None = Field(default=None, ge=0.0)
     crosswalk_concentration: float = Field(default=200.0, gt=0.0)
     exit_rate_sd: float = Field(default=0.1, ge=0.0)
+    gross_separations: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> BalanceParams:

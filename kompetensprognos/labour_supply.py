@@ -290,7 +290,14 @@ class SupplyResult:
 
     def _cw_matrix(self, level: int = 3) -> tuple[list[str], np.ndarray]:
         """Occupation codes and ``C[g, o]`` (rows sum to 1; the ``forgymnasial`` row is 0: it
-        is mapped per base region by :meth:`_routine_matrix`)."""
+        is mapped per base region by :meth:`_routine_matrix`). Computed once per level."""
+        cache = self.__dict__.setdefault("_cw_cache", {})
+        if level not in cache:
+            cache[level] = self._cw_matrix_uncached(level)
+        codes, m = cache[level]
+        return list(codes), m.copy()
+
+    def _cw_matrix_uncached(self, level: int) -> tuple[list[str], np.ndarray]:
         codes = self.occupation_codes(level)
         cw = self.crosswalk.copy()
         cw["ssyk"] = classifications.ssyk_ancestors(cw["ssyk"].astype(str), level)
@@ -344,23 +351,39 @@ class SupplyResult:
         routine = self._routine_matrix(codes, level)
         fg = (self.groups["type"] == "forgymnasial").to_numpy()
         w = self._weights(region)
-        full = self._channel_arrays()
+        keep = np.flatnonzero(w)  # sum over the region's base regions first: far fewer cells
+        wk = w[keep]
         out = {}
-        for ch, arr in full.items():  # arr [sim, t, b, g]
-            reg = np.tensordot(arr, w, axes=([2], [0]))  # [sim, t, g]
+        for ch, (arr, factor) in self._channel_sources().items():  # arr [sim, t, b, g]
+            sub = arr[:, :, keep, :]
+            reg = np.tensordot(sub, wk, axes=([2], [0])) * factor  # [sim, t, g]
             if crosswalk_draws is None:
                 occ = reg @ mat
             else:
                 pick = np.arange(crosswalk_draws.shape[0]) % reg.shape[0]
-                occ = np.einsum("stg,sgo->sto", reg[pick], crosswalk_draws)
-            if fg.any():
-                base_fg = arr[..., fg].sum(axis=3) * w[None, None, :]  # [sim, t, b]
-                extra = base_fg @ routine
+                occ = np.matmul(reg[pick], crosswalk_draws)  # [s, t, g] @ [s, g, o]
+            if fg.any() and factor[fg].any():
+                base_fg = (sub[..., fg] * factor[fg]).sum(axis=3) * wk[None, None, :]
+                extra = base_fg @ routine[keep]  # [sim, t, o]
                 if crosswalk_draws is not None:
                     extra = extra[np.arange(crosswalk_draws.shape[0]) % extra.shape[0]]
                 occ = occ + extra
             out[ch] = occ
         return codes, out
+
+    def _channel_sources(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per channel the draws ``[sim, t, b, g]`` and a factor per group (entry share ×
+        which groups belong to the channel), so that ``draws × factor`` is
+        :meth:`_channel_arrays`."""
+        gym = (self.groups["type"] == "gymnasium").to_numpy()
+        post = self.groups["type"].isin(["yh", "higher"]).to_numpy()
+        ones = np.ones(len(self.groups))
+        return {
+            "graduates": (self.draws_graduates, self.entry * gym),
+            "further_study_leavers": (self.draws_graduates, self.entry * post),
+            "in_movers": (self.draws_in_movers, ones),
+            "re_entrants": (self.draws_reentrants, ones),
+        }
 
     def _channel_arrays(self) -> dict[str, np.ndarray]:
         g = self.draws_graduates * self.entry[None, None, None, :]

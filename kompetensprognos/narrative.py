@@ -571,7 +571,9 @@ def balance_outlook_text(balance: pd.DataFrame, top: int = 5) -> str:
         f"{past}: nytillskotten växer långsammare än de lediga jobben med mer än "
         "tröskeln; *överskott* att de växer snabbare; *balans* att förhållandet är ungefär "
         "som under de senaste åren. Där Arbetsförmedlingens yrkesbarometer finns utgår "
-        "bedömningen från dagens läge.",
+        "bedömningen från dagens läge. Båda sidor räknas brutto: alla som slutar i yrket "
+        "(pension, yrkesbyte, flytt eller annat) ger ett ledigt jobb, och alla som börjar "
+        "räknas som nytillskott.",
         "",
         f"Av {fmt_int(len(assessed))} bedömda yrken får {fmt_int(counts.get('brist', 0))} brist, "
         f"{fmt_int(counts.get('balans', 0))} balans och {fmt_int(counts.get('överskott', 0))} "

@@ -394,7 +394,8 @@ def _supply_and_balance(
 ) -> dict[str, pd.DataFrame]:
     """The supply and balance tables of one region: the stock–flow supply with the centred
     balance when the dataset has the stock–flow tables, else the graduates-only balance."""
-    from kompetensprognos.balance import graduates_only_balance_tables, region_balance
+    from kompetensprognos.balance import region_balance
+    from kompetensprognos.graduates_balance import graduates_only_balance_tables
     from kompetensprognos.supply import education_output_table
 
     proj = shared["projection"]

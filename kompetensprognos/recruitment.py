@@ -40,7 +40,15 @@ from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
 from kompetensprognos.errors import KompetensprognosError
 
-__all__ = ["NEED_COLUMNS", "OPENINGS_COLUMNS", "openings", "recruitment_need", "simulate_need"]
+__all__ = [
+    "NEED_COLUMNS",
+    "OPENINGS_COLUMNS",
+    "average_path",
+    "openings",
+    "openings_rule",
+    "recruitment_need",
+    "simulate_need",
+]
 
 NEED_COLUMNS = [
     "region", "ssyk", "ssyk_level", "period_start", "period_end", "expansion", "replacement",
@@ -102,23 +110,64 @@ def _path3(
     return mean, spread, levels, codes, total
 
 
-def _average_path(mean: pd.DataFrame) -> pd.DataFrame:
-    """Employment on the straight line from ``start - 1`` to ``end`` (BLS's average change).
+def average_path(
+    employed: np.ndarray,
+    years: np.ndarray,
+    windows: list[tuple[int, int]] | tuple[tuple[int, int], ...],
+) -> np.ndarray:
+    """Employment on the straight line through each window (BLS's average yearly change).
 
     Single years carry register noise (small cells, Poisson-like counts) and the step from the
     last observed year to the smoother forecast: the yearly ``max`` would count every rise as
     openings and never offset the falls. As BLS does over its projection decade, every year of
-    the period gets the period's average yearly change; the employment at both ends, and so the
-    change over the period, is unchanged.
+    a window gets the window's average yearly change; the employment at both ends of the window,
+    and so its change, is unchanged.
+
+    Parameters
+    ----------
+    employed : numpy.ndarray
+        Employment with years on axis ``-2`` (``[..., year, code]``).
+    years : numpy.ndarray
+        The years of axis ``-2`` (consecutive).
+    windows : sequence of (int, int)
+        First and last year of each window (changes from ``first - 1`` to ``last``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy with the years inside each window on the straight line.
+
+    Examples
+    --------
+    >>> e = np.array([[100.0], [110.0], [100.0], [130.0]])
+    >>> average_path(e, np.arange(2019, 2023), [(2020, 2022)]).ravel().tolist()
+    [100.0, 110.0, 120.0, 130.0]
     """
-    k = len(mean) - 1
-    if k < 2:
-        return mean
-    out = mean.copy()
-    a, b = mean.iloc[0].to_numpy(float), mean.iloc[k].to_numpy(float)
-    for i in range(1, k):
-        out.iloc[i] = a + (b - a) * i / k
+    out = np.array(employed, dtype=float, copy=True)
+    years = np.asarray(years)
+    for first, last in windows:
+        i0 = int(np.searchsorted(years, first)) - 1
+        i1 = int(np.searchsorted(years, last))
+        if i0 < 0 or i1 >= len(years) or i1 - i0 < 2:
+            continue
+        a, b = out[..., i0, :], out[..., i1, :]
+        for k, i in enumerate(range(i0 + 1, i1), start=1):
+            out[..., i, :] = a + (b - a) * k / (i1 - i0)
     return out
+
+
+def openings_rule(change: np.ndarray, separations: np.ndarray) -> np.ndarray:
+    """The one openings rule (BLS): ``max(ΔE + separations, 0)`` per year, element-wise.
+
+    A shrinking occupation opens a job only where its separations exceed its decline; a decline
+    larger than the separations gives none (never a negative need).
+
+    Examples
+    --------
+    >>> openings_rule(np.array([2.0, -3.0, -9.0]), np.array([5.0, 5.0, 5.0])).tolist()
+    [7.0, 2.0, 0.0]
+    """
+    return np.maximum(np.asarray(change, float) + np.asarray(separations, float), 0.0)
 
 
 def _up_levels(frame: pd.DataFrame, levels: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -142,6 +191,8 @@ def openings(
     end: int = 2030,
     *,
     rates: pd.DataFrame | None = None,
+    windows: list[tuple[int, int]] | None = None,
+    bounds: bool = False,
 ) -> pd.DataFrame:
     """Yearly job openings per occupation: ``max(employment change + separations, 0)``.
 
@@ -164,6 +215,12 @@ def openings(
     rates : pandas.DataFrame, optional
         Exit rates (:func:`kompetensprognos.replacement.estimate_exit_rates`); default: the
         dataset's.
+    windows : list of (int, int), optional
+        Windows whose years share their average change (:func:`average_path`); default the
+        whole period. The centred balance passes the recent past and the outlook.
+    bounds : bool, default False
+        Add ``employed_lo80, employed_hi80`` (the forecast's 80 % interval at SSYK 3; empty for
+        observed years and the aggregates).
 
     Returns
     -------
@@ -186,7 +243,8 @@ def openings(
     _check_period(result, start, end)
     mean, _, levels, codes, _ = _path3(result, region, start, end)
     paths = mean.to_numpy(float)  # [year, code]
-    trend = _average_path(mean).to_numpy(float)
+    years_e = np.arange(start - 1, end + 1)
+    trend = average_path(paths, years_e, windows or [(start, end)])
     sep = _separations(dataset, region, codes, trend, start, end, rates)
     change = np.diff(trend, axis=0)
     years = np.arange(start, end + 1)
@@ -197,12 +255,20 @@ def openings(
             "employed": paths[1:].reshape(-1),
             "employment_change": change.reshape(-1),
             "separations": sep.reshape(-1),
-            "openings": np.maximum(change + sep, 0.0).reshape(-1),
+            "openings": openings_rule(change, sep).reshape(-1),
         }
     )
     out = _up_levels(frame, levels, ["year"]).assign(region=region)
     out = out.sort_values(["ssyk_level", "ssyk", "year"], kind="stable", ignore_index=True)
-    return out[OPENINGS_COLUMNS]
+    if not bounds:
+        return out[OPENINGS_COLUMNS]
+    p3 = result.employment_path(region)
+    p3 = p3[p3["ssyk_level"] == 3].set_index(["ssyk", "year"])
+    key = pd.MultiIndex.from_frame(out[["ssyk", "year"]])
+    for c in ("lo80", "hi80"):
+        col = p3[c] if c in p3 else pd.Series(np.nan, index=p3.index)
+        out[f"employed_{c}"] = col.reindex(key).to_numpy()
+    return out[[*OPENINGS_COLUMNS, "employed_lo80", "employed_hi80"]]
 
 
 def _separations(
@@ -285,7 +351,7 @@ def _simulate3(
     # percentiles are the forecast's own (asymmetric) 80 % bounds; floored at zero
     m = mean.to_numpy(float)[None]
     emp = np.maximum(m + np.where(z < 0, down[None], up[None]) * z / _Z80, 0.0)
-    emp = np.linspace(emp[:, 0], emp[:, -1], emp.shape[1], axis=1)  # the average change
+    emp = average_path(emp, np.arange(start - 1, end + 1), [(start, end)])  # average change
     sep = simulate_separations(dataset, region, codes, emp, start, seed=seed + 1)
     return codes, levels, emp, sep
 
@@ -335,7 +401,7 @@ def simulate_need(
     _check_period(result, start, end)
     codes, levels, emp, sep = _simulate3(result, dataset, region, start, end, n_sims, seed)
     change = np.diff(emp, axis=1)  # [sim, year, code]
-    need = np.maximum(change + sep, 0.0).sum(axis=1)  # [sim, code]
+    need = openings_rule(change, sep).sum(axis=1)  # [sim, code]
     frame = pd.DataFrame(
         {
             "ssyk": np.tile(codes, n_sims),

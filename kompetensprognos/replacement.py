@@ -407,8 +407,20 @@ def estimate_exit_rates(
 # --- age structure -----------------------------------------------------------------------------
 
 
+#: Prepared age tables by the identity of the raw table (kept alive with it, so an id is never
+#: reused while cached); a run reads the same table for every region and call.
+_AGE_CACHE: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
 def _age_table(dataset: Dataset) -> pd.DataFrame:
-    return _prepare(dataset.require("employment_age"), "employment_age")
+    raw = dataset.require("employment_age")
+    hit = _AGE_CACHE.get(id(raw))
+    if hit is None or hit[0] is not raw:
+        if len(_AGE_CACHE) >= 4:
+            _AGE_CACHE.pop(next(iter(_AGE_CACHE)))
+        hit = (raw, _prepare(raw, "employment_age"))
+        _AGE_CACHE[id(raw)] = hit
+    return hit[1].copy()
 
 
 def _to_ssyk3(df: pd.DataFrame) -> pd.DataFrame:

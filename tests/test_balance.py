@@ -14,15 +14,17 @@ from kompetensprognos.balance import (
     STATUS_TOO_SMALL,
     BalanceParams,
     af_assessment,
-    balance_tables,
-    classify,
-    education_balance,
-    occupation_balance,
-    shortage_probability,
 )
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandConfig, DemandModel, DemandResult
 from kompetensprognos.errors import KompetensprognosError
+from kompetensprognos.graduates_balance import (
+    classify,
+    education_balance,
+    graduates_only_balance_tables,
+    occupation_balance,
+    shortage_probability,
+)
 from kompetensprognos.params import Params
 
 N_SIMS = 400
@@ -270,7 +272,7 @@ def demo_result(small_demo: Dataset) -> DemandResult:
 
 @pytest.fixture(scope="module")
 def demo_tables(small_demo: Dataset, demo_result: DemandResult) -> dict[str, pd.DataFrame]:
-    return balance_tables(small_demo, "skaraborg", demo_result, n_sims=200, seed=2)
+    return graduates_only_balance_tables(small_demo, "skaraborg", demo_result, n_sims=200, seed=2)
 
 
 def test_balance_tables_end_to_end(demo_tables: dict[str, pd.DataFrame]) -> None:
@@ -314,4 +316,6 @@ def test_balance_tables_rejects_a_projection_with_other_paths(
         draws=np.zeros((1, 10, 6)), models={},
     )  # fmt: skip
     with pytest.raises(KompetensprognosError, match="n_sims"):
-        balance_tables(small_demo, "skaraborg", demo_result, n_sims=200, projection=proj)
+        graduates_only_balance_tables(
+            small_demo, "skaraborg", demo_result, n_sims=200, projection=proj
+        )

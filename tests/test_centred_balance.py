@@ -10,13 +10,13 @@ import pytest
 from kompetensprognos.balance import (
     STATUSES,
     BalanceParams,
+    _churn_rate,
     _draw_crosswalk,
-    _truncate,
     centred_balance,
-    score_calls,
-    truth_status,
 )
+from kompetensprognos.balance_calls import score_calls, truncate, truth_status
 from kompetensprognos.dataset import Dataset
+from kompetensprognos.recruitment import average_path, openings_rule
 
 PAST = (2016, 2020)
 YEARS = np.arange(2016, 2027)
@@ -30,15 +30,15 @@ def _openings(employed: dict[str, list[float]], separations: float = 5.0) -> pd.
                 {
                     "ssyk": code,
                     "year": int(y),
-                    "employed_prev": path[i],
                     "employed": path[i + 1],
+                    "employment_change": path[i + 1] - path[i],
                     "separations": separations,
                     "employed_lo80": np.nan if y <= PAST[1] else path[i + 1] * 0.95,
                     "employed_hi80": np.nan if y <= PAST[1] else path[i + 1] * 1.05,
                 }
             )
     df = pd.DataFrame(rows)
-    df["openings"] = (df["employed"] - df["employed_prev"] + df["separations"]).clip(lower=0)
+    df["openings"] = openings_rule(df["employment_change"], df["separations"])
     return df
 
 
@@ -74,6 +74,20 @@ def test_openings_of_a_shrinking_occupation_are_exits_beyond_the_decline() -> No
     assert op.loc[op["year"] == 2016, "openings"].iloc[0] == pytest.approx(2.0)
     op2 = _openings({"911": [100.0, 90.0] + [90.0] * 10}, separations=5.0)
     assert op2.loc[op2["year"] == 2016, "openings"].iloc[0] == 0.0  # decline > exits: none
+
+
+def test_one_openings_rule_year_by_year_on_the_window_line() -> None:
+    """Need = Σ max(ΔE + S, 0) per year on the window's straight line: a noisy fall and rise
+    count as the window's average change, not as a rise that the max would keep."""
+    e = np.array([[100.0], [90.0], [110.0], [100.0]])  # 2019..2022: −10, +20, −10
+    line = average_path(e, np.arange(2019, 2023), [(2020, 2022)])
+    change = np.diff(line, axis=0)
+    assert np.allclose(change, 0.0)
+    assert openings_rule(change, np.full_like(change, 5.0)).sum() == pytest.approx(15.0)
+    raw = openings_rule(np.diff(e, axis=0), np.full((3, 1), 5.0)).sum()
+    assert raw == pytest.approx(25.0)  # the raw yearly max would count the noise as need
+    shrinking = openings_rule(np.array([-8.0, -8.0]), np.array([5.0, 5.0]))
+    assert shrinking.sum() == 0.0  # a decline beyond the exits opens nothing
 
 
 def test_indicator_is_centred_on_the_recent_past(toy: tuple[pd.DataFrame, pd.DataFrame]) -> None:
@@ -186,7 +200,7 @@ def test_scores_and_truth() -> None:
 def test_backtest_origin_sees_no_later_year(demo_dataset: Dataset) -> None:
     """Fails if a table of the truncated dataset keeps an observation after the origin."""
     origin = 2018
-    ds = _truncate(demo_dataset, origin)
+    ds = truncate(demo_dataset, origin)
     for name, table in ds.tables().items():
         if name == "population":
             later = table[table["year"] > origin]
@@ -213,6 +227,7 @@ def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame])
     assert "bristen väntas öka jämfört med 2016–2020" in text
     assert "Av 3 bedömda yrken får 1 brist, 1 balans och 1 överskott" in text
     assert "De flesta nytillskotten kommer från gymnasieexaminerade" in text
+    assert "Båda sidor räknas brutto" in text
     assert "flöden per utbildningsgrupp" in missing_channels_text(["education_flows"])
     fig = newcomer_channels_bars(bal, top=3)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -221,3 +236,54 @@ def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame])
     old = bal.drop(columns=[c for c in bal.columns if c.startswith(("past_", "newcomers_"))])
     assert balance_outlook_text(old) == ""
     assert newcomer_channels_bars(old).axes[0].texts[0].get_text().startswith("Nytillskott")
+
+
+def test_one_convention_gross_separations_close_the_regions_past() -> None:
+    """Gross with gross: measured newcomers (10 a year) exceed the net openings (2 growth + 5
+    net exits); the churn the net exits miss is added to the separations, so at the region's
+    total the past's openings equal its newcomers without any 'other channels'. The net
+    convention (``gross_separations=False``) leaves the gap to the residual instead."""
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]
+    op = _openings({"222": flat, "532": flat})
+    ch = _channels(200, ["222", "532"], {"222": [10.0] * len(YEARS), "532": [10.0] * len(YEARS)})
+    kw = {"start": 2021, "end": 2026, "past": PAST}
+    gross, gsup = centred_balance(
+        op, ch, YEARS, ["222", "532"], params=BalanceParams(changer_rate=0.0, min_need=1.0), **kw
+    )
+    net, nsup = centred_balance(
+        op, ch, YEARS, ["222", "532"], **kw,
+        params=BalanceParams(changer_rate=0.0, min_need=1.0, gross_separations=False),
+    )  # fmt: skip
+    g_tot = gross.set_index("ssyk").loc["total"]
+    n_tot = net.set_index("ssyk").loc["total"]
+    past_years = len(range(PAST[0], PAST[1] + 1))
+    assert g_tot["openings_past"] == pytest.approx(2 * 10.0 * past_years, rel=0.01)
+    assert n_tot["openings_past"] == pytest.approx(2 * 7.0 * past_years, rel=0.01)
+    g_other = gsup[(gsup["channel"] == "other_channels") & gsup["year"].between(*PAST)]
+    n_other = nsup[(nsup["channel"] == "other_channels") & nsup["year"].between(*PAST)]
+    assert abs(g_other["newcomers"].sum()) < 1.0
+    assert n_other["newcomers"].sum() < -0.2 * 2 * 10.0 * past_years
+    # churn per unit employment: (10 − 2 − 5) / ~105 a year per occupation
+    m = np.full((1, 1, 5), 10.0)
+    rate = _churn_rate(m, np.full_like(m, 2.0), np.full_like(m, 5.0), np.full_like(m, 100.0),
+                       np.ones(5, bool))  # fmt: skip
+    assert rate.item() == pytest.approx(0.03)
+
+
+def test_status_and_probability_agree_under_gross_separations_and_anchoring() -> None:
+    """brist ⇔ p_shortage ≥ 0.5 and överskott ⇔ p_surplus ≥ 0.5 on every row and level, also
+    with growth that differs by occupation, churn and an anchor on today's status."""
+    rng = np.random.default_rng(3)
+    codes = ["222", "223", "532", "533", "911"]
+    paths = {c: list(np.cumsum(np.r_[100.0, rng.normal(2, 3, len(YEARS))])) for c in codes}
+    op = _openings(paths)
+    ch = _channels(300, codes, {c: list(rng.uniform(5, 12, len(YEARS))) for c in codes})
+    today = pd.Series({"222": "brist", "532": "överskott"})
+    bal, _ = centred_balance(
+        op, ch, YEARS, codes, start=2021, end=2026, past=PAST,
+        params=BalanceParams(min_need=1.0), today=today,
+    )  # fmt: skip
+    a = bal[bal["status"].isin(STATUSES)]
+    assert len(a) == len(bal)
+    assert ((a["status"] == "brist") == (a["p_shortage"] >= 0.5)).all()
+    assert ((a["status"] == "överskott") == (a["p_surplus"] >= 0.5)).all()
