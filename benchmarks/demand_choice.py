@@ -61,9 +61,16 @@ def _scores(ds: Dataset, cfg: DemandConfig, origins: list[int]) -> tuple[list[di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two candidates only")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        help="compare these forecasting methods (MinTrace, break adjustment) instead of the list",
+    )
     args = parser.parse_args()
     ds = generate_demo()
     candidates = CANDIDATES[:2] if args.quick else CANDIDATES
+    if args.methods:
+        candidates = [(m, "mint_wls_struct", True) for m in args.methods]
     early = _until(ds, SCORE_ORIGINS[0])
     choice, later = [], []
     for method, rec, breaks in candidates:
@@ -90,7 +97,8 @@ def main() -> None:
             print(f"{r['candidate']:45} {r['mase']:6.3f} {r['smape']:6.2f} "
                   f"{r['direction_accuracy']:5.2f} {r.get('coverage80', float('nan')):6.2f}")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / ("demand_choice_quick.json" if args.quick else "demand_choice.json")
+    name = "demand_choice_methods" if args.methods else "demand_choice"
+    out = RESULTS / (f"{name}_quick.json" if args.quick else f"{name}.json")
     payload = {
         "choice_origins": CHOICE_ORIGINS,
         "choice_actuals_until": SCORE_ORIGINS[0],

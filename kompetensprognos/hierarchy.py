@@ -801,9 +801,13 @@ def forecast_keyed(
         Years ahead.
     method : str, default "auto"
         Engine method (see :class:`kompetensprognos.forecasting.Forecaster`); pooling methods
-        (``parent``, ``share``) use each series' parent in the hierarchy; ``"select"`` picks
-        among :data:`kompetensprognos.forecasting.SELECT_CANDIDATES` per level by rolling origins
-        inside the data given.
+        (``parent``, ``share``, ``pdrift``, ``sdrift``) use each series' parent in the hierarchy;
+        ``"select"`` picks one method among
+        :data:`kompetensprognos.forecasting.SELECT_CANDIDATES` for every series by rolling origins
+        inside the data given (error relative to naive, averaged per level, then over levels);
+        ``"select_by_level"`` picks one per level the same way; a per-level method
+        ``"bygroup(*=drift; ssyk_4=share)"`` names the levels itself (level names as in the
+        ``level`` column of ``--all-levels``).
     levels : sequence of float, default (80, 95)
         Interval levels.
     breaks : sequence of int
@@ -841,8 +845,17 @@ def forecast_keyed(
     panel = hier.aggregate(adjusted)
     level_of = hier.series.set_index("unique_id")["level"]
     chosen = method
-    if method.strip().lower() == "select":
-        chosen = str(select_method(panel, horizon, parents=hier.parents, groups=level_of))
+    key = method.strip().lower()
+    if key in ("select", "select_by_level"):
+        chosen = str(
+            select_method(
+                panel,
+                horizon,
+                parents=hier.parents,
+                groups=level_of,
+                by_group=key == "select_by_level",
+            )
+        )
     fc = Forecaster(
         horizon=horizon,
         method=chosen,
@@ -850,6 +863,7 @@ def forecast_keyed(
         nonnegative=True,
         calibration_origins=calibration_origins,
         parents=hier.parents,
+        groups=level_of,
         progress=progress,
     ).fit(panel)
     base = fc.predict()
@@ -974,7 +988,9 @@ def backtest_keyed(
             fc = fc.join(stats, on="unique_id")
             idx = pd.MultiIndex.from_arrays([fc["unique_id"], fc["ds"]])
             fc["y"] = actual.reindex(idx).to_numpy()
-            fc["model"] = name if name != "select" else f"select:{res.method}"
+            fc["model"] = (
+                name if name not in ("select", "select_by_level") else f"{name}:{res.method}"
+            )
             fc["origin"] = int(origin)
             fc["horizon"] = fc["ds"] - int(origin)
             frames.append(fc)

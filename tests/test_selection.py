@@ -180,3 +180,28 @@ def test_keyed_backtest_selection_ignores_the_test_years() -> None:
     assert a["model"].iloc[0] == b["model"].iloc[0]  # same choice
     np.testing.assert_allclose(a["forecast"], b["forecast"])  # same forecasts
     assert not np.allclose(a["y"], b["y"])  # only the actuals differ
+
+
+def test_keyed_forecast_selects_per_level_and_runs_the_per_level_method() -> None:
+    from kompetensprognos.hierarchy import forecast_keyed
+
+    # two levels that want different methods: steady trends below, a total that is also a trend
+    rng = np.random.default_rng(5)
+    rows = [
+        (r, s, 2010 + t, float(40 + 3 * i + (1 + i) * t + rng.integers(0, 3)))
+        for i, (r, s) in enumerate([(r, s) for r in ("a", "b") for s in ("2512", "2611", "3111")])
+        for t in range(12)
+    ]
+    df = pd.DataFrame(rows, columns=["region", "ssyk", "ds", "y"])
+    kw = {"ssyk": "ssyk", "horizon": 2, "calibration_origins": 0, "all_levels": True}
+    res = forecast_keyed(df, ["region", "ssyk"], method="select_by_level", **kw)
+    # the choice is a method the engine runs: one per level, or one for all when levels agree
+    assert parse_by_group(res.method) is not None or parse_method(res.method)
+    assert set(res.forecast["level"]) == set(res.hierarchy.series["level"])
+    assert (res.forecast["forecast"] >= 0).all()
+    # a per-level method string names levels of the hierarchy and is run per level
+    levels = sorted(res.hierarchy.series["level"].unique())
+    bottom = levels[-1]
+    named = forecast_keyed(df, ["region", "ssyk"], method=f"bygroup(*=naive; {bottom}=drift)", **kw)
+    plain = forecast_keyed(df, ["region", "ssyk"], method="naive", **kw)
+    assert not np.allclose(named.forecast["forecast"], plain.forecast["forecast"])

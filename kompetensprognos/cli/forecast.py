@@ -163,6 +163,10 @@ def _check_common(args: argparse.Namespace) -> None:
         raise KompetensprognosError(f"--level values must lie between 0 and 100 (got {bad})")
 
 
+#: Methods that choose among the candidates on the data (only with --keys).
+_SELECT = ("select", "select_by_level")
+
+
 def _nonnegative(value: str) -> bool | None:
     return {"auto": None, "on": True, "off": False}[value]
 
@@ -170,12 +174,15 @@ def _nonnegative(value: str) -> bool | None:
 def _run_forecast(args: argparse.Namespace) -> int:
     _check_common(args)
     keys = _parse_keys(args)
-    if args.method.strip().lower() != "select":
+    selecting = args.method.strip().lower() in _SELECT
+    if not selecting:
         parse_method(args.method)
     if keys is not None:
         return _run_forecast_keyed(args, keys)
-    if args.method.strip().lower() == "select":
-        raise KompetensprognosError("--method select needs --keys (it chooses per hierarchy)")
+    if selecting:
+        raise KompetensprognosError(
+            f"--method {args.method} needs --keys (it chooses on the hierarchy's levels)"
+        )
     panel = read_panel(args.input)
     model = Forecaster(
         horizon=args.horizon,
@@ -248,7 +255,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
     _check_common(args)
     keys = _parse_keys(args)
     for m in args.method:
-        if m.strip().lower() != "select" or keys is None:
+        if m.strip().lower() not in _SELECT or keys is None:
             parse_method(m)
     if args.origins < 1:
         raise KompetensprognosError(f"--origins must be at least 1 (got {args.origins})")
@@ -384,8 +391,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--method",
         "-m",
         default="auto",
-        help=_METHODS_HELP + "; with --keys also 'select' (chosen by rolling origins inside "
-        "the data among the pooling candidates)",
+        help=_METHODS_HELP + "; with --keys also 'select' (one method chosen by rolling origins "
+        "inside the data among the pooling candidates) and 'select_by_level' (one per level)",
     )
     p.add_argument(
         "--all-levels",
