@@ -38,7 +38,7 @@ from kompetensprognos.backtesting import Predictor, calibrated_scores, rolling_o
 from kompetensprognos.config import GraduateConfig
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.evaluation import summarise, to_backtest_table
+from kompetensprognos.evaluation import score_forecasts, summarise, to_backtest_table
 from kompetensprognos.forecasting import calibrate_intervals, error_scale
 from kompetensprognos.models import forecast_points, parse_method
 
@@ -188,52 +188,57 @@ def _glm_params_irls(
     """Coefficients of many small binomial GLMs at once: Newton–Raphson (= IRLS with the
     canonical logit link) on zero-padded designs, every task in one set of array operations.
 
-    Written by hand because statsmodels fits one model per call, and the ~1,100 tiny fits of
+    Written by hand because statsmodels fits one model per call, and the ~1,200 tiny fits of
     a projection spent most of their time in its per-call overhead. The maximum-likelihood
     estimate is unique, so this returns statsmodels' answer (tests compare both to 1e-8).
     Tasks that are rank-deficient, separated or do not converge within ``max_iter`` steps
     come back as ``None`` (the caller fits those with statsmodels).
     """
     out: list[np.ndarray | None] = [None] * len(tasks)
-    if not tasks:
-        return out
-    b, n, p = len(tasks), max(len(k.succ) for k in tasks), max(k.X.shape[1] for k in tasks)
+    width = np.array([k.X.shape[1] for k in tasks], dtype=int)
+    for p in np.unique(width):  # one stack per number of coefficients: little padding
+        which = np.flatnonzero(width == p)
+        for i, beta in zip(
+            which, _irls_stack([tasks[i] for i in which], max_iter, tol), strict=True
+        ):
+            out[i] = beta
+    return out
+
+
+def _irls_stack(tasks: Sequence[_GlmTask], max_iter: int, tol: float) -> list[np.ndarray | None]:
+    """:func:`_glm_params_irls` for tasks with the same number of coefficients."""
+    b, n, p = len(tasks), max(len(k.succ) for k in tasks), tasks[0].X.shape[1]
     X = np.zeros((b, n, p))
     succ, trials = np.zeros((b, n)), np.zeros((b, n))
-    width = np.array([k.X.shape[1] for k in tasks])
-    for i, k in enumerate(tasks):
-        m, q = k.X.shape
-        X[i, :m, :q], succ[i, :m], trials[i, :m] = k.X, k.succ, k.trials
-    pad = np.arange(p)[None, :] >= width[:, None]  # (b, p) columns that do not exist
-    full_rank = np.linalg.matrix_rank(X) == width
-    live = np.flatnonzero(full_rank)
-    X, succ, trials, pad = X[live], succ[live], trials[live], pad[live]
-    eye = pad[:, :, None] * np.eye(p)[None]  # 1 on padded diagonals keeps the systems regular
+    for i, k in enumerate(tasks):  # padded rows have no trials: they weigh nothing
+        m = len(k.succ)
+        X[i, :m], succ[i, :m], trials[i, :m] = k.X, k.succ, k.trials
+    out: list[np.ndarray | None] = [None] * b
+    active = np.flatnonzero(np.linalg.matrix_rank(X) == p)
     y = np.divide(succ, trials, out=np.zeros_like(succ), where=trials > 0)
     mu = (y + 0.5) / 2  # statsmodels' starting point
     eta = np.log(mu / (1 - mu))
-    beta = np.zeros((len(live), p))
-    done = np.zeros(len(live), dtype=bool)
-    failed = np.zeros(len(live), dtype=bool)
+    beta = np.zeros((b, p))
     with np.errstate(all="ignore"):  # separated tasks run off to infinity; they fail below
         for _ in range(max_iter):
-            w = trials * mu * (1 - mu)
-            z = eta + (y - mu) / (mu * (1 - mu))
-            xw = X * w[:, :, None]
-            a = np.einsum("bnp,bnq->bpq", xw, X) + eye
-            rhs = np.einsum("bnp,bn->bp", xw, z)
-            new, bad = _solve_each(a, rhs)
-            failed |= bad & ~done
-            step = np.abs(new - beta).max(axis=1)
-            beta = np.where((done | failed)[:, None], beta, new)
-            done |= ~failed & (step <= tol * (1 + np.abs(new).max(axis=1)))
-            if (done | failed).all():
+            if not len(active):
                 break
-            eta = np.einsum("bnp,bp->bn", X, beta)
-            mu = 1 / (1 + np.exp(-eta))
-    for j, i in enumerate(live):
-        if done[j] and not failed[j] and np.all(np.isfinite(beta[j])):
-            out[i] = beta[j, : width[i]].copy()
+            xa, m, e = X[active], mu[active], eta[active]
+            w = trials[active] * m * (1 - m)
+            z = e + (y[active] - m) / (m * (1 - m))
+            xw = xa * w[:, :, None]
+            new, bad = _solve_each(
+                np.einsum("bnp,bnq->bpq", xw, xa), np.einsum("bnp,bn->bp", xw, z)
+            )
+            bad |= ~np.isfinite(new).all(axis=1) | (np.abs(new).max(axis=1) > 50)
+            step = np.abs(new - beta[active]).max(axis=1)
+            beta[active] = new
+            done = ~bad & (step <= tol * (1 + np.abs(new).max(axis=1)))
+            for j in active[done]:
+                out[j] = beta[j].copy()
+            active = active[~bad & ~done]
+            eta[active] = np.einsum("bnp,bp->bn", X[active], beta[active])
+            mu[active] = 1 / (1 + np.exp(-eta[active]))
     return out
 
 
@@ -898,12 +903,25 @@ def _simulate(
     return np.maximum(point[:, None, :] + e * scale[:, None, None], 0.0)
 
 
-def _choose(
-    rfs: dict[str, pd.DataFrame], candidates: Sequence[str], h: int, n_cal: int
-) -> tuple[str, pd.DataFrame]:
-    scored = _score({c: rfs[c] for c in candidates}, h, n_cal)
-    if scored.empty:
-        return candidates[0], scored
+def _choose(rfs: dict[str, pd.DataFrame], candidates: Sequence[str]) -> tuple[str, pd.DataFrame]:
+    """The candidate with the lowest mean scaled error (MASE) on the rows every candidate
+    forecast and whose actual is known (the rows :func:`_score` scores).
+
+    Point errors only: the choice does not depend on intervals, so they are not calibrated
+    here (:func:`_score` does that for the backtest tables, on the same rows and terms).
+    """
+    keys = ["unique_id", "cutoff", "horizon"]
+    common: pd.DataFrame | None = None
+    for c in candidates:
+        k = rfs[c].loc[rfs[c]["y"].notna(), keys].drop_duplicates()
+        common = k if common is None else common.merge(k, on=keys)
+    if common is None or common.empty:
+        return candidates[0], pd.DataFrame()
+    rows = pd.concat(
+        [rfs[c].merge(common, on=keys).assign(model=c) for c in candidates], ignore_index=True
+    )
+    rows["forecast"] = rows["forecast"].clip(lower=0.0)
+    scored = score_forecasts(rows, levels=())
     mase = scored.groupby("model")["ase"].mean()
     return str(mase.idxmin()), scored
 
@@ -1086,7 +1104,7 @@ def _fit(dataset: Dataset, config: GraduateConfig) -> GraduateProjection:
         names = list(forecasts[kind])
         chosen = names[0]
         if len(names) > 1:
-            chosen, _ = _choose({n: rfs[f"{kind}/{n}"] for n in names}, names, h, n_cal)
+            chosen, _ = _choose({n: rfs[f"{kind}/{n}"] for n in names}, names)
         models[kind] = chosen
 
     # the chosen engine models from the last year, again in one call
