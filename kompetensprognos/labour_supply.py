@@ -841,25 +841,26 @@ def _fit(
         REENTRY_UNEMPLOYED * (band_share * ur_fc).sum(axis=-2)
         + REENTRY_OUTSIDE * (band_share * or_fc)[..., core, :].sum(axis=-2)
     )
-    block = 16
+    shock = {f: np.exp(z_shock[:, k] * cv[f] - 0.5 * cv[f] ** 2) for k, f in enumerate(shocked)}
+    shock["in_scalar"] = 1.0  # type: ignore[assignment]
+    st, fl_s = project(shock, grads[:, n_o:], keep=("in_movers",))  # every path at once
+    d_in[:, n_o:] = (fl_s["in_movers"] * emp_rate_g).sum(axis=3)
+    ne = st * not_employed_rate
+    d_re[:, n_o:, :, :] = np.concatenate(
+        [np.broadcast_to(obs_reentry[-1:], (n_s, 1, *ne.shape[2:])), ne[:, :-1]], axis=1
+    ).sum(axis=3)
+    # employed shares by band per path: blocks of paths keep the [path, t, r, s, b, g] array small
+    block = 8
+    er_buf = np.empty((block, *er_fc.shape))
     for lo in range(0, n_s, block):
         sl = slice(lo, min(lo + block, n_s))
-        shock = {
-            f: np.exp(z_shock[sl, k] * cv[f] - 0.5 * cv[f] ** 2) for k, f in enumerate(shocked)
-        }
-        shock["in_scalar"] = 1.0  # type: ignore[assignment]
-        st, fl_s = project(shock, grads[sl, n_o:], keep=("in_movers",))
-        er_path = np.clip(er_fc + er_step * z_er[sl, None, None, None], 0, 1)
+        er_path = er_buf[: sl.stop - lo]
+        np.multiply(er_step, z_er[sl, None, None, None], out=er_path)
+        np.clip(np.add(er_fc, er_path, out=er_path), 0, 1, out=er_path)
         # status() with the band sums taken before multiplying by the stock (equal to
         # rounding; the stock does not vary by band)
-        d_emp[sl] = (st * (band_share * er_path).sum(axis=-2)).sum(axis=3)
-        d_in[sl, n_o:] = (fl_s["in_movers"] * emp_rate_g).sum(axis=3)
-        ne = st * not_employed_rate
-        prev_ne = np.concatenate(
-            [np.broadcast_to(obs_reentry[-1:], (ne.shape[0], 1, *ne.shape[2:])), ne[:, :-1]],
-            axis=1,
-        )
-        d_re[sl, n_o:] = prev_ne.sum(axis=3)
+        emp_share = np.einsum("rsbg,ptrsbg->ptrsg", band_share, er_path)
+        d_emp[sl] = (st[sl] * emp_share).sum(axis=3)
     d_grads = grads.sum(axis=3)
 
     flows_all = {}
