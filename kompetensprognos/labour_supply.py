@@ -484,8 +484,12 @@ def _cubes(
     axes: list[tuple[str, object]] = [("year", years), ("region", base), ("sex", ["men", "women"])]
     if bands:
         axes.append(("age", list(EDUCATION_AGE_BANDS)))
-    codes = [pd.Index(levels).get_indexer(df[col]) for col, levels in axes]  # type: ignore[arg-type]
-    codes.append(groups.get_indexer(pd.MultiIndex.from_arrays([df["type"], df["education"]])))
+    codes = [_codes(df[col], levels) for col, levels in axes]  # type: ignore[arg-type]
+    t_code, t_uniq = pd.factorize(df["type"])
+    e_code, e_uniq = pd.factorize(df["education"])
+    pair_pos = np.append(groups.get_indexer(pd.MultiIndex.from_product([t_uniq, e_uniq])), -1)
+    pair = np.where((t_code < 0) | (e_code < 0), -1, t_code * len(e_uniq) + e_code)
+    codes.append(pair_pos[pair])
     shape = tuple(len(levels) for _, levels in axes) + (len(groups),)  # type: ignore[arg-type]
     keep = np.logical_and.reduce([c >= 0 for c in codes])
     cell = np.ravel_multi_index(tuple(c[keep] for c in codes), shape)
@@ -496,6 +500,13 @@ def _cubes(
         w = np.where(np.isnan(w), 0.0, w)  # a group-by sum skips missing values
         out[v] = np.bincount(cell, weights=w, minlength=size).reshape(shape)
     return out
+
+
+def _codes(values: pd.Series, levels: object) -> np.ndarray:
+    """Position of each value in ``levels`` (-1: not there), hashing each distinct value once."""
+    code, uniq = pd.factorize(values)
+    pos = np.append(pd.Index(levels).get_indexer(uniq), -1)  # type: ignore[arg-type]
+    return pos[code]  # a missing value (code -1) takes the appended -1
 
 
 def _cube(
@@ -694,22 +705,33 @@ def _fit(
         pyears = list(proj.years)
         cols = [pyears.index(y) for y in fc_years if y in pyears]
         ser = proj.series.reset_index(drop=True)
-        sent: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
-        for o, t, e, dest, share in od[
-            ["origin", "type", "education", "destination", "share"]
-        ].itertuples(index=False):
-            sent.setdefault((o, t, e), []).append((dest, share))
-        for i, key in enumerate(ser[["region", "type", "education"]].itertuples(index=False)):
-            if tuple(key) not in sent or (key[1], key[2]) not in gpos:
-                continue
-            j = gpos[(key[1], key[2])]
-            d = proj.draws[i][: cfg.n_sims][:, cols]  # [sim, t_fc]
-            for dest, share in sent[tuple(key)]:
-                if dest not in bpos:
-                    continue
-                x = d * share
-                grads[:, n_o:, bpos[dest], 1, j] += x * wshare[j]
-                grads[:, n_o:, bpos[dest], 0, j] += x * (1 - wshare[j])
+        # each series' graduates times each destination share, added in the order of a loop
+        # over the series and their destination rows (summed per cell below)
+        keys = ["origin", "type", "education"]
+        pairs = (
+            ser[["region", "type", "education"]]
+            .rename(columns={"region": "origin"})
+            .assign(_series=np.arange(len(ser)))
+            .merge(od[[*keys, "destination", "share"]].assign(_row=np.arange(len(od))), on=keys)
+            .sort_values(["_series", "_row"], kind="stable")
+        )
+        j_of = pd.Series(list(zip(pairs["type"], pairs["education"], strict=True))).map(gpos)
+        b_of = pairs["destination"].map(bpos)
+        ok = (j_of.notna() & b_of.notna()).to_numpy()
+        i_idx = pairs["_series"].to_numpy()[ok]
+        j_idx, b_idx = j_of.to_numpy()[ok].astype(int), b_of.to_numpy()[ok].astype(int)
+        share = pairs["share"].to_numpy()[ok]
+        x = proj.draws[i_idx][:, : cfg.n_sims][:, :, cols] * share[:, None, None]
+        # pairs sorted by cell (stably: series order within a cell); each cell's sum is then
+        # the loop's running sum from zero, added row by row (reduceat over the pair axis)
+        cell = b_idx * n_g + j_idx
+        order = np.argsort(cell, kind="stable")
+        cell, x, j_sorted = cell[order], x[order], j_idx[order]
+        start = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        b_u, j_u = cell[start] // n_g, cell[start] % n_g
+        for sex, w in ((1, wshare[j_sorted]), (0, 1 - wshare[j_sorted])):
+            part = np.add.reduceat(x * w[:, None, None], start, axis=0)  # [cell, sim, t_fc]
+            grads[:, n_o:, b_u, sex, j_u] = part.transpose(1, 2, 0)
     elif n_f:
         grads[:, n_o:] = flows_obs["graduates"][has_flows][-3:].mean(axis=0)[None, None]
         notes.append("graduates held at the mean of the last three years (no education_output)")
@@ -738,13 +760,13 @@ def _fit(
         st = np.zeros((n_p, n_f, n_r, 2, n_g))
         fl_out = {f: np.zeros((n_p, n_f, n_r, 2, n_g)) for f in keep}
         cur = np.broadcast_to(stock[-1], (n_p, n_r, 2, n_g))
+        m = {  # leaving rates, the same in every year of a path
+            f: np.minimum(rate[f] * (1.0 if shock is None else shock[f][:, None, None, :]), 1.0)
+            for f in _OUT_FLOWS
+        }
         for i in range(n_f):
             t = n_o + i
-            m = {
-                f: rate[f] * (1.0 if shock is None else shock[f][:, None, None, :])
-                for f in _OUT_FLOWS
-            }
-            outs = {f: cur * np.minimum(m[f], 1.0) for f in _OUT_FLOWS}
+            outs = {f: cur * m[f] for f in _OUT_FLOWS}
             tot_out = sum(outs.values())
             scale_out = np.minimum(1.0, cur / np.maximum(tot_out, 1e-12))
             outs = {f: v * scale_out for f, v in outs.items()}
@@ -842,13 +864,18 @@ def _fit(
         + REENTRY_OUTSIDE * (band_share * or_fc)[..., core, :].sum(axis=-2)
     )
     shock = {f: np.exp(z_shock[:, k] * cv[f] - 0.5 * cv[f] ** 2) for k, f in enumerate(shocked)}
-    shock["in_scalar"] = 1.0  # type: ignore[assignment]
-    st, fl_s = project(shock, grads[:, n_o:], keep=("in_movers",))  # every path at once
-    d_in[:, n_o:] = (fl_s["in_movers"] * emp_rate_g).sum(axis=3)
-    ne = st * not_employed_rate
-    d_re[:, n_o:, :, :] = np.concatenate(
-        [np.broadcast_to(obs_reentry[-1:], (n_s, 1, *ne.shape[2:])), ne[:, :-1]], axis=1
-    ).sum(axis=3)
+    st = np.empty((n_s, n_f, n_r, 2, n_g))
+    for lo in range(0, n_s, 20):  # blocks of paths small enough to stay in the cache
+        sl = slice(lo, min(lo + 20, n_s))
+        st[sl], fl_s = project(
+            {f: v[sl] for f, v in shock.items()} | {"in_scalar": 1.0},  # type: ignore[dict-item]
+            grads[sl, n_o:],
+            keep=("in_movers",),
+        )
+        d_in[sl, n_o:] = (fl_s["in_movers"] * emp_rate_g).sum(axis=3)
+    if n_f:  # re-entrants in year t come from the non-employed at the end of t-1
+        d_re[:, n_o] = obs_reentry[-1].sum(axis=1)
+        d_re[:, n_o + 1 :] = (st[:, :-1] * not_employed_rate[:-1]).sum(axis=3)
     # employed shares by band per path: blocks of paths keep the [path, t, r, s, b, g] array small
     block = 8
     er_buf = np.empty((block, *er_fc.shape))
