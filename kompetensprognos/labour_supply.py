@@ -680,8 +680,7 @@ def _fit(
     ent_level = flows_obs["age_entries"][1:][has_flows[1:]].sum(axis=3).mean(axis=0)  # [r, s]
 
     # --- graduates: projected by school region, sent where they go --------------------------
-    grads = np.zeros((cfg.n_sims, len(years), n_r, 2, n_g))
-    grads[:, :n_o] = flows_obs["graduates"][None]
+    grads = np.zeros((cfg.n_sims, n_f, n_r, 2, n_g))  # projected years (observed: flows_obs)
     notes: list[str] = []
     eo = dataset.education_output
     if eo is not None and dataset.population is not None and n_f:
@@ -721,7 +720,7 @@ def _fit(
         i_idx = pairs["_series"].to_numpy()[ok]
         j_idx, b_idx = j_of.to_numpy()[ok].astype(int), b_of.to_numpy()[ok].astype(int)
         share = pairs["share"].to_numpy()[ok]
-        x = proj.draws[i_idx][:, : cfg.n_sims][:, :, cols] * share[:, None, None]
+        x = proj.draws[:, : cfg.n_sims][:, :, cols][i_idx] * share[:, None, None]  # [pair, sim, t]
         # pairs sorted by cell (stably: series order within a cell); each cell's sum is then
         # the loop's running sum from zero, added row by row (reduceat over the pair axis)
         cell = b_idx * n_g + j_idx
@@ -731,9 +730,9 @@ def _fit(
         b_u, j_u = cell[start] // n_g, cell[start] % n_g
         for sex, w in ((1, wshare[j_sorted]), (0, 1 - wshare[j_sorted])):
             part = np.add.reduceat(x * w[:, None, None], start, axis=0)  # [cell, sim, t_fc]
-            grads[:, n_o:, b_u, sex, j_u] = part.transpose(1, 2, 0)
+            grads[:, :, b_u, sex, j_u] = part.transpose(1, 2, 0)
     elif n_f:
-        grads[:, n_o:] = flows_obs["graduates"][has_flows][-3:].mean(axis=0)[None, None]
+        grads[:] = flows_obs["graduates"][has_flows][-3:].mean(axis=0)[None, None]
         notes.append("graduates held at the mean of the last three years (no education_output)")
 
     # --- projection of the stock, paths with parameter draws -----------------------------
@@ -793,7 +792,7 @@ def _fit(
             cur = nxt
         return st, fl_out
 
-    point_grads = np.median(grads[:, n_o:], axis=0)
+    point_grads = np.median(grads, axis=0)
     st_point, fl_point = project(None, point_grads[None])
     st_point, fl_point = st_point[0], {f: v[0] for f, v in fl_point.items()}
 
@@ -869,7 +868,7 @@ def _fit(
         sl = slice(lo, min(lo + 20, n_s))
         st[sl], fl_s = project(
             {f: v[sl] for f, v in shock.items()} | {"in_scalar": 1.0},  # type: ignore[dict-item]
-            grads[sl, n_o:],
+            grads[sl],
             keep=("in_movers",),
         )
         d_in[sl, n_o:] = (fl_s["in_movers"] * emp_rate_g).sum(axis=3)
@@ -888,7 +887,9 @@ def _fit(
         # rounding; the stock does not vary by band)
         emp_share = np.einsum("rsbg,ptrsbg->ptrsg", band_share, er_path)
         d_emp[sl] = (st[sl] * emp_share).sum(axis=3)
-    d_grads = grads.sum(axis=3)
+    d_grads = np.empty((n_s, len(years), n_r, n_g))
+    d_grads[:, :n_o] = flows_obs["graduates"].sum(axis=2)
+    d_grads[:, n_o:] = grads.sum(axis=3)
 
     flows_all = {}
     for f in FLOW_COLUMNS:
