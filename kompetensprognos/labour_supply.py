@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+from scipy import sparse
 
 from kompetensprognos import classifications, regions
 from kompetensprognos.config import SupplyParams, education_groups_of
@@ -704,15 +705,14 @@ def _fit(
         pyears = list(proj.years)
         cols = [pyears.index(y) for y in fc_years if y in pyears]
         ser = proj.series.reset_index(drop=True)
-        # each series' graduates times each destination share, added in the order of a loop
-        # over the series and their destination rows (summed per cell below)
+        # graduates of cell (destination, group) = sum over series of draws × destination share
+        # × sex share: one sparse matrix [cell, series] times the draws [series, sim × year]
         keys = ["origin", "type", "education"]
         pairs = (
             ser[["region", "type", "education"]]
             .rename(columns={"region": "origin"})
             .assign(_series=np.arange(len(ser)))
-            .merge(od[[*keys, "destination", "share"]].assign(_row=np.arange(len(od))), on=keys)
-            .sort_values(["_series", "_row"], kind="stable")
+            .merge(od[[*keys, "destination", "share"]], on=keys)
         )
         j_of = pd.Series(list(zip(pairs["type"], pairs["education"], strict=True))).map(gpos)
         b_of = pairs["destination"].map(bpos)
@@ -720,17 +720,13 @@ def _fit(
         i_idx = pairs["_series"].to_numpy()[ok]
         j_idx, b_idx = j_of.to_numpy()[ok].astype(int), b_of.to_numpy()[ok].astype(int)
         share = pairs["share"].to_numpy()[ok]
-        x = proj.draws[:, : cfg.n_sims][:, :, cols][i_idx] * share[:, None, None]  # [pair, sim, t]
-        # pairs sorted by cell (stably: series order within a cell); each cell's sum is then
-        # the loop's running sum from zero, added row by row (reduceat over the pair axis)
-        cell = b_idx * n_g + j_idx
-        order = np.argsort(cell, kind="stable")
-        cell, x, j_sorted = cell[order], x[order], j_idx[order]
-        start = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        b_u, j_u = cell[start] // n_g, cell[start] % n_g
-        for sex, w in ((1, wshare[j_sorted]), (0, 1 - wshare[j_sorted])):
-            part = np.add.reduceat(x * w[:, None, None], start, axis=0)  # [cell, sim, t_fc]
-            grads[:, :, b_u, sex, j_u] = part.transpose(1, 2, 0)
+        paths = proj.draws[:, : cfg.n_sims][:, :, cols].reshape(len(ser), -1)  # [series, sim×t]
+        for sex, w in ((1, wshare), (0, 1 - wshare)):
+            to_cell = sparse.csr_matrix(
+                (share * w[j_idx], (b_idx * n_g + j_idx, i_idx)), shape=(n_r * n_g, len(ser))
+            )
+            cells = (to_cell @ paths).reshape(n_r, n_g, cfg.n_sims, n_f)
+            grads[:, :, :, sex, :] = cells.transpose(2, 3, 0, 1)
     elif n_f:
         grads[:] = flows_obs["graduates"][has_flows][-3:].mean(axis=0)[None, None]
         notes.append("graduates held at the mean of the last three years (no education_output)")
