@@ -372,7 +372,9 @@ class _PopulationVintages:
                 out[:, j] = total(cube[:, c, lo : hi + 1])
         return out
 
-    def lookup(self, cutoff: int, ages: tuple[int, int], region: str, years: np.ndarray):
+    def lookup(
+        self, cutoff: int, ages: tuple[int, int], region: str, years: np.ndarray
+    ) -> np.ndarray:
         """Sizes of one region at ``years`` as known at ``cutoff`` (NaN where unknown)."""
         years = np.asarray(years, dtype=int)
         out = np.full(len(years), np.nan)
