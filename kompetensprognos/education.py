@@ -299,7 +299,7 @@ def _population_by_region(dataset: Dataset) -> pd.DataFrame:
     """Population per region id (and municipality) × year × age, both sexes."""
     pop = dataset.require("population")
     pop = pop.groupby(["region", "year", "age"], as_index=False)["population"].sum()
-    if pop["region"].map(regions.is_municipality).all():
+    if all(regions.is_municipality(r) for r in pop["region"].unique()):
         agg = regions.aggregate_regions(pop, "population")
         pop = pd.concat([pop, agg], ignore_index=True)
     return pop
@@ -415,7 +415,7 @@ def _education_base(dataset: Dataset) -> pd.DataFrame:
     eo = dataset.require("education_output").copy()
     if "starters" not in eo.columns:
         eo["starters"] = np.nan
-    if eo["region"].map(regions.is_municipality).all():
+    if all(regions.is_municipality(r) for r in eo["region"].unique()):
         agg = regions.aggregate_regions(eo, ["graduates", "starters"])
         return agg
     return eo
