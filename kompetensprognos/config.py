@@ -337,3 +337,48 @@ class BalanceParams(BaseModel):
                 f"{self.surplus_above}; the shortage threshold must be the lower one"
             )
         return self
+
+
+class GraduateConfig(BaseModel):
+    """Settings of the graduate projection (:class:`kompetensprognos.education.GraduateModel`).
+
+    Parameters
+    ----------
+    end_year : int, default 2030
+        Last forecast year; must lie after the last observed year of ``education_output``.
+    n_sims : int, default 1000
+        Simulated paths per series.
+    seed : int, default 0
+        Random seed of the paths.
+    method : str, default "mean(ets,dotheta)"
+        Engine method for YH and higher-education series
+        (:func:`kompetensprognos.models.parse_method`).
+    cohort : bool or "auto", default "auto"
+        Drive YH/higher by the 19–34 cohort (rate × cohort); ``"auto"`` chooses per type by
+        rolling-origin MASE.
+    gymnasium_model : {"auto", "starters", "ratio"}, default "auto"
+        Upper-secondary cohort model; ``"auto"`` chooses by rolling-origin MASE.
+    n_cal : int, optional
+        Earlier origins used for interval calibration (default: the horizon).
+    damping : float, default 0.5
+        Yearly damping of the share and completion trends beyond the last data year.
+
+    Examples
+    --------
+    >>> GraduateConfig(end_year=2028, n_sims=200).gymnasium_model
+    'auto'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    end_year: int = Field(default=2030, ge=2000, le=2100)
+    n_sims: int = Field(default=1000, ge=1)
+    seed: int = 0
+    method: str = "mean(ets,dotheta)"
+    cohort: bool | Literal["auto"] = "auto"
+    gymnasium_model: Literal["auto", "starters", "ratio"] = "auto"
+    n_cal: int | None = Field(default=None, ge=1)
+    damping: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+__all__ += ["GraduateConfig"]

@@ -35,9 +35,10 @@ from scipy.stats import norm
 
 from kompetensprognos import regions
 from kompetensprognos.backtesting import Predictor, calibrated_scores, rolling_origin
+from kompetensprognos.config import GraduateConfig
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.evaluation import summarise, to_backtest_table
+from kompetensprognos.evaluation import score_forecasts, summarise, to_backtest_table
 from kompetensprognos.forecasting import calibrate_intervals, error_scale
 from kompetensprognos.models import forecast_points, parse_method
 
@@ -46,6 +47,8 @@ __all__ = [
     "DAMPING",
     "DEFAULT_METHOD",
     "INTAKE_AGE",
+    "GraduateConfig",
+    "GraduateModel",
     "GraduateProjection",
     "backtest_graduates",
     "completion_model",
@@ -58,9 +61,9 @@ INTAKE_AGE = 16
 COHORT_AGES: tuple[int, int] = (19, 34)
 #: Engine method for YH/higher series. Chosen on the demo backtest among cheap candidates
 #: (``benchmarks/supply_figures.py``); the engine's ``"auto"`` is ~100x slower here.
-DEFAULT_METHOD = "mean(ets,dotheta)"
+DEFAULT_METHOD: str = GraduateConfig.model_fields["method"].default
 #: Yearly damping of extrapolated logit trends (shares, completion) beyond the last data year.
-DAMPING = 0.5
+DAMPING: float = GraduateConfig.model_fields["damping"].default
 _PROBS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98)  # levels whose quantiles define Q_h
 _SEP = "|"
 
@@ -88,6 +91,190 @@ def _damped_t(t: np.ndarray, last: float, damping: float) -> np.ndarray:
     return np.where(t <= last, t, last + extra)
 
 
+@dataclass(frozen=True)
+class _GlmTask:
+    """One binomial GLM of :func:`_glm_rate`, set up: design, data and what to predict."""
+
+    X: np.ndarray  # (n, p): group dummies [+ centred trend]
+    succ: np.ndarray
+    trials: np.ndarray
+    idx: np.ndarray  # parameter of each target's group
+    known: np.ndarray  # target's group was seen in the data
+    t_eff: np.ndarray | None  # damped target time minus the centre (None: no trend)
+    fallback: np.ndarray
+
+
+def _glm_task(
+    succ: np.ndarray,
+    trials: np.ndarray,
+    t: np.ndarray,
+    targets: np.ndarray,
+    groups: np.ndarray | None = None,
+    target_groups: np.ndarray | None = None,
+    *,
+    trend: bool = True,
+    damping: float = DAMPING,
+) -> _GlmTask | np.ndarray:
+    """The GLM of :func:`_glm_rate` ready to fit, or the pooled-ratio fallback when there is
+    nothing to fit (too few points, all successes or all failures)."""
+    succ = np.minimum(np.asarray(succ, float), np.asarray(trials, float))
+    trials = np.asarray(trials, float)
+    ok = trials > 0
+    succ, trials, t = succ[ok], trials[ok], np.asarray(t, float)[ok]
+    n_targets = len(targets)
+    total = trials.sum()
+    pooled_all = succ.sum() / total if total > 0 else 0.0
+    if groups is None:  # one group (the common case): no dummies to build
+        levels: list[object] = [0]
+        group_of = np.zeros(len(succ), dtype=int)
+        known = np.ones(n_targets, dtype=bool)
+        idx = np.zeros(n_targets, dtype=int)
+        fallback = np.full(n_targets, pooled_all)
+    else:
+        assert target_groups is not None
+        groups = np.asarray(groups)[ok]
+        levels = list(pd.unique(groups))
+        pos = {g: i for i, g in enumerate(levels)}
+        group_of = np.array([pos[g] for g in groups], dtype=int)
+        s_g = np.bincount(group_of, weights=succ, minlength=len(levels))
+        n_g = np.bincount(group_of, weights=trials, minlength=len(levels))
+        ratio = s_g / n_g
+        tg = [pos.get(g, -1) for g in target_groups]
+        idx = np.array([max(i, 0) for i in tg], dtype=int)
+        known = np.array([i >= 0 for i in tg], dtype=bool)
+        fallback = np.where(known, ratio[idx] if len(levels) else 0.0, pooled_all).astype(float)
+    if len(succ) < 2 or succ.sum() == 0 or (trials - succ).sum() == 0:
+        return fallback
+    last = float(t.max())
+    centre = float(t.mean())
+    X = np.zeros((len(succ), len(levels) + 1))
+    X[np.arange(len(succ)), group_of] = 1.0
+    use_trend = trend and len(np.unique(t)) >= 3
+    if use_trend:
+        X[:, -1] = t - centre
+    else:
+        X = X[:, :-1]
+    t_eff = _damped_t(targets, last, damping) - centre if use_trend else None
+    return _GlmTask(X, succ, trials, idx, known, t_eff, fallback)
+
+
+def _glm_predict(task: _GlmTask, params: np.ndarray | None) -> np.ndarray:
+    """Fitted rates at the task's targets (the fallback where the fit failed)."""
+    if params is None:
+        return task.fallback
+    eta = params[task.idx]
+    if task.t_eff is not None:
+        eta = eta + params[-1] * task.t_eff
+    rate = 1 / (1 + np.exp(-eta))
+    return np.where(task.known, rate, task.fallback)
+
+
+def _glm_params_statsmodels(task: _GlmTask) -> np.ndarray | None:
+    """The task's coefficients from statsmodels (None when it cannot be fitted)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            endog = np.c_[task.succ, task.trials - task.succ]
+            res = sm.GLM(endog, task.X, family=sm.families.Binomial()).fit()
+        params = np.asarray(res.params, float)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return None
+    return params if np.all(np.isfinite(params)) else None
+
+
+def _glm_params_irls(
+    tasks: Sequence[_GlmTask], max_iter: int = 50, tol: float = 1e-10
+) -> list[np.ndarray | None]:
+    """Coefficients of many small binomial GLMs at once: Newton–Raphson (= IRLS with the
+    canonical logit link) on zero-padded designs, every task in one set of array operations.
+
+    Written by hand because statsmodels fits one model per call, and the ~1,200 tiny fits of
+    a projection spent most of their time in its per-call overhead. The maximum-likelihood
+    estimate is unique, so this returns statsmodels' answer (tests compare both to 1e-8).
+    Tasks that are rank-deficient, separated or do not converge within ``max_iter`` steps
+    come back as ``None`` (the caller fits those with statsmodels).
+    """
+    out: list[np.ndarray | None] = [None] * len(tasks)
+    width = np.array([k.X.shape[1] for k in tasks], dtype=int)
+    for p in np.unique(width):  # one stack per number of coefficients: little padding
+        which = np.flatnonzero(width == p)
+        for i, beta in zip(
+            which, _irls_stack([tasks[i] for i in which], max_iter, tol), strict=True
+        ):
+            out[i] = beta
+    return out
+
+
+def _irls_stack(tasks: Sequence[_GlmTask], max_iter: int, tol: float) -> list[np.ndarray | None]:
+    """:func:`_glm_params_irls` for tasks with the same number of coefficients."""
+    b, n, p = len(tasks), max(len(k.succ) for k in tasks), tasks[0].X.shape[1]
+    X = np.zeros((b, n, p))
+    succ, trials = np.zeros((b, n)), np.zeros((b, n))
+    for i, k in enumerate(tasks):  # padded rows have no trials: they weigh nothing
+        m = len(k.succ)
+        X[i, :m], succ[i, :m], trials[i, :m] = k.X, k.succ, k.trials
+    out: list[np.ndarray | None] = [None] * b
+    active = np.flatnonzero(np.linalg.matrix_rank(X) == p)
+    y = np.divide(succ, trials, out=np.zeros_like(succ), where=trials > 0)
+    mu = (y + 0.5) / 2  # statsmodels' starting point
+    eta = np.log(mu / (1 - mu))
+    beta = np.zeros((b, p))
+    with np.errstate(all="ignore"):  # separated tasks run off to infinity; they fail below
+        for _ in range(max_iter):
+            if not len(active):
+                break
+            xa, m, e = X[active], mu[active], eta[active]
+            w = trials[active] * m * (1 - m)
+            z = e + (y[active] - m) / (m * (1 - m))
+            xw = xa * w[:, :, None]
+            new, bad = _solve_each(
+                np.einsum("bnp,bnq->bpq", xw, xa), np.einsum("bnp,bn->bp", xw, z)
+            )
+            bad |= ~np.isfinite(new).all(axis=1) | (np.abs(new).max(axis=1) > 50)
+            step = np.abs(new - beta[active]).max(axis=1)
+            beta[active] = new
+            done = ~bad & (step <= tol * (1 + np.abs(new).max(axis=1)))
+            for j in active[done]:
+                out[j] = beta[j].copy()
+            active = active[~bad & ~done]
+            eta[active] = np.einsum("bnp,bp->bn", X[active], beta[active])
+            mu[active] = 1 / (1 + np.exp(-eta[active]))
+    return out
+
+
+def _solve_each(a: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve the stack ``a @ x = rhs``; a singular system fails alone (flagged), not the stack."""
+    try:
+        return np.linalg.solve(a, rhs[:, :, None])[:, :, 0], np.zeros(len(a), dtype=bool)
+    except np.linalg.LinAlgError:
+        out, bad = np.full(rhs.shape, np.nan), np.zeros(len(a), dtype=bool)
+        for i in range(len(a)):
+            try:
+                out[i] = np.linalg.solve(a[i], rhs[i])
+            except np.linalg.LinAlgError:
+                bad[i] = True
+        return out, bad
+
+
+def _glm_rates(
+    problems: Sequence[tuple[tuple[np.ndarray, ...], dict[str, object]]],
+) -> list[np.ndarray]:
+    """:func:`_glm_rate` for many ``(args, kwargs)`` at once (one vectorised fit for all)."""
+    tasks = [_glm_task(*args, **kw) for args, kw in problems]  # type: ignore[arg-type]
+    fit = [k for k in tasks if isinstance(k, _GlmTask)]
+    params = iter(_glm_params_irls(fit))
+    out = []
+    for k in tasks:
+        if not isinstance(k, _GlmTask):
+            out.append(k)
+            continue
+        beta = next(params)
+        if beta is None:  # separated or otherwise awkward: as statsmodels has it
+            beta = _glm_params_statsmodels(k)
+        out.append(_glm_predict(k, beta))
+    return out
+
+
 def _glm_rate(
     succ: np.ndarray,
     trials: np.ndarray,
@@ -104,59 +291,18 @@ def _glm_rate(
     Falls back to the pooled ratio per group when the GLM cannot be fitted (too few points,
     all successes or all failures).
     """
-    succ = np.minimum(np.asarray(succ, float), np.asarray(trials, float))
-    trials = np.asarray(trials, float)
-    ok = trials > 0
-    succ, trials, t = succ[ok], trials[ok], np.asarray(t, float)[ok]
-    if groups is None:
-        groups = np.zeros(len(ok), dtype=int)
-        target_groups = np.zeros(len(targets), dtype=int)
-    groups = np.asarray(groups)[ok]
-    assert target_groups is not None
-    levels = list(pd.unique(groups))
-    pooled_all = succ.sum() / trials.sum() if trials.sum() > 0 else 0.0
-    ratio = {g: (succ[groups == g].sum() / trials[groups == g].sum()) for g in levels}
-    fallback = np.array([ratio.get(g, pooled_all) for g in target_groups], dtype=float)
-    if len(succ) < 2 or succ.sum() == 0 or (trials - succ).sum() == 0:
-        return fallback
-    last = float(t.max())
-    centre = float(t.mean())
-    dummies = (groups[:, None] == np.array(levels)[None, :]).astype(float)
-    use_trend = trend and len(np.unique(t)) >= 3
-    cols = [dummies] + ([(t - centre)[:, None]] if use_trend else [])
-    X = np.hstack(cols)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = sm.GLM(np.c_[succ, trials - succ], X, family=sm.families.Binomial()).fit()
-        params = np.asarray(res.params, float)
-        if not np.all(np.isfinite(params)):
-            return fallback
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-        return fallback
-    known = np.array([g in ratio for g in target_groups])
-    idx = np.array([levels.index(g) if g in ratio else 0 for g in target_groups])
-    eta = params[idx]
-    if use_trend:
-        eta = eta + params[-1] * (_damped_t(targets, last, damping) - centre)
-    rate = 1 / (1 + np.exp(-eta))
-    return np.where(known, rate, fallback)
+    args = (succ, trials, t, targets, groups, target_groups)
+    return _glm_rates([(args, {"trend": trend, "damping": damping})])[0]
 
 
 def _population_by_region(dataset: Dataset) -> pd.DataFrame:
     """Population per region id (and municipality) × year × age, both sexes."""
     pop = dataset.require("population")
     pop = pop.groupby(["region", "year", "age"], as_index=False)["population"].sum()
-    if pop["region"].map(regions.is_municipality).all():
+    if all(regions.is_municipality(r) for r in pop["region"].unique()):
         agg = regions.aggregate_regions(pop, "population")
         pop = pd.concat([pop, agg], ignore_index=True)
     return pop
-
-
-def _cohort(pop: pd.DataFrame, ages: tuple[int, int]) -> pd.Series:
-    """Population aged ``ages[0]..ages[1]`` indexed by (region, year)."""
-    sel = pop[(pop["age"] >= ages[0]) & (pop["age"] <= ages[1])]
-    return sel.groupby(["region", "year"])["population"].sum()
 
 
 def _last_observed_population(dataset: Dataset) -> int:
@@ -175,36 +321,92 @@ class _PopulationVintages:
     except from ``last_observed`` on, where the dataset's own rows (observed, then projected)
     are what the origin knows. A backtest that read the observed population after its origin would
     score a cohort model with knowledge no forecast has (``tests/test_leaks.py``).
+
+    Held as one array ``[region, year, age]`` (NaN: no row), so a vintage is a few slices.
     """
 
     def __init__(self, pop: pd.DataFrame, last_observed: int) -> None:
         self.pop = pop
         self.last_observed = int(last_observed)
-        self._cache: dict[int, pd.DataFrame] = {}
+        s = pop.groupby(["region", "year", "age"])["population"].sum()
+        self.regions: list[str] = sorted(s.index.get_level_values(0).unique())
+        years = s.index.get_level_values(1).astype(int)
+        ages = s.index.get_level_values(2).astype(int)
+        self.first_year = int(years.min()) if len(s) else 0
+        self.years = np.arange(self.first_year, int(years.max()) + 1 if len(s) else 0)
+        self._pos = {r: i for i, r in enumerate(self.regions)}
+        n_age = int(ages.max()) + 1 if len(s) else 0
+        self._cube = np.full((len(self.regions), len(self.years), n_age), np.nan)
+        ri = s.index.get_level_values(0).map(self._pos).to_numpy()
+        self._cube[ri, years - self.first_year, ages] = s.to_numpy(float)
+        self._cache: dict[tuple[int, int, int], np.ndarray] = {}
 
-    def at(self, cutoff: int) -> pd.DataFrame:
-        """``region, year, age, population`` as known at ``cutoff``."""
-        cutoff = int(cutoff)
+    def sizes(self, cutoff: int, ages: tuple[int, int]) -> np.ndarray:
+        """``[region, year]`` (axes :attr:`regions`, :attr:`years`): people aged ``ages``
+        (inclusive) as known at ``cutoff``; NaN where that origin has no row."""
+        cutoff = min(int(cutoff), self.last_observed)  # from last_observed on: the rows as given
+        key = (cutoff, *ages)
+        if key not in self._cache:
+            self._cache[key] = self._sizes(cutoff, ages)
+        return self._cache[key]
+
+    def _sizes(self, cutoff: int, ages: tuple[int, int]) -> np.ndarray:
+        cube = self._cube
+        a0, a1 = max(ages[0], 0), min(ages[1], cube.shape[2] - 1)
+
+        def total(block: np.ndarray) -> np.ndarray:  # sum over ages; NaN when no age has a row
+            seen = ~np.isnan(block)
+            return np.where(seen.any(axis=-1), np.where(seen, block, 0.0).sum(axis=-1), np.nan)
+
+        out = total(cube[:, :, a0 : a1 + 1]) if a1 >= a0 else np.full(cube.shape[:2], np.nan)
         if cutoff >= self.last_observed:
-            return self.pop
-        if cutoff not in self._cache:
-            pop = self.pop
-            base = pop[pop["year"] == cutoff]
-            aged = [
-                base.assign(year=cutoff + k, age=base["age"] + k)
-                for k in range(1, int(pop["year"].max()) - cutoff + 1)
-            ]
-            self._cache[cutoff] = pd.concat([pop[pop["year"] <= cutoff], *aged], ignore_index=True)
-        return self._cache[cutoff]
+            return out
+        c = cutoff - self.first_year  # rows after the cutoff: its population, aged
+        out[:, max(c + 1, 0) :] = np.nan
+        if not 0 <= c < len(self.years):
+            return out
+        for j in range(c + 1, len(self.years)):
+            k = j - c
+            lo, hi = max(ages[0] - k, 0), min(ages[1] - k, cube.shape[2] - 1)
+            if hi >= lo:
+                out[:, j] = total(cube[:, c, lo : hi + 1])
+        return out
+
+    def lookup(
+        self, cutoff: int, ages: tuple[int, int], region: str, years: np.ndarray
+    ) -> np.ndarray:
+        """Sizes of one region at ``years`` as known at ``cutoff`` (NaN where unknown)."""
+        years = np.asarray(years, dtype=int)
+        out = np.full(len(years), np.nan)
+        i = self._pos.get(region)
+        if i is None:
+            return out
+        j = years - self.first_year
+        inside = (j >= 0) & (j < len(self.years))
+        out[inside] = self.sizes(cutoff, ages)[i, j[inside]]
+        return out
+
+    def has_region(self, cutoff: int, ages: tuple[int, int], region: str) -> bool:
+        """Whether the origin knows any size of ``region`` at these ages."""
+        i = self._pos.get(region)
+        return i is not None and bool(np.isfinite(self.sizes(cutoff, ages)[i]).any())
+
+    def _series(self, cutoff: int, ages: tuple[int, int]) -> pd.Series:
+        arr = self.sizes(cutoff, ages)
+        ri, yi = np.nonzero(np.isfinite(arr))
+        idx = pd.MultiIndex.from_arrays(
+            [np.asarray(self.regions, dtype=object)[ri], self.years[yi]], names=["region", "year"]
+        )
+        return pd.Series(arr[ri, yi], index=idx, name="population")
 
     def n16(self, cutoff: int) -> dict[str, pd.Series]:
         """16-year-olds per region as a year series, as known at ``cutoff``."""
-        n16_all = _cohort(self.at(cutoff), (INTAKE_AGE, INTAKE_AGE))
+        n16_all = self._series(cutoff, (INTAKE_AGE, INTAKE_AGE))
         return {r: v.droplevel(0) for r, v in n16_all.groupby(level=0)}
 
     def young(self, cutoff: int) -> pd.Series:
         """The 19–34 cohort per (region, year), as known at ``cutoff``."""
-        return _cohort(self.at(cutoff), COHORT_AGES)
+        return self._series(cutoff, COHORT_AGES)
 
 
 def _education_base(dataset: Dataset) -> pd.DataFrame:
@@ -213,7 +415,7 @@ def _education_base(dataset: Dataset) -> pd.DataFrame:
     eo = dataset.require("education_output").copy()
     if "starters" not in eo.columns:
         eo["starters"] = np.nan
-    if eo["region"].map(regions.is_municipality).all():
+    if all(regions.is_municipality(r) for r in eo["region"].unique()):
         agg = regions.aggregate_regions(eo, ["graduates", "starters"])
         return agg
     return eo
@@ -232,6 +434,23 @@ def _rolling(
     rf = rolling_origin(predict, panel, origins, h, floor=floor)
     rf.insert(1, "offset", last_year - rf["cutoff"].astype(int))
     return rf
+
+
+def _rolling_many(
+    panel: pd.DataFrame, forecasts: dict[str, pd.DataFrame], offsets: Sequence[int], h: int
+) -> dict[str, pd.DataFrame]:
+    """:func:`_rolling` of several models' forecasts (``unique_id, cutoff, ds, forecast``,
+    made beforehand from every origin) on one panel: one pass, so the in-sample statistics of
+    each origin are computed once for all models. Each model's frame is the one
+    :func:`_rolling` gives it alone."""
+    stacked = pd.concat(
+        [fc.assign(_model=name) for name, fc in forecasts.items()], ignore_index=True
+    )
+    rf = _rolling(panel, _by_cutoff(stacked), offsets, h)
+    if "_model" not in rf.columns:  # no origin had data: every model's frame is empty
+        return {name: rf.copy() for name in forecasts}
+    model = rf.pop("_model")
+    return {name: rf[(model == name).to_numpy()].reset_index(drop=True) for name in forecasts}
 
 
 def _scaled_errors(rf: pd.DataFrame, max_offset: int) -> pd.DataFrame:
@@ -302,6 +521,152 @@ def completion_model(
     return pairs
 
 
+class _GymPanel:
+    """The gymnasium panel as arrays ``[programme, region, year]`` (NaN: no value)."""
+
+    def __init__(self, gym: pd.DataFrame) -> None:
+        self.programmes: list[str] = sorted(gym["education"].unique())
+        self.regions: list[str] = sorted(gym["region"].unique())
+        year = gym["year"].to_numpy(int)
+        self.first = int(year.min()) if len(gym) else 0
+        n_years = int(year.max()) - self.first + 1 if len(gym) else 0
+        shape = (len(self.programmes), len(self.regions), n_years)
+        pi = gym["education"].map({p: i for i, p in enumerate(self.programmes)}).to_numpy()
+        ri = gym["region"].map({r: i for i, r in enumerate(self.regions)}).to_numpy()
+        self.row = np.zeros(shape, dtype=bool)
+        self.graduates, self.starters = np.full(shape, np.nan), np.full(shape, np.nan)
+        self.row[pi, ri, year - self.first] = True
+        self.graduates[pi, ri, year - self.first] = gym["graduates"].to_numpy(float)
+        if "starters" in gym.columns:
+            self.starters[pi, ri, year - self.first] = gym["starters"].to_numpy(float)
+
+
+def _gym_forecasts(
+    panel: _GymPanel,
+    vintages: _PopulationVintages,
+    cutoffs: Sequence[int],
+    h: int,
+    damping: float = DAMPING,
+    observed_starters: bool = False,
+    completion_trend: bool = True,
+    use_starters: bool = True,
+) -> pd.DataFrame:
+    """Cohort-model forecasts ``unique_id, cutoff, ds, forecast`` from every cutoff, each from
+    the rows up to its cutoff and the population that cutoff could know; all the binomial
+    GLMs of all cutoffs are fitted in one vectorised call (:func:`_glm_rates`)."""
+    n16_age = (INTAKE_AGE, INTAKE_AGE)
+    problems: list[tuple[tuple[np.ndarray, ...], dict[str, object]]] = []
+    recipes: list[tuple] = []
+
+    def task(*args: np.ndarray | None, trend: bool = True) -> int:
+        problems.append((args, {"trend": trend, "damping": damping}))  # type: ignore[arg-type]
+        return len(problems) - 1
+
+    all_years = panel.first + np.arange(panel.row.shape[2])
+    for cutoff in (int(c) for c in cutoffs):
+        upto = all_years <= cutoff
+        years = all_years[upto]
+        targets = np.arange(cutoff + 1, cutoff + h + 1)
+        cohorts = targets - 3
+        for p, prog in enumerate(panel.programmes):
+            row = panel.row[p][:, upto]
+            present = np.flatnonzero(row.any(axis=1))
+            if not len(present):
+                continue
+            grads, starts = panel.graduates[p][:, upto], panel.starters[p][:, upto]
+            has_s = row & ~np.isnan(starts)
+            # completion: graduates[t] / starters[t-3], one GLM per programme over all regions
+            succ, trials, cohort, group = [], [], [], []
+            for r in present:
+                y_s = np.flatnonzero(has_s[r][:-3] & row[r][3:])
+                succ.append(grads[r, y_s + 3])
+                trials.append(starts[r, y_s])
+                cohort.append(years[y_s])
+                group.append(np.full(len(y_s), panel.regions[r], dtype=object))
+            with_s = [panel.regions[r] for r in present if has_s[r].any()]
+            comp = None
+            if sum(len(v) for v in succ) and with_s and use_starters:
+                comp = task(
+                    np.concatenate(succ), np.concatenate(trials), np.concatenate(cohort),
+                    np.tile(cohorts, len(with_s)), np.concatenate(group),
+                    np.repeat(np.asarray(with_s, dtype=object), h), trend=completion_trend,
+                )  # fmt: skip
+            for r in present:
+                region = panel.regions[r]
+                if not vintages.has_region(cutoff, n16_age, region):
+                    continue
+                uid = f"{region}{_SEP}gymnasium{_SEP}{prog}"
+                if comp is not None and region in with_s:
+                    sr_years = years[has_s[r]]
+                    sr = starts[r, has_s[r]]
+                    known = (cohorts <= cutoff) & observed_starters
+                    obs = np.full(h, np.nan)
+                    pos = np.searchsorted(sr_years, cohorts)
+                    hit = (pos < len(sr_years)) & (sr_years[np.minimum(pos, len(sr_years) - 1)]
+                                                    == cohorts)  # fmt: skip
+                    obs[hit] = sr[pos[hit]]
+                    start = np.where(known, obs, np.nan)
+                    need = np.isnan(start)
+                    share = None
+                    if need.any():
+                        tr = vintages.lookup(cutoff, n16_age, region, sr_years)
+                        share = task(sr, tr, sr_years, cohorts[need])
+                    n16_need = vintages.lookup(cutoff, n16_age, region, cohorts[need])
+                    block = with_s.index(region)
+                    recipes.append((uid, cutoff, targets, comp, block, start, need, share,
+                                    n16_need))  # fmt: skip
+                else:  # no starters: graduates per 16-year-old three years earlier
+                    g_years = years[row[r]]
+                    base = vintages.lookup(cutoff, n16_age, region, g_years - 3)
+                    ok = ~np.isnan(base)
+                    if ok.sum() < 2:
+                        continue
+                    ratio = task(grads[r, row[r]][ok], base[ok], g_years[ok], targets)
+                    n16_c = vintages.lookup(cutoff, n16_age, region, cohorts)
+                    recipes.append((uid, cutoff, targets, ratio, n16_c))
+    rates = _glm_rates(problems)
+    uids, cuts, ds, fc = [], [], [], []
+    for rec in recipes:
+        uid, cutoff, targets = rec[0], rec[1], rec[2]
+        if len(rec) == 5:
+            values = rates[rec[3]] * rec[4]
+        else:
+            comp, block, start, need, share, n16_need = rec[3:]
+            start = start.copy()
+            if share is not None:
+                start[need] = rates[share] * n16_need
+            values = start * rates[comp][block * h : (block + 1) * h]
+        uids.append(np.full(h, uid, dtype=object))
+        cuts.append(np.full(h, cutoff))
+        ds.append(targets)
+        fc.append(values)
+    if not recipes:
+        return pd.DataFrame(columns=["unique_id", "cutoff", "ds", "forecast"])
+    out = pd.DataFrame(
+        {
+            "unique_id": np.concatenate(uids),
+            "cutoff": np.concatenate(cuts),
+            "ds": np.concatenate(ds),
+            "forecast": np.concatenate(fc),
+        }
+    ).dropna()
+    out["forecast"] = out["forecast"].clip(lower=0.0)
+    return out
+
+
+def _by_cutoff(frame: pd.DataFrame) -> Predictor:
+    """A predictor that hands out forecasts computed beforehand for every cutoff
+    (``unique_id, cutoff, ds, forecast``; each cutoff's rows made from data up to it)."""
+    parts = {int(c): g.drop(columns="cutoff") for c, g in frame.groupby("cutoff", sort=False)}
+    empty = frame.drop(columns="cutoff").iloc[:0]
+
+    def predict(cutoff: int, h: int) -> pd.DataFrame:
+        pts = parts.get(int(cutoff), empty)
+        return pts[pts["ds"] <= cutoff + h]
+
+    return predict
+
+
 def _gym_predictor(
     gym: pd.DataFrame,
     vintages: _PopulationVintages,
@@ -311,72 +676,14 @@ def _gym_predictor(
     use_starters: bool = True,
 ) -> Predictor:
     """Cohort model for the gymnasium panel (``region, education, year, graduates, starters``)."""
+    panel = _GymPanel(gym)
 
     def predict(cutoff: int, h: int) -> pd.DataFrame:
-        d = gym[gym["year"] <= cutoff]
-        n16 = vintages.n16(cutoff)  # the 16-year-olds this origin could know
-        targets = np.arange(cutoff + 1, cutoff + h + 1)
-        rows = []
-        cohorts = targets - 3
-        for prog, dp in d.groupby("education"):
-            has_starters = dp.groupby("region")["starters"].apply(lambda v: v.notna().any())
-            # completion: graduates[t] / starters[t-3], one GLM per programme over all regions
-            s = dp[["region", "year", "starters"]].dropna()
-            pairs = s.assign(year=s["year"] + 3).merge(
-                dp[["region", "year", "graduates"]], on=["region", "year"]
-            )
-            with_s = [r for r in has_starters.index if has_starters[r]]
-            comp_all: dict[str, np.ndarray] = {}
-            if len(pairs) and with_s and use_starters:
-                rates = _glm_rate(
-                    pairs["graduates"].to_numpy(), pairs["starters"].to_numpy(),
-                    pairs["year"].to_numpy() - 3, np.tile(cohorts, len(with_s)),
-                    pairs["region"].to_numpy(), np.repeat(with_s, len(cohorts)),
-                    trend=completion_trend, damping=damping,
-                )  # fmt: skip
-                comp_all = {r: rates[i * h : (i + 1) * h] for i, r in enumerate(with_s)}
-            for region, dr in dp.groupby("region"):
-                n16_r = n16.get(region)
-                if n16_r is None:
-                    continue
-                if region in comp_all:
-                    sr = dr.set_index("year")["starters"].dropna()
-                    known = (cohorts <= cutoff) & observed_starters
-                    start = np.where(known, sr.reindex(cohorts).to_numpy(), np.nan)
-                    need = np.isnan(start)
-                    if need.any():
-                        tr = n16_r.reindex(sr.index).to_numpy()
-                        share = _glm_rate(
-                            sr.to_numpy(), tr, sr.index.to_numpy(), cohorts[need],
-                            damping=damping,
-                        )  # fmt: skip
-                        start[need] = share * n16_r.reindex(cohorts[need]).to_numpy()
-                    fc = start * comp_all[region]
-                else:  # no starters: graduates per 16-year-old three years earlier
-                    gr = dr.set_index("year")["graduates"]
-                    base = n16_r.reindex(gr.index - 3).to_numpy()
-                    ok = ~np.isnan(base)
-                    if ok.sum() < 2:
-                        continue
-                    rate = _glm_rate(
-                        gr.to_numpy()[ok], base[ok], gr.index.to_numpy()[ok], targets,
-                        damping=damping,
-                    )  # fmt: skip
-                    fc = rate * n16_r.reindex(cohorts).to_numpy()
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "unique_id": f"{region}{_SEP}gymnasium{_SEP}{prog}",
-                            "ds": targets,
-                            "forecast": fc,
-                        }
-                    )
-                )
-        if not rows:
-            return pd.DataFrame(columns=["unique_id", "ds", "forecast"])
-        out = pd.concat(rows, ignore_index=True).dropna()
-        out["forecast"] = out["forecast"].clip(lower=0.0)
-        return out
+        out = _gym_forecasts(
+            panel, vintages, [cutoff], h, damping, observed_starters, completion_trend,
+            use_starters,
+        )  # fmt: skip
+        return out.drop(columns="cutoff")
 
     return predict
 
@@ -384,37 +691,105 @@ def _gym_predictor(
 # --- YH and higher -----------------------------------------------------------------------------
 
 
+_KEY = "\x1f"  # joins job, cutoff and series id in one batched engine call
+
+
+def _engine_train(panel: pd.DataFrame, cutoff: int) -> pd.DataFrame:
+    """The rows an origin fits on: years up to ``cutoff``, series with three or more points."""
+    train = panel[panel["ds"] <= cutoff]
+    n = train.groupby("unique_id")["y"].transform("size")
+    return train[n >= 3]
+
+
+def _engine_batch(
+    jobs: dict[str, tuple[pd.DataFrame, Sequence[int]]], method: str, h: int
+) -> dict[str, pd.DataFrame]:
+    """Engine forecasts for several panels from several cutoffs each, in one
+    :func:`~kompetensprognos.models.forecast_points` call.
+
+    ``jobs`` maps a name to ``(panel, cutoffs)``; the answer maps it to ``unique_id, cutoff,
+    ds, forecast`` (clipped at zero). Each series is fitted on its own rows up to the cutoff
+    (the engine's models are local, so stacking series changes no forecast), and the call's
+    fixed cost is paid once instead of once per panel and cutoff.
+    """
+    frames = []
+    for name, (panel, cutoffs) in jobs.items():
+        for cutoff in cutoffs:
+            train = _engine_train(panel, int(cutoff))
+            if len(train):
+                key = f"{name}{_KEY}{int(cutoff)}{_KEY}"
+                frames.append(
+                    train[["unique_id", "ds", "y"]].assign(unique_id=key + train["unique_id"])
+                )
+    empty = pd.DataFrame({"unique_id": pd.Series(dtype=object), "cutoff": pd.Series(dtype=int),
+                          "ds": pd.Series(dtype=int), "forecast": pd.Series(dtype=float)})  # fmt: skip
+    out = {name: empty for name in jobs}
+    if not frames:
+        return out
+    stacked = pd.concat(frames, ignore_index=True).sort_values(["unique_id", "ds"], kind="stable")
+    pts, _ = forecast_points(stacked.reset_index(drop=True), method, h)
+    parts = pts["unique_id"].str.split(_KEY, n=2, expand=True)
+    pts = pd.DataFrame(
+        {
+            "unique_id": parts[2].to_numpy(),
+            "cutoff": parts[1].astype(int).to_numpy(),
+            "ds": pts["ds"].to_numpy(),
+            "forecast": pts["forecast"].clip(lower=0.0).to_numpy(),
+        }
+    )
+    for name, grp in pts.groupby(parts[0].to_numpy(), sort=False):
+        out[str(name)] = grp.reset_index(drop=True)
+    return out
+
+
 def _engine_predictor(panel: pd.DataFrame, method: str) -> Predictor:
     def predict(cutoff: int, h: int) -> pd.DataFrame:
-        train = panel[panel["ds"] <= cutoff]
-        n = train.groupby("unique_id")["y"].transform("size")
-        train = train[n >= 3]
-        if train.empty:
-            return pd.DataFrame(columns=["unique_id", "ds", "forecast"])
-        pts, _ = forecast_points(train, method, h)
-        pts["forecast"] = pts["forecast"].clip(lower=0.0)
-        return pts
+        pts = _engine_batch({"": (panel, [cutoff])}, method, h)[""]
+        return pts.drop(columns="cutoff")
 
     return predict
+
+
+class _CohortRates:
+    """YH/higher graduates as a rate per 1,000 of the 19–34 cohort, and back."""
+
+    def __init__(self, panel: pd.DataFrame, vintages: _PopulationVintages) -> None:
+        self.vintages = vintages
+        region = panel["unique_id"].str.split(_SEP).str[0]
+        # observed years: the same in every vintage
+        size = self._sizes(vintages.last_observed, region.to_numpy(), panel["ds"].to_numpy())
+        rate_panel = panel.assign(y=panel["y"] / size * 1000, _region=region.to_numpy()).dropna()
+        self.regions_of = rate_panel.drop_duplicates("unique_id").set_index("unique_id")["_region"]
+        self.panel = rate_panel.drop(columns="_region")
+
+    def _sizes(self, cutoff: int, region: np.ndarray, year: np.ndarray) -> np.ndarray:
+        v = self.vintages
+        arr = v.sizes(cutoff, COHORT_AGES)
+        ri = pd.Series(region).map({r: i for i, r in enumerate(v.regions)}).to_numpy()
+        j = np.asarray(year, dtype=int) - v.first_year
+        ok = ~pd.isna(ri) & (j >= 0) & (j < len(v.years))
+        out = np.full(len(region), np.nan)
+        out[ok] = arr[ri[ok].astype(int), j[ok]]
+        return out
+
+    def to_graduates(self, pts: pd.DataFrame) -> pd.DataFrame:
+        """Rate forecasts (with ``cutoff``) times the cohort each cutoff could know."""
+        region = pts["unique_id"].map(self.regions_of).to_numpy()
+        size = np.full(len(pts), np.nan)
+        for cutoff in pd.unique(pts["cutoff"]):
+            m = (pts["cutoff"] == cutoff).to_numpy()
+            size[m] = self._sizes(int(cutoff), region[m], pts["ds"].to_numpy()[m])
+        return pts.assign(forecast=pts["forecast"].to_numpy() * size / 1000).dropna()
 
 
 def _cohort_predictor(panel: pd.DataFrame, vintages: _PopulationVintages, method: str) -> Predictor:
     """Rate per 1,000 of the cohort, forecast by the engine, times the cohort as projected from
     the origin (:class:`_PopulationVintages`)."""
-    cohort = vintages.young(vintages.last_observed)  # observed years: the same in every vintage
-    region = panel["unique_id"].str.split(_SEP).str[0]
-    size = cohort.reindex(pd.MultiIndex.from_arrays([region, panel["ds"]])).to_numpy()
-    rate_panel = panel.assign(y=panel["y"] / size * 1000, _region=region.to_numpy()).dropna()
-    regions_of = rate_panel.drop_duplicates("unique_id").set_index("unique_id")["_region"]
-    rate_panel = rate_panel.drop(columns="_region")
-    inner = _engine_predictor(rate_panel, method)
+    rates = _CohortRates(panel, vintages)
 
     def predict(cutoff: int, h: int) -> pd.DataFrame:
-        pts = inner(cutoff, h)
-        idx = pd.MultiIndex.from_arrays([pts["unique_id"].map(regions_of), pts["ds"]])
-        known = vintages.young(cutoff)
-        pts["forecast"] = pts["forecast"] * known.reindex(idx).to_numpy() / 1000
-        return pts.dropna()
+        pts = _engine_batch({"": (rates.panel, [cutoff])}, method, h)[""]
+        return rates.to_graduates(pts).drop(columns="cutoff")
 
     return predict
 
@@ -422,7 +797,7 @@ def _cohort_predictor(panel: pd.DataFrame, vintages: _PopulationVintages, method
 # --- projection object -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class GraduateProjection:
     """Projected graduates per base region, education and year, with simulated paths.
 
@@ -449,6 +824,10 @@ class GraduateProjection:
         Estimated common-factor correlation of scaled errors per type.
     population : pandas.DataFrame
         Population per region, year and age (both sexes), used for region weights.
+    h, n_cal : int
+        Horizon and number of calibration origins.
+    config : GraduateConfig, optional
+        The settings it was fitted with (:class:`GraduateModel`).
     """
 
     history: pd.DataFrame
@@ -463,6 +842,7 @@ class GraduateProjection:
     population: pd.DataFrame | None = None
     h: int = 6
     n_cal: int = 6
+    config: GraduateConfig | None = None
 
     @property
     def last_observed(self) -> int:
@@ -525,14 +905,67 @@ def _simulate(
     return np.maximum(point[:, None, :] + e * scale[:, None, None], 0.0)
 
 
-def _choose(
-    rfs: dict[str, pd.DataFrame], candidates: Sequence[str], h: int, n_cal: int
-) -> tuple[str, pd.DataFrame]:
-    scored = _score({c: rfs[c] for c in candidates}, h, n_cal)
-    if scored.empty:
-        return candidates[0], scored
+def _choose(rfs: dict[str, pd.DataFrame], candidates: Sequence[str]) -> tuple[str, pd.DataFrame]:
+    """The candidate with the lowest mean scaled error (MASE) on the rows every candidate
+    forecast and whose actual is known (the rows :func:`_score` scores).
+
+    Point errors only: the choice does not depend on intervals, so they are not calibrated
+    here (:func:`_score` does that for the backtest tables, on the same rows and terms).
+    """
+    keys = ["unique_id", "cutoff", "horizon"]
+    common: pd.DataFrame | None = None
+    for c in candidates:
+        k = rfs[c].loc[rfs[c]["y"].notna(), keys].drop_duplicates()
+        common = k if common is None else common.merge(k, on=keys)
+    if common is None or common.empty:
+        return candidates[0], pd.DataFrame()
+    rows = pd.concat(
+        [rfs[c].merge(common, on=keys).assign(model=c) for c in candidates], ignore_index=True
+    )
+    rows["forecast"] = rows["forecast"].clip(lower=0.0)
+    scored = score_forecasts(rows, levels=())
     mase = scored.groupby("model")["ase"].mean()
     return str(mase.idxmin()), scored
+
+
+class GraduateModel:
+    """Project graduates of every education and base region, with calibrated paths.
+
+    ``GraduateModel(config).fit(dataset)`` returns a frozen :class:`GraduateProjection`, the
+    contract every fitted step of the package follows; :func:`project_graduates` is the same
+    call with keyword settings.
+
+    Parameters
+    ----------
+    config : GraduateConfig, optional
+        Settings (defaults: projection to 2030, 1,000 paths, seed 0).
+
+    Examples
+    --------
+    >>> from kompetensprognos.dataset import load_dataset
+    >>> proj = GraduateModel(GraduateConfig(end_year=2027, n_sims=50)).fit(
+    ...     load_dataset("demo"))  # doctest: +SKIP
+    >>> proj.draws.shape[1:]  # doctest: +SKIP
+    (50, 3)
+    """
+
+    def __init__(self, config: GraduateConfig | None = None) -> None:
+        self.config = config or GraduateConfig()
+
+    def fit(self, dataset: Dataset) -> GraduateProjection:
+        """Choose the model per education type by rolling-origin MASE, forecast, simulate.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Needs ``education_output`` and ``population`` (with projection rows up to
+            ``config.end_year``).
+
+        Returns
+        -------
+        GraduateProjection
+        """
+        return _fit(dataset, self.config)
 
 
 def project_graduates(
@@ -548,6 +981,8 @@ def project_graduates(
     damping: float = DAMPING,
 ) -> GraduateProjection:
     """Project graduates of every education and base region to ``end_year``, with paths.
+
+    ``GraduateModel(GraduateConfig(...)).fit(dataset)`` with keyword settings.
 
     Parameters
     ----------
@@ -585,13 +1020,23 @@ def project_graduates(
     >>> proj.draws.shape[1:]  # doctest: +SKIP
     (50, 3)
     """
-    parse_method(method)
     if gymnasium_model not in ("auto", "starters", "ratio"):
         raise KompetensprognosError(
             f"gymnasium_model must be 'auto', 'starters' or 'ratio' (got {gymnasium_model!r})"
         )
     if cohort not in (True, False, "auto"):
         raise KompetensprognosError(f"cohort must be True, False or 'auto' (got {cohort!r})")
+    config = GraduateConfig(
+        end_year=end_year, n_sims=n_sims, seed=seed, method=method, cohort=cohort,
+        gymnasium_model=gymnasium_model, n_cal=n_cal, damping=damping,
+    )  # fmt: skip
+    return GraduateModel(config).fit(dataset)
+
+
+def _fit(dataset: Dataset, config: GraduateConfig) -> GraduateProjection:
+    method, cohort, damping = config.method, config.cohort, config.damping
+    end_year, n_sims = config.end_year, config.n_sims
+    parse_method(method)
     eo = _education_base(dataset)
     last = int(eo["year"].max())
     h = int(end_year) - last
@@ -599,7 +1044,7 @@ def project_graduates(
         raise KompetensprognosError(
             f"end_year {end_year} must be after the last observed year of education_output ({last})"
         )
-    n_cal = h if n_cal is None else int(n_cal)
+    n_cal = h if config.n_cal is None else int(config.n_cal)
     pop = _population_by_region(dataset)
     # origins from the last year of both tables on use the dataset's population as it is (the
     # final forecast, or a projection made from data the origin had); earlier origins age theirs
@@ -616,36 +1061,74 @@ def project_graduates(
         ["unique_id", "ds", "y", "type"]
     ]
     offsets = range(1, h + 2 + n_cal)
-    rfs: dict[str, pd.DataFrame] = {}
-    models: dict[str, str] = {}
-    points, cal_frames, rho_of = [], {}, {}
+    origins = [last - off for off in offsets]
+    panels: dict[str, pd.DataFrame] = {}
     for kind in ("gymnasium", "yh", "higher"):
         panel = panel_all[panel_all["type"] == kind].drop(columns="type")
         panel = panel.sort_values(["unique_id", "ds"]).reset_index(drop=True)
-        if panel.empty:
-            continue
+        if not panel.empty:
+            panels[kind] = panel
+
+    # every candidate's forecasts from every origin (and, for the cheap gymnasium models, from
+    # the last year), each from data up to its origin; the engine runs once for all of them
+    forecasts: dict[str, dict[str, pd.DataFrame]] = {}
+    rates: dict[str, _CohortRates] = {}
+    jobs: dict[str, tuple[pd.DataFrame, Sequence[int]]] = {}
+    for kind, panel in panels.items():
         if kind == "gymnasium":
-            gym = eo[eo["type"] == kind]
-            predictors = {
-                "cohort:starters": _gym_predictor(gym, vintages, damping, observed_starters=True),
-                "cohort:ratio": _gym_predictor(gym, vintages, damping, use_starters=False),
+            gym = _GymPanel(eo[eo["type"] == kind])
+            variants = {"starters": {"observed_starters": True}, "ratio": {"use_starters": False}}
+            if config.gymnasium_model != "auto":
+                variants = {config.gymnasium_model: variants[config.gymnasium_model]}
+            forecasts[kind] = {
+                f"cohort:{v}": _gym_forecasts(gym, vintages, [*origins, last], h, damping, **kw)
+                for v, kw in variants.items()
             }
-            if gymnasium_model != "auto":
-                predictors = {f"cohort:{gymnasium_model}": predictors[f"cohort:{gymnasium_model}"]}
-        else:
-            predictors = {}
-            if cohort in (False, "auto"):
-                predictors[method] = _engine_predictor(panel, method)
-            if cohort in (True, "auto"):
-                predictors[f"cohort:{method}"] = _cohort_predictor(panel, vintages, method)
-        for name, pred in predictors.items():
-            rfs[f"{kind}/{name}"] = _rolling(panel, pred, offsets, h)
-        names = list(predictors)
+            continue
+        forecasts[kind] = {}
+        if cohort in (False, "auto"):
+            jobs[f"{kind}/{method}"] = (panel, origins)
+        if cohort in (True, "auto"):
+            rates[kind] = _CohortRates(panel, vintages)
+            jobs[f"{kind}/cohort:{method}"] = (rates[kind].panel, origins)
+    engine = _engine_batch(jobs, method, h)
+    for name, pts in engine.items():
+        kind, model = name.split("/", 1)
+        forecasts[kind][model] = (
+            rates[kind].to_graduates(pts) if model.startswith("cohort:") else pts
+        )
+
+    rfs: dict[str, pd.DataFrame] = {}
+    models: dict[str, str] = {}
+    for kind, panel in panels.items():
+        for name, rf in _rolling_many(panel, forecasts[kind], offsets, h).items():
+            rfs[f"{kind}/{name}"] = rf
+        names = list(forecasts[kind])
         chosen = names[0]
         if len(names) > 1:
-            chosen, _ = _choose({n: rfs[f"{kind}/{n}"] for n in names}, names, h, n_cal)
+            chosen, _ = _choose({n: rfs[f"{kind}/{n}"] for n in names}, names)
         models[kind] = chosen
-        pts = predictors[chosen](last, h)
+
+    # the chosen engine models from the last year, again in one call
+    final_jobs = {
+        f"{kind}/{models[kind]}": (
+            rates[kind].panel if models[kind].startswith("cohort:") else panels[kind],
+            [last],
+        )  # fmt: skip
+        for kind in panels
+        if kind != "gymnasium"
+    }
+    final = _engine_batch(final_jobs, method, h)
+    points, cal_frames, rho_of = [], {}, {}
+    for kind, panel in panels.items():
+        chosen = models[kind]
+        if kind == "gymnasium":
+            pts = _by_cutoff(forecasts[kind][chosen])(last, h)
+        else:
+            pts = final[f"{kind}/{chosen}"]
+            if chosen.startswith("cohort:"):
+                pts = rates[kind].to_graduates(pts)
+            pts = pts.drop(columns="cutoff")
         errs = _scaled_errors(rfs[f"{kind}/{chosen}"], n_cal)
         cal_frames[kind] = calibrate_intervals(errs, h, _PROBS)
         rho_of[kind] = _icc(errs)
@@ -662,7 +1145,7 @@ def project_graduates(
     uids = list(wide.index)
     kinds = pts.drop_duplicates("unique_id").set_index("unique_id").loc[uids, "type"].to_numpy()
     iscale = pts.drop_duplicates("unique_id").set_index("unique_id").loc[uids, "iscale"]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(config.seed)
     draws = np.empty((len(uids), n_sims, h))
     for kind in pd.unique(kinds):
         m = kinds == kind
@@ -687,6 +1170,7 @@ def project_graduates(
         population=pop,
         h=h,
         n_cal=n_cal,
+        config=config,
     )
 
 
@@ -734,8 +1218,11 @@ def backtest_graduates(
         panel = hist.assign(unique_id=_uid(hist)).rename(columns={"year": "ds", "graduates": "y"})
         panel = panel[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"])
         offsets = sorted(set().union(*(set(rf["offset"]) for rf in models.values())))
-        for b in ("naive", "drift"):
-            models[b] = _rolling(panel, _engine_predictor(panel, b), offsets, h)
+        last = int(panel["ds"].max())
+        cutoffs = [last - int(off) for off in offsets]
+        naive = _engine_batch({"naive": (panel, cutoffs)}, "naive", h)["naive"]
+        drift = _engine_batch({"drift": (panel, cutoffs)}, "drift", h)["drift"]
+        models.update(_rolling_many(panel, {"naive": naive, "drift": drift}, offsets, h))
         if region is not None and region in base:
             models = {
                 k: rf[rf["unique_id"].str.startswith(region + _SEP)] for k, rf in models.items()

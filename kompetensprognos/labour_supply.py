@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+from scipy import sparse
 
 from kompetensprognos import classifications, regions
 from kompetensprognos.config import SupplyParams, education_groups_of
@@ -490,6 +491,48 @@ class SupplyModel:
 # --- fitting -------------------------------------------------------------------------------------
 
 
+def _cubes(
+    df: pd.DataFrame,
+    values: tuple[str, ...] | list[str],
+    years: np.ndarray,
+    base: list[str],
+    groups: pd.MultiIndex,
+    bands: bool = False,
+) -> dict[str, np.ndarray]:
+    """Long table → ``[t, r, s, (b,) g]`` per value column (cells without rows are 0).
+
+    The keys are coded once per table and each column summed into its cell with
+    ``np.bincount``: a pandas group-by per column spent most of the fit factorising the same
+    string keys again and again.
+    """
+    axes: list[tuple[str, object]] = [("year", years), ("region", base), ("sex", ["men", "women"])]
+    if bands:
+        axes.append(("age", list(EDUCATION_AGE_BANDS)))
+    codes = [_codes(df[col], levels) for col, levels in axes]  # type: ignore[arg-type]
+    t_code, t_uniq = pd.factorize(df["type"])
+    e_code, e_uniq = pd.factorize(df["education"])
+    pair_pos = np.append(groups.get_indexer(pd.MultiIndex.from_product([t_uniq, e_uniq])), -1)
+    pair = np.where((t_code < 0) | (e_code < 0), -1, t_code * len(e_uniq) + e_code)
+    codes.append(pair_pos[pair])
+    shape = tuple(len(levels) for _, levels in axes) + (len(groups),)  # type: ignore[arg-type]
+    keep = np.logical_and.reduce([c >= 0 for c in codes])
+    cell = np.ravel_multi_index(tuple(c[keep] for c in codes), shape)
+    size = int(np.prod(shape))
+    out = {}
+    for v in values:
+        w = df[v].to_numpy(float)[keep]
+        w = np.where(np.isnan(w), 0.0, w)  # a group-by sum skips missing values
+        out[v] = np.bincount(cell, weights=w, minlength=size).reshape(shape)
+    return out
+
+
+def _codes(values: pd.Series, levels: object) -> np.ndarray:
+    """Position of each value in ``levels`` (-1: not there), hashing each distinct value once."""
+    code, uniq = pd.factorize(values)
+    pos = np.append(pd.Index(levels).get_indexer(uniq), -1)  # type: ignore[arg-type]
+    return pos[code]  # a missing value (code -1) takes the appended -1
+
+
 def _cube(
     df: pd.DataFrame,
     value: str,
@@ -498,14 +541,8 @@ def _cube(
     groups: pd.MultiIndex,
     bands: bool = False,
 ) -> np.ndarray:
-    """Long table → ``[t, r, s, (b,) g]``."""
-    keys = ["year", "region", "sex", *(["age"] if bands else []), "type", "education"]
-    s = df.groupby(keys, sort=False)[value].sum()
-    levels = [years, base, ["men", "women"], *([list(EDUCATION_AGE_BANDS)] if bands else [])]
-    full = pd.MultiIndex.from_product(levels, names=keys[: len(levels)])
-    wide = s.unstack(["type", "education"]).reindex(columns=groups).reindex(full).fillna(0.0)
-    shape = [len(x) for x in levels] + [len(groups)]
-    return wide.to_numpy(float).reshape(shape)
+    """Long table → ``[t, r, s, (b,) g]`` (one column of :func:`_cubes`)."""
+    return _cubes(df, [value], years, base, groups, bands)[value]
 
 
 def _destinations(
@@ -645,10 +682,9 @@ def _fit(
 
     stock_b = _cube(pe, "population", obs_years, base, gidx, bands=True)  # [t, r, s, b, g]
     stock = stock_b.sum(axis=3)
-    flows_obs = {f: _cube(fl, f, obs_years, base, gidx) for f in FLOW_COLUMNS}
-    emp_b = _cube(ls, "employed", obs_years, base, gidx, bands=True)
-    une_b = _cube(ls, "unemployed", obs_years, base, gidx, bands=True)
-    out_b = _cube(ls, "outside", obs_years, base, gidx, bands=True)
+    flows_obs = _cubes(fl, FLOW_COLUMNS, obs_years, base, gidx)
+    status_b = _cubes(ls, ("employed", "unemployed", "outside"), obs_years, base, gidx, True)
+    emp_b, une_b, out_b = status_b["employed"], status_b["unemployed"], status_b["outside"]
     pop_b = emp_b + une_b + out_b
     has_flows = np.isin(obs_years, fl["year"].unique())
 
@@ -668,8 +704,7 @@ def _fit(
     ent_level = flows_obs["age_entries"][1:][has_flows[1:]].sum(axis=3).mean(axis=0)  # [r, s]
 
     # --- graduates: projected by school region, sent where they go --------------------------
-    grads = np.zeros((cfg.n_sims, len(years), n_r, 2, n_g))
-    grads[:, :n_o] = flows_obs["graduates"][None]
+    grads = np.zeros((cfg.n_sims, n_f, n_r, 2, n_g))  # projected years (observed: flows_obs)
     notes: list[str] = []
     eo = dataset.education_output
     if eo is not None and dataset.population is not None and n_f:
@@ -693,21 +728,30 @@ def _fit(
         pyears = list(proj.years)
         cols = [pyears.index(y) for y in fc_years if y in pyears]
         ser = proj.series.reset_index(drop=True)
-        odg = od.groupby(["origin", "type", "education"])
-        for i, row in enumerate(ser.itertuples(index=False)):
-            key = (row.region, row.type, row.education)
-            if key not in odg.groups or (row.type, row.education) not in gpos:
-                continue
-            j = gpos[(row.type, row.education)]
-            d = proj.draws[i][: cfg.n_sims][:, cols]  # [sim, t_fc]
-            for dest, share in odg.get_group(key)[["destination", "share"]].itertuples(index=False):
-                if dest not in bpos:
-                    continue
-                x = d * share
-                grads[:, n_o:, bpos[dest], 1, j] += x * wshare[j]
-                grads[:, n_o:, bpos[dest], 0, j] += x * (1 - wshare[j])
+        # graduates of cell (destination, group) = sum over series of draws × destination share
+        # × sex share: one sparse matrix [cell, series] times the draws [series, sim × year]
+        keys = ["origin", "type", "education"]
+        pairs = (
+            ser[["region", "type", "education"]]
+            .rename(columns={"region": "origin"})
+            .assign(_series=np.arange(len(ser)))
+            .merge(od[[*keys, "destination", "share"]], on=keys)
+        )
+        j_of = pd.Series(list(zip(pairs["type"], pairs["education"], strict=True))).map(gpos)
+        b_of = pairs["destination"].map(bpos)
+        ok = (j_of.notna() & b_of.notna()).to_numpy()
+        i_idx = pairs["_series"].to_numpy()[ok]
+        j_idx, b_idx = j_of.to_numpy()[ok].astype(int), b_of.to_numpy()[ok].astype(int)
+        share = pairs["share"].to_numpy()[ok]
+        paths = proj.draws[:, : cfg.n_sims][:, :, cols].reshape(len(ser), -1)  # [series, sim×t]
+        for sex, w in ((1, wshare), (0, 1 - wshare)):
+            to_cell = sparse.csr_matrix(
+                (share * w[j_idx], (b_idx * n_g + j_idx, i_idx)), shape=(n_r * n_g, len(ser))
+            )
+            cells = (to_cell @ paths).reshape(n_r, n_g, cfg.n_sims, n_f)
+            grads[:, :, :, sex, :] = cells.transpose(2, 3, 0, 1)
     elif n_f:
-        grads[:, n_o:] = flows_obs["graduates"][has_flows][-3:].mean(axis=0)[None, None]
+        grads[:] = flows_obs["graduates"][has_flows][-3:].mean(axis=0)[None, None]
         notes.append("graduates held at the mean of the last three years (no education_output)")
 
     # --- projection of the stock, paths with parameter draws -----------------------------
@@ -724,49 +768,52 @@ def _fit(
         cv[f] = np.where(m > 0, r_t.std(axis=0) / np.maximum(m, 1e-12), 0.0)
 
     def project(
-        shock: dict[str, np.ndarray] | None, g_path: np.ndarray
+        shock: dict[str, np.ndarray] | None,
+        g_path: np.ndarray,
+        keep: tuple[str, ...] = FLOW_COLUMNS,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        st = np.zeros((n_f, n_r, 2, n_g))
-        fl_out = {f: np.zeros((n_f, n_r, 2, n_g)) for f in FLOW_COLUMNS}
-        cur = stock[-1]
+        """Stocks ``[path, t, r, s, g]`` and the flows named in ``keep`` for a block of paths
+        (``g_path[path, t, r, s, g]``; ``shock[f][path, g]`` or None for the point path)."""
+        n_p = g_path.shape[0]
+        st = np.zeros((n_p, n_f, n_r, 2, n_g))
+        fl_out = {f: np.zeros((n_p, n_f, n_r, 2, n_g)) for f in keep}
+        cur = np.broadcast_to(stock[-1], (n_p, n_r, 2, n_g))
+        m = {  # leaving rates, the same in every year of a path
+            f: np.minimum(rate[f] * (1.0 if shock is None else shock[f][:, None, None, :]), 1.0)
+            for f in _OUT_FLOWS
+        }
         for i in range(n_f):
             t = n_o + i
-            m = {
-                f: rate[f] * (1.0 if shock is None else shock[f][None, None, :]) for f in _OUT_FLOWS
-            }
-            outs = {f: cur * np.minimum(m[f], 1.0) for f in _OUT_FLOWS}
+            outs = {f: cur * m[f] for f in _OUT_FLOWS}
             tot_out = sum(outs.values())
             scale_out = np.minimum(1.0, cur / np.maximum(tot_out, 1e-12))
             outs = {f: v * scale_out for f, v in outs.items()}
             lvl = p16[t] if np.isfinite(p16[t]).all() else ent_level
             entries = lvl[..., None] * ent_share
-            in_tot = in_rate * cur.sum(axis=(1, 2)) * (1.0 if shock is None else shock["in_scalar"])
-            inflow = in_tot[:, None, None] * in_share
+            in_tot = in_rate * cur.sum(axis=(2, 3)) * (1.0 if shock is None else shock["in_scalar"])
+            inflow = in_tot[:, :, None, None] * in_share
             if shock is not None:
-                inflow = inflow * shock["in_movers"][None, None, :]
-            nxt = cur + entries - sum(outs.values()) + g_path[i] + inflow
+                inflow = inflow * shock["in_movers"][:, None, None, :]
+            nxt = cur + entries - sum(outs.values()) + g_path[:, i] + inflow
             target = control[t]
             if np.isfinite(target).all():
-                gap = target - nxt.sum(axis=2)  # [r, s]
-                w = nxt / np.maximum(nxt.sum(axis=2, keepdims=True), 1e-12)
+                gap = target - nxt.sum(axis=3)  # [path, r, s]
+                w = nxt / np.maximum(nxt.sum(axis=3, keepdims=True), 1e-12)
                 adj = gap[..., None] * w
                 inflow = inflow + np.maximum(adj, 0)
                 outs["out_movers"] = outs["out_movers"] + np.maximum(-adj, 0)
                 nxt = nxt + adj
             nxt = np.maximum(nxt, 0.0)
-            st[i] = nxt
-            fl_out["age_entries"][i], fl_out["graduates"][i], fl_out["in_movers"][i] = (
-                entries,
-                g_path[i],
-                inflow,
-            )
-            for f in _OUT_FLOWS:
-                fl_out[f][i] = outs[f]
+            st[:, i] = nxt
+            step = {"age_entries": entries, "graduates": g_path[:, i], "in_movers": inflow, **outs}
+            for f in keep:
+                fl_out[f][:, i] = step[f]
             cur = nxt
         return st, fl_out
 
-    point_grads = np.median(grads[:, n_o:], axis=0)
-    st_point, fl_point = project(None, point_grads)
+    point_grads = np.median(grads, axis=0)
+    st_point, fl_point = project(None, point_grads[None])
+    st_point, fl_point = st_point[0], {f: v[0] for f, v in fl_point.items()}
 
     # employed share by band: projection method chosen by backtest
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -820,34 +867,48 @@ def _fit(
     # re-entrants in year t come from the non-employed at the end of t-1
     d_re[:, 1:n_o] = obs_reentry[:-1].sum(axis=2)[None]
     h = np.arange(1, n_f + 1)
+    # the random numbers in the order a loop over paths draws them; the paths are then
+    # computed in blocks, every path of a block in the same array operations
+    shocked = (*_OUT_FLOWS, "in_movers")
+    z_shock = np.empty((n_s, len(shocked), n_g))
+    z_er = np.empty((n_s, *er_sd.shape))
     for s in range(n_s):
-        shock = {
-            f: np.exp(rng.normal(0, 1, n_g) * cv[f] - 0.5 * cv[f] ** 2)
-            for f in (*_OUT_FLOWS, "in_movers")
-        }
-        shock["in_scalar"] = 1.0
-        st, fl_s = project(shock, grads[s, n_o:])
-        er_path = np.clip(
-            er_fc
-            + er_sd[None, None, None]
-            * np.sqrt(h)[:, None, None, None, None]
-            * rng.normal(size=(1, 1, 1, *er_sd.shape)),
-            0,
-            1,
+        for k in range(len(shocked)):
+            z_shock[s, k] = rng.normal(0, 1, n_g)
+        z_er[s] = rng.normal(size=(1, 1, 1, *er_sd.shape))[0, 0, 0]
+    er_step = er_sd[None, None, None] * np.sqrt(h)[:, None, None, None, None]  # [t, 1, 1, b, g]
+    not_employed_rate = (  # re-entrants per person of the stock, by year [t, r, s, g]
+        REENTRY_UNEMPLOYED * (band_share * ur_fc).sum(axis=-2)
+        + REENTRY_OUTSIDE * (band_share * or_fc)[..., core, :].sum(axis=-2)
+    )
+    shock = {f: np.exp(z_shock[:, k] * cv[f] - 0.5 * cv[f] ** 2) for k, f in enumerate(shocked)}
+    st = np.empty((n_s, n_f, n_r, 2, n_g))
+    for lo in range(0, n_s, 20):  # blocks of paths small enough to stay in the cache
+        sl = slice(lo, min(lo + 20, n_s))
+        st[sl], fl_s = project(
+            {f: v[sl] for f, v in shock.items()} | {"in_scalar": 1.0},  # type: ignore[dict-item]
+            grads[sl],
+            keep=("in_movers",),
         )
-        stt = status(st, er_path)
-        d_emp[s] = stt["employed"].sum(axis=2)
-        d_in[s, n_o:] = (fl_s["in_movers"] * emp_rate_g[None]).sum(axis=2)
-        prev_ne = np.concatenate(
-            [
-                obs_reentry[-1:],
-                (REENTRY_UNEMPLOYED * stt["unemployed"] + REENTRY_OUTSIDE * stt["outside_core"])[
-                    :-1
-                ],
-            ]
-        )
-        d_re[s, n_o:] = prev_ne.sum(axis=2)
-    d_grads = grads.sum(axis=3)
+        d_in[sl, n_o:] = (fl_s["in_movers"] * emp_rate_g).sum(axis=3)
+    if n_f:  # re-entrants in year t come from the non-employed at the end of t-1
+        d_re[:, n_o] = obs_reentry[-1].sum(axis=1)
+        d_re[:, n_o + 1 :] = (st[:, :-1] * not_employed_rate[:-1]).sum(axis=3)
+    # employed shares by band per path: blocks of paths keep the [path, t, r, s, b, g] array small
+    block = 8
+    er_buf = np.empty((block, *er_fc.shape))
+    for lo in range(0, n_s, block):
+        sl = slice(lo, min(lo + block, n_s))
+        er_path = er_buf[: sl.stop - lo]
+        np.multiply(er_step, z_er[sl, None, None, None], out=er_path)
+        np.clip(np.add(er_fc, er_path, out=er_path), 0, 1, out=er_path)
+        # status() with the band sums taken before multiplying by the stock (equal to
+        # rounding; the stock does not vary by band)
+        emp_share = np.einsum("rsbg,ptrsbg->ptrsg", band_share, er_path)
+        d_emp[sl] = (st[sl] * emp_share).sum(axis=3)
+    d_grads = np.empty((n_s, len(years), n_r, n_g))
+    d_grads[:, :n_o] = flows_obs["graduates"].sum(axis=2)
+    d_grads[:, n_o:] = grads.sum(axis=3)
 
     flows_all = {}
     for f in FLOW_COLUMNS:

@@ -202,3 +202,34 @@ def test_older_dataset_without_the_new_tables_still_loads(demo_dataset: Dataset,
     loaded = load_dataset(write_dataset(old, tmp_path / "old"))
     assert all(getattr(loaded, n) is None for n in new)
     assert missing_channels(loaded) == ["population_education", "education_flows", "labour_status"]
+
+
+# --- the fit's array arithmetic --------------------------------------------------------------------
+
+
+def test_cubes_equal_a_pandas_group_by(demo_dataset: Dataset) -> None:
+    from kompetensprognos.labour_supply import _cubes
+    from kompetensprognos.schemas import EDUCATION_AGE_BANDS
+
+    ls = demo_dataset.labour_status
+    ls = pd.concat([ls, ls.head(50).assign(employed=np.nan)])  # duplicates and missing values
+    years = np.array([2016, 2020, 2024])
+    base = sorted(ls["region"].unique())[:5]
+    groups = pd.MultiIndex.from_frame(
+        ls[["type", "education"]].drop_duplicates().sort_values(["type", "education"]).iloc[::3]
+    )
+    got = _cubes(ls, ["employed"], years, base, groups, bands=True)["employed"]
+    keys = ["year", "region", "sex", "age", "type", "education"]
+    s = ls.groupby(keys)["employed"].sum()
+    full = pd.MultiIndex.from_product([years, base, ["men", "women"], list(EDUCATION_AGE_BANDS)])
+    ref = s.unstack(["type", "education"]).reindex(columns=groups).reindex(full).fillna(0.0)
+    np.testing.assert_allclose(got, ref.to_numpy().reshape(got.shape), rtol=1e-12)
+
+
+def test_paths_do_not_depend_on_how_many_are_drawn(no_graduate_projection: Dataset) -> None:
+    few = SupplyModel(SupplyConfig(end_year=END, n_sims=11, seed=4)).fit(no_graduate_projection)
+    many = SupplyModel(SupplyConfig(end_year=END, n_sims=37, seed=4)).fit(no_graduate_projection)
+    # path s draws the same numbers whatever the number of paths or the block it is computed in
+    for name in ("draws_employed", "draws_in_movers", "draws_reentrants", "draws_graduates"):
+        np.testing.assert_allclose(getattr(many, name)[:11], getattr(few, name), rtol=1e-12)
+    assert not np.allclose(many.draws_employed[0], many.draws_employed[1])
