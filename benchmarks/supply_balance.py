@@ -18,8 +18,8 @@ Prints and saves under ``benchmarks/results/``:
   ``delregionerna`` per table, and the county against its municipalities;
 * ``supply_balance_timing.csv`` — seconds and peak RSS of each step.
 
-Run: ``PYTHONPATH=. python benchmarks/supply_balance.py [--fast]`` (``--fast``: theta demand
-model with two calibration origins for the backtest refits; the main fit always uses the
+Run: ``PYTHONPATH=. python benchmarks/supply_balance.py [--fast]`` (``--fast``: the default demand
+method with two calibration origins for the backtest refits; the main fit always uses the
 default). Figures are measured on a shared 2-core machine: timings are noisy.
 """
 
@@ -193,7 +193,7 @@ def main() -> None:
 
     # call backtest
     if not args.skip_calls:
-        cfg = DemandConfig(method="theta", calibration_origins=2) if args.fast else None
+        cfg = DemandConfig(calibration_origins=2) if args.fast else None
         calls = _timed("call backtest (origins 2018, 2019)", call_backtest, ds, (2018, 2019),
                        demand_config=cfg, n_sims=200)  # fmt: skip
         calls.to_csv(OUT / "supply_balance_calls.csv", index=False)

@@ -85,7 +85,11 @@ class DemandConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    method: str = Field(default="theta", description="forecasting method (see docs/forecasting.md)")
+    method: str = Field(
+        default="mean(theta,drift)",
+        description="forecasting method (see docs/forecasting.md); the default was chosen by "
+        "benchmarks/demand_choice.py on origins 2017-2019",
+    )
     reconciliation: Reconciliation = "mint_wls_struct"
     adjust_breaks: bool = True
     end_year: int = 2030

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 from kompetensprognos import regions
+from kompetensprognos.config import DemandConfig
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kompetensprognos.config import DemandConfig
     from kompetensprognos.dataset import load_dataset
     from kompetensprognos.params import Params
     from kompetensprognos.pipeline import run
@@ -90,7 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--end", type=int, default=2030, help="last year of the outlook period (default 2030)"
     )
     p.add_argument(
-        "--method", default="theta", help="forecasting method (default: theta, chosen by backtest)"
+        "--method",
+        default=DemandConfig().method,
+        help=f"forecasting method (default: {DemandConfig().method}, chosen by backtest on "
+        "earlier origins)",
     )
     p.add_argument(
         "--reconciliation", default="mint_wls_struct",
