@@ -236,12 +236,17 @@ def show(obj: Any) -> None:
 
     if isinstance(obj, Figure):
         import matplotlib.pyplot as plt
+        from IPython.display import Image
 
-        from kompetensprognos.pages import figure_alt
+        from kompetensprognos.pages import figure_alt, figure_png
 
-        # the alt text travels in the output's metadata; pages.render_html puts it on <img>
-        display(obj, metadata={"image/png": {"alt": figure_alt(obj)}})
+        # drawn once into a palette PNG here (not by the inline backend, which draws twice for
+        # its tight bounding box and leaves a full-colour PNG for the HTML step to re-encode);
+        # the alt text travels in the output's metadata and pages.render_html puts it on <img>
+        alt = figure_alt(obj)
+        png = figure_png(obj)
         plt.close(obj)
+        display(Image(data=png, format="png", metadata={"alt": alt}))
         return
     display(obj)
 
