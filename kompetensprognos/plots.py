@@ -166,6 +166,32 @@ def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes
     return fig, ax
 
 
+def _grid_inches(
+    size: tuple[float, float],
+    nrows: int,
+    ncols: int,
+    *,
+    left: float,
+    right: float,
+    top: float,
+    bottom: float,
+    wspace: float,
+    hspace: float,
+) -> dict[str, float]:
+    """``gridspec_kw`` for a fixed grid whose margins and gaps are given in inches."""
+    width, height = size
+    col = max(width - left - right - (ncols - 1) * wspace, 0.1) / ncols
+    row = max(height - top - bottom - (nrows - 1) * hspace, 0.1) / nrows
+    return {
+        "left": left / width,
+        "right": 1 - right / width,
+        "top": 1 - top / height,
+        "bottom": bottom / height,
+        "wspace": wspace / col,
+        "hspace": hspace / row,
+    }
+
+
 def _require(df: pd.DataFrame, columns: Sequence[str], table: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -411,14 +437,23 @@ def fan_chart(
         raise KompetensprognosError(f"employment_forecast has no rows at SSYK level {ssyk_level}")
     ncols = max(1, min(ncols, len(order)))
     nrows = math.ceil(len(order) / ncols)
+    n_legend_rows = math.ceil(len(_fan_legend(breaks=bool(breaks))) / (3 if breaks else 4))
     with _style():
+        size = figsize or (5.2 * ncols, 3.6 * nrows + 1.2)
+        # a fixed grid (in inches, as constrained layout placed it for the demo regions) instead
+        # of constrained layout, which measured every tick label of every panel twice per draw
+        # (about half of this figure's drawing time): room for two-line panel titles, y tick
+        # labels up to "100 000" and the legend's rows
         fig, axes = plt.subplots(
             nrows,
             ncols,
-            figsize=figsize or (5.2 * ncols, 3.6 * nrows + 1.2),
+            figsize=size,
             squeeze=False,
-            layout="constrained",
-        )
+            gridspec_kw=_grid_inches(
+                size, nrows, ncols, left=1.1, right=0.12, top=0.85, bottom=0.45 + 0.3 * n_legend_rows,
+                wspace=0.8, hspace=0.85,
+            ),
+        )  # fmt: skip
         for ax, code in zip(axes.flat, order, strict=False):
             _draw_fan(ax, ef[ef["ssyk"].astype(str) == code], from_zero=from_zero, breaks=breaks)
             ax.set_title(_wrap(occupation_label(code, width=60), 30), fontsize=13, loc="left")
@@ -429,7 +464,8 @@ def fan_chart(
             ax.set_ylabel("Sysselsatta")
         fig.legend(
             handles=_fan_legend(breaks=bool(breaks)),
-            loc="outside lower center",
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.04 / size[1]),
             ncols=3 if breaks else 4,
             frameon=False,
             fontsize=12,
@@ -441,6 +477,8 @@ def fan_chart(
             + ": statistik och prognos",
             fontsize=17,
             fontweight="bold",
+            y=1 - 0.04 / size[1],
+            va="top",
         )
     return fig
 
@@ -634,16 +672,25 @@ def education_output_chart(
     if not types:
         raise KompetensprognosError("education_output has no rows")
     with _style():
+        # a fixed grid in inches, as in fan_chart (constrained layout doubled the drawing time)
         fig, axes = plt.subplots(
-            1, len(types), figsize=figsize, squeeze=False, layout="constrained"
-        )
+            1,
+            len(types),
+            figsize=figsize,
+            squeeze=False,
+            gridspec_kw=_grid_inches(
+                figsize, 1, len(types), left=1.2, right=0.12, top=0.62, bottom=0.8,
+                wspace=0.85, hspace=0.0,
+            ),
+        )  # fmt: skip
         for ax, t in zip(axes.flat, types, strict=True):
             _draw_fan(ax, agg[agg["type"] == t], from_zero=from_zero, bands=(80,))
             ax.set_title(_TYPE_NAMES.get(t, t), loc="left")
         axes[0, 0].set_ylabel("Antal examinerade per år")
         fig.legend(
             handles=_fan_legend((80,)),
-            loc="outside lower center",
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.04 / figsize[1]),
             ncols=3,
             frameon=False,
             fontsize=12,
@@ -653,6 +700,8 @@ def education_output_chart(
             "Examinerade per utbildningsform" + (f" i {region}" if region else ""),
             fontsize=17,
             fontweight="bold",
+            y=1 - 0.04 / figsize[1],
+            va="top",
         )
     return fig
 

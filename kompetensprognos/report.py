@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kompetensprognos import __version__, regions
-from kompetensprognos.dataset import Dataset, Manifest, load_dataset
+from kompetensprognos.datamodel import Manifest
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.outputs import CODE_COLUMNS, CONTEXT_FILE, TABLE_NAMES
 from kompetensprognos.params import Params, load_params
@@ -162,6 +162,7 @@ def load(
             fingerprint=ctx["fingerprint"],
             tables=read_tables(tdir),
         )
+    from kompetensprognos.dataset import load_dataset
     from kompetensprognos.pipeline import run
 
     dataset = load_dataset(params.data)
@@ -251,7 +252,7 @@ def show(obj: Any) -> None:
     display(obj)
 
 
-def region_panel(dataset: Dataset, region: str, ssyk_level: int = 2) -> pd.DataFrame:
+def region_panel(dataset: Any, region: str, ssyk_level: int = 2) -> pd.DataFrame:
     """A region's employment series at one SSYK level, on the latest data basis (for the model lab).
 
     Returns
