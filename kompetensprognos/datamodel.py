@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kompetensprognos import __version__, regions
 from kompetensprognos.errors import DataValidationError, KompetensprognosError, Problem
+
 # kompetensprognos.schemas (pandera, 0.8 s) is imported where it is used: reading a Manifest
 # (every report kernel) needs none of it
 
