@@ -926,10 +926,10 @@ def newcomer_channels_bars(
         ax.set_yticks(y, [_occupation_tick(c) for c in rows["ssyk"]])
         ax.axvline(0, color="#333333", lw=1)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_int(v)))
-        ax.set_xlabel("Personer under perioden (negativ: del av inflödet som inte hamnar i yrket)")
-        ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=11
-        )
+        # the axis label on two lines and the legend centred under the whole figure: on one line
+        # below the axes both were wider than the figure (the report's PNG has no tight crop)
+        ax.set_xlabel("Personer under perioden\n(negativ: del av inflödet som inte hamnar i yrket)")
+        handles, names = ax.get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncols=2, frameon=False, fontsize=11)
         ax.set_title("Varifrån nytillskotten kommer")
-        fig.tight_layout()
     return fig
