@@ -648,11 +648,10 @@ def figure_png(fig: Any, colors: int = 256) -> bytes:
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
-    alpha = rgba[..., 3]
-    if alpha.min() == 255:
-        rgb = Image.fromarray(rgba[..., :3])
+    img = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
+    if rgba[..., 3].min() == 255:
+        rgb = img.convert("RGB")
     else:  # a transparent background: flatten onto white as compress_png does
-        img = Image.fromarray(rgba, "RGBA")
         rgb = Image.new("RGB", img.size, "white")
         rgb.paste(img, mask=img.getchannel("A"))
     return _palette_png(rgb, colors)
