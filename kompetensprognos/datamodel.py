@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kompetensprognos import __version__, regions
 from kompetensprognos.errors import DataValidationError, KompetensprognosError, Problem
-from kompetensprognos.schemas import TABLES, validate_table
+
+# kompetensprognos.schemas (pandera, 0.8 s) is imported where it is used: reading a Manifest
+# (every report kernel) needs none of it
 
 __all__ = ["MANIFEST_FILE", "SYNTHETIC_LABEL", "Dataset", "Manifest", "SeriesBreak"]
 
@@ -102,6 +104,8 @@ class Dataset:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables that are present, by contract name."""
+        from kompetensprognos.schemas import TABLES
+
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -130,6 +134,8 @@ class Dataset:
 
     def validate(self) -> Dataset:
         """Re-validate every table (e.g. after editing one in a notebook); returns self."""
+        from kompetensprognos.schemas import validate_table
+
         problems: list[Problem] = []
         for name, table in self.tables().items():
             typed, p = validate_table(table, name, break_years=break_years(self.manifest, name))
@@ -148,6 +154,8 @@ def break_years(manifest: Manifest | None, table: str) -> list[int]:
 
 def _check_breaks(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str) -> list[Problem]:
     """Declared series breaks must name a table of the dataset and fall inside its years."""
+    from kompetensprognos.schemas import TABLES
+
     problems = []
     for i, b in enumerate(manifest.breaks):
         where = f"breaks.{i}"
@@ -182,6 +190,8 @@ def _check_breaks(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str
 
 def break_notes(tables: dict[str, pd.DataFrame], manifest: Manifest, file: str) -> list[Problem]:
     """Breaks declared for a table the dataset does not have (harmless: nothing to adjust)."""
+    from kompetensprognos.schemas import TABLES
+
     return [
         Problem(
             file,

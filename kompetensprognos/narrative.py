@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from kompetensprognos.dataset import Manifest
+from kompetensprognos.datamodel import Manifest
 from kompetensprognos.headline import finest_level, headline
 from kompetensprognos.labels import (
     _DASH,

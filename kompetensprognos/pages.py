@@ -10,6 +10,7 @@ Three entry points:
   (one notebook cell calls it). Plain HTML with a few lines of inline script, so it works when
   the file is mailed or opened from a file share.
 * :func:`page` wraps a body in the shared page shell (used by the landing page too).
+* :func:`call_backtest_text` is the evidence section's scored balance calls (Swedish Markdown).
 
 Examples
 --------
@@ -25,6 +26,7 @@ import html as _html
 import io
 import os
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,13 @@ from typing import Any
 import pandas as pd
 
 from kompetensprognos.labels import (
+    NBSP,
+    STATUS_ORDER,
     STATUS_TINTS,
     column_spec,
+    fmt_float,
+    fmt_int,
+    fmt_pct,
     format_value,
     occupation_name,
     status_label,
@@ -41,10 +48,15 @@ from kompetensprognos.labels import (
 
 __all__ = [
     "BASE_CSS",
+    "CALL_COLUMNS",
     "PRINT_CSS",
     "TABLE_SCRIPT",
+    "call_backtest_text",
+    "call_scores",
     "compress_png",
     "figure_alt",
+    "figure_png",
+    "is_palette_png",
     "occupation_rows",
     "occupation_table",
     "occupation_table_html",
@@ -393,12 +405,200 @@ def occupation_table(tables: Mapping[str, pd.DataFrame]) -> Any:
     return HTML(occupation_table_html(tables))
 
 
+# --------------------------------------------------------------------------- scored calls
+#: Columns of ``balance_backtest`` (one row per region, origin and SSYK 3 occupation, written by
+#: :func:`kompetensprognos.balance.call_backtest`) that the evidence section reads; the old
+#: method's ``old_status`` / ``old_p_shortage`` are used when present.
+CALL_COLUMNS: tuple[str, ...] = ("origin", "status", "p_shortage", "truth_status", "carry_status")
+
+# method -> (status column, probability column or None: the status read as 0/1), label
+_CALL_METHODS: dict[str, tuple[str, str | None, str]] = {
+    "centred": ("status", "p_shortage", "Vår bedömning"),
+    "carry_forward": ("carry_status", None, "Dagens läge fört vidare (jämförelse)"),
+    "graduates_only": ("old_status", "old_p_shortage", "Tidigare metod (bara nyutbildade)"),
+}
+
+
+def call_scores(calls: pd.DataFrame) -> pd.DataFrame:
+    """Balanced accuracy and Brier score per origin and method, and over all origins (``"alla"``).
+
+    The rule of :func:`kompetensprognos.balance.score_calls` (a test keeps the two equal), here
+    without importing the model code into the report's kernel (2-3 s): only occupations whose
+    truth and call are both assessed count; balanced accuracy is the mean recall over the
+    truth's classes; the Brier score compares ``p_shortage`` with ``truth == brist`` (a method
+    without probabilities counts 1 for a called shortage, else 0).
+
+    Parameters
+    ----------
+    calls : pandas.DataFrame
+        A region's ``balance_backtest`` table (columns :data:`CALL_COLUMNS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin, method, n, balanced_accuracy, brier``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"origin": 2018, "status": ["brist", "balans"], "p_shortage": [0.8, 0.2],
+    ...     "truth_status": ["brist", "balans"], "carry_status": ["balans", "balans"]})
+    >>> s = call_scores(c).query("origin == 'alla'").round(3)
+    >>> s[["method", "balanced_accuracy", "brier"]].values.tolist()
+    [['centred', 1.0, 0.04], ['carry_forward', 0.5, 0.5]]
+    """
+    rows = []
+    groups = [(str(o), g) for o, g in calls.groupby("origin", sort=True)]
+    for origin, grp in [*groups, ("alla", calls)]:
+        for name, (scol, pcol, _label) in _CALL_METHODS.items():
+            if scol not in grp.columns:
+                continue
+            g = grp[grp["truth_status"].isin(STATUS_ORDER) & grp[scol].isin(STATUS_ORDER)]
+            if g.empty:
+                continue
+            recalls = [
+                (g.loc[g["truth_status"] == cls, scol] == cls).mean()
+                for cls in STATUS_ORDER
+                if (g["truth_status"] == cls).any()
+            ]
+            called = (g[scol] == "brist").astype(float)
+            p = called if pcol is None or pcol not in g else g[pcol].astype(float).fillna(called)
+            brier = float(((p - (g["truth_status"] == "brist")) ** 2).mean())
+            rows.append((origin, name, len(g), float(sum(recalls) / len(recalls)), brier))
+    return pd.DataFrame(rows, columns=["origin", "method", "n", "balanced_accuracy", "brier"])
+
+
+def call_backtest_text(balance_backtest: pd.DataFrame | None) -> str:
+    """The evidence section's scored calls in Swedish: a short table and what it means.
+
+    Earlier balance calls (from origins such as 2018 and 2019, made with the data of that time)
+    scored against what happened: balanced accuracy and Brier score of our call beside carrying
+    today's state forward (and the old graduates-only method when present). A missing or empty
+    table, or one without the needed columns, gives a Swedish sentence instead.
+
+    Parameters
+    ----------
+    balance_backtest : pandas.DataFrame or None
+        The region's ``balance_backtest`` table (columns :data:`CALL_COLUMNS`).
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> call_backtest_text(None).startswith("*Bedömningarna har inte bakåttestats")
+    True
+    >>> c = pd.DataFrame({"origin": [2018, 2018, 2019], "status": ["brist", "balans", "brist"],
+    ...     "p_shortage": [0.8, 0.2, 0.7], "truth_status": ["brist", "balans", "brist"],
+    ...     "carry_status": ["balans", "balans", "brist"]})
+    >>> text = call_backtest_text(c)
+    >>> "Balanserad träffsäkerhet" in text and "| 2018 " in text and "bättre än" in text
+    True
+    """
+    head = "### Hur väl har tidigare bedömningar av balansen stämt?\n\n"
+    if balance_backtest is None or balance_backtest.empty:
+        return (
+            "*Bedömningarna har inte bakåttestats i den här körningen. Bakåttestet kräver data "
+            "där det verkliga utfallet är känt (som i demodata) och görs med "
+            "`kompetensprognos.balance.call_backtest`.*"
+        )
+    missing = [c for c in CALL_COLUMNS if c not in balance_backtest.columns]
+    if missing:
+        return (
+            f"*Bakåttestet av bedömningarna kan inte visas: tabellen balance_backtest saknar "
+            f"kolumnerna {', '.join(missing)}.*"
+        )
+    scores = call_scores(balance_backtest)
+    if scores.empty:
+        return head + (
+            "*Inget yrke hade både en bedömning och ett känt utfall, så träffsäkerheten kan inte "
+            "räknas ut.*"
+        )
+    origins = sorted(str(o) for o in balance_backtest["origin"].dropna().unique())
+    when = " och ".join([", ".join(origins[:-1]), origins[-1]] if len(origins) > 1 else origins)
+    lines = [
+        f"Vi gjorde om balansbedömningen som om vi stod i {when}, med enbart de uppgifter som "
+        "fanns då, och jämförde den med hur det sedan gick för varje yrke (SSYK-nivå 3). "
+        "*Balanserad träffsäkerhet* är andelen rätt bedömda yrken räknad för brist, balans och "
+        f"överskott var för sig och sedan i medeltal: att gissa ger omkring 33{NBSP}%. "
+        "*Brier-poängen* mäter hur väl sannolikheten för brist stämde: 0 är perfekt, lägre är "
+        "bättre.",
+        "",
+        "| Bedömning gjord | Metod | Yrken | Balanserad träffsäkerhet | Brier-poäng |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in scores.itertuples():
+        origin = "Alla år" if r.origin == "alla" else str(r.origin)
+        label = _CALL_METHODS[str(r.method)][2]
+        lines.append(
+            f"| {origin} | {label} | {fmt_int(r.n)} | {fmt_pct(r.balanced_accuracy)} | "
+            f"{fmt_float(r.brier, 2)} |"
+        )
+    total = scores[scores["origin"] == "alla"].set_index("method")
+    lines.append("")
+    if {"centred", "carry_forward"} <= set(total.index):
+        ours, carry = total.loc["centred"], total.loc["carry_forward"]
+        acc = ours["balanced_accuracy"] > carry["balanced_accuracy"]
+        brier = ours["brier"] < carry["brier"]
+        if acc and brier:
+            meaning = (
+                "Vår bedömning träffade bättre än att föra dagens läge vidare, både i status och "
+                "i sannolikhet för brist: den tillför något utöver dagens läge."
+            )
+        elif brier:
+            meaning = (
+                "Sannolikheten för brist har stämt bättre än att föra dagens läge vidare, men "
+                "statusen har inte träffat oftare: läs statusen som en indikation och titta på "
+                "sannolikheten för brist."
+            )
+        elif acc:
+            meaning = (
+                "Statusen har träffat oftare än att föra dagens läge vidare, men sannolikheten "
+                "för brist har stämt sämre: läs sannolikheten med försiktighet."
+            )
+        else:
+            meaning = (
+                "Bedömningen har ännu inte träffat bättre än att föra dagens läge vidare: läs "
+                "den med försiktighet och tillsammans med dagens läge."
+            )
+        lines.append(meaning)
+    return head + "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- report rendering
+def _palette_png(rgb: Any, colors: int) -> bytes:
+    """A PIL RGB image as a palette PNG (fast octree, no dithering, default zlib level)."""
+    from PIL import Image
+
+    # fast octree without PNG optimisation: on the report's figures 4x faster than median cut
+    # with optimize=True (1.0 s against 3.9 s for eight figures) and still a fifth smaller
+    pal = rgb.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    pal.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def is_palette_png(data: bytes) -> bool:
+    """True for a PNG whose pixels are palette indices (colour type 3), i.e. already compressed.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> buf = io.BytesIO(); Image.new("P", (4, 4)).save(buf, "PNG")
+    >>> is_palette_png(buf.getvalue()), is_palette_png(b"not a png")
+    (True, False)
+    """
+    # IHDR is the first chunk: 8-byte signature, length, "IHDR", width, height, depth, colour type
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and data[25:26] == b"\x03"
+
+
 def compress_png(data: bytes, colors: int = 256) -> bytes:
     """Re-encode a PNG with an adaptive palette of ``colors`` colours (if that makes it smaller).
 
     Chart PNGs have few distinct colours apart from anti-aliasing, so a palette image is about a
-    third of the size and looks the same.
+    third of the size and looks the same. A PNG that is already a palette image is returned as
+    it is (the report's figures are drawn that way by :func:`figure_png`).
 
     Examples
     --------
@@ -407,6 +607,8 @@ def compress_png(data: bytes, colors: int = 256) -> bytes:
     >>> len(compress_png(buf.getvalue())) <= len(buf.getvalue())
     True
     """
+    if is_palette_png(data):
+        return data
     from PIL import Image
 
     img = Image.open(io.BytesIO(data))
@@ -417,13 +619,42 @@ def compress_png(data: bytes, colors: int = 256) -> bytes:
         bg = Image.new("RGB", img.size, "white")
         bg.paste(img, mask=img.getchannel("A"))
         rgb = bg
-    # fast octree without PNG optimisation: on the report's figures 4x faster than median cut
-    # with optimize=True (1.0 s against 3.9 s for eight figures) and still a fifth smaller
-    pal = rgb.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    buf = io.BytesIO()
-    pal.save(buf, "PNG")
-    out = buf.getvalue()
+    out = _palette_png(rgb, colors)
     return out if len(out) < len(data) else data
+
+
+def figure_png(fig: Any, colors: int = 256) -> bytes:
+    """A matplotlib figure as a palette PNG, drawn once at the figure's own dpi.
+
+    What the report shows instead of the notebook's own figure output: the inline backend draws
+    a figure twice (``bbox_inches="tight"`` needs a layout pass) and writes a full-colour PNG
+    that :func:`render_html` then decodes and quantises again. Here the figure is drawn once on
+    an Agg canvas and its pixels are quantised straight from memory. The report's figures fill
+    their canvas (their layout keeps every label inside), so no tight cropping is needed.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(2, 1), dpi=50); _ = fig.add_subplot().plot([1, 2])
+    >>> png = figure_png(fig)
+    >>> is_palette_png(png), png[16:24] == (100).to_bytes(4, "big") + (50).to_bytes(4, "big")
+    (True, True)
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    img = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
+    if rgba[..., 3].min() == 255:
+        rgb = img.convert("RGB")
+    else:  # a transparent background: flatten onto white as compress_png does
+        rgb = Image.new("RGB", img.size, "white")
+        rgb.paste(img, mask=img.getchannel("A"))
+    return _palette_png(rgb, colors)
 
 
 def figure_alt(fig: Any, max_parts: int = 12) -> str:
@@ -463,6 +694,65 @@ def figure_alt(fig: Any, max_parts: int = 12) -> str:
         if xlabel:
             text += f". Vågrät axel: {xlabel}"
     return text + "."
+
+
+_EXPORTERS = threading.local()
+
+
+def _exporter() -> Any:
+    """nbconvert's HTML exporter for the report, built once per thread (loading and compiling its
+    Jinja templates took 0.3-0.5 s per report; the batch renders in a few threads)."""
+    exporter = getattr(_EXPORTERS, "exporter", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exporter = HTMLExporter(
+            template_name="basic",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags={"remove_cell"}), enabled=True
+        )
+        _EXPORTERS.exporter = exporter
+    return exporter
+
+
+def _export_body(nb: Any) -> str:
+    """The notebook's outputs as HTML (nbconvert's ``basic`` template, no code, no prompts).
+
+    ``HTMLExporter.from_notebook_node`` ends with a BeautifulSoup pass that only adds alt text
+    and tab stops for the ``lab`` template's cells: 0.7 s per report parsing and re-serialising
+    the page, and our page sets its own alt text. So the exporter's filters are registered as it
+    does and the template is rendered directly; with another nbconvert that lacks these
+    internals the exporter's own method is used.
+    """
+    exporter = _exporter()
+    try:
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        resources = exporter._init_resources(None)
+        # no code is shown (exclude_input), but the template refers to the filter
+        exporter.register_filter("highlight_code", Highlight2HTML(parent=exporter))
+        exporter.register_filter(
+            "filter_data_type",
+            WidgetsDataTypeFilter(
+                notebook_metadata=exporter._nb_metadata, parent=exporter, resources=resources
+            ),
+        )
+        body, _ = TemplateExporter.from_notebook_node(exporter, nb, resources)
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other nbconvert
+        body, _ = exporter.from_notebook_node(nb)
+    # the template writes some non-ASCII letters as character references ("f&#246;r"); write
+    # them as text as the BeautifulSoup pass did (markup characters below 128 stay escaped)
+    return _NONASCII_REF.sub(lambda m: chr(int(m.group(1))), str(body))
+
+
+_NONASCII_REF = re.compile(r"&#(1[2-9][0-9]|[2-9][0-9]{2}|[0-9]{4,5});")
 
 
 _IMG = re.compile(r'<img\s+(?:alt="[^"]*"\s+)?src="data:image/png;base64,([^"]+)"')
@@ -529,21 +819,10 @@ def render_html(
         ``target``.
     """
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(notebook, as_version=4)
     alts = _figure_alts(nb)
-    exporter = HTMLExporter(
-        template_name="basic",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"remove_cell"}), enabled=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
+    body = _export_body(nb)
 
     def _img(m: re.Match[str]) -> str:
         b64 = m.group(1).replace("\n", "")

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kompetensprognos import __version__, regions
-from kompetensprognos.dataset import Dataset, Manifest, load_dataset
+from kompetensprognos.datamodel import Manifest
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.outputs import CODE_COLUMNS, CONTEXT_FILE, TABLE_NAMES
 from kompetensprognos.params import Params, load_params
@@ -162,6 +162,7 @@ def load(
             fingerprint=ctx["fingerprint"],
             tables=read_tables(tdir),
         )
+    from kompetensprognos.dataset import load_dataset
     from kompetensprognos.pipeline import run
 
     dataset = load_dataset(params.data)
@@ -236,17 +237,22 @@ def show(obj: Any) -> None:
 
     if isinstance(obj, Figure):
         import matplotlib.pyplot as plt
+        from IPython.display import Image
 
-        from kompetensprognos.pages import figure_alt
+        from kompetensprognos.pages import figure_alt, figure_png
 
-        # the alt text travels in the output's metadata; pages.render_html puts it on <img>
-        display(obj, metadata={"image/png": {"alt": figure_alt(obj)}})
+        # drawn once into a palette PNG here (not by the inline backend, which draws twice for
+        # its tight bounding box and leaves a full-colour PNG for the HTML step to re-encode);
+        # the alt text travels in the output's metadata and pages.render_html puts it on <img>
+        alt = figure_alt(obj)
+        png = figure_png(obj)
         plt.close(obj)
+        display(Image(data=png, format="png", metadata={"alt": alt}))
         return
     display(obj)
 
 
-def region_panel(dataset: Dataset, region: str, ssyk_level: int = 2) -> pd.DataFrame:
+def region_panel(dataset: Any, region: str, ssyk_level: int = 2) -> pd.DataFrame:
     """A region's employment series at one SSYK level, on the latest data basis (for the model lab).
 
     Returns

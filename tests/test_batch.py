@@ -100,6 +100,15 @@ def test_outlook_report_end_to_end(
     )
     n_brist = int((level["status"] == "brist").sum())
     assert re.search(rf"\b{n_brist}\b", html)
+    # the evidence section shows the scored balance calls, or says in Swedish they were not run
+    if (out / "skaraborg" / "tables" / "balance_backtest.csv").exists():
+        assert "Hur väl har tidigare bedömningar av balansen stämt?" in html
+    else:
+        assert "Bedömningarna har inte bakåttestats" in html
+    # figures are palette PNGs drawn by report.show, each with alt text; no Python warning leaks
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]{0,40})', html)
+    assert len(images) >= 6 and all(alt.startswith("Diagram") for alt, _ in images)
+    assert not re.search(r"\b[A-Z]\w*Warning\b", html)
 
 
 def test_dask_executor_gives_the_same_outputs_as_local(

@@ -220,3 +220,30 @@ def test_backtest_chart_swedish_legend():
 def test_missing_column_names_the_table():
     with pytest.raises(KompetensprognosError, match="recruitment_need"):
         plots.recruitment_need_bars(recruitment_need().drop(columns=["replacement"]))
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 20.0])
+def test_fixed_grid_charts_keep_every_text_inside_the_canvas(scale):
+    """fan_chart and education_output_chart use a fixed grid (no constrained layout): tick labels
+    from "0" to "280 000", two-line panel titles, the legend and the title must stay on the page."""
+    ef = employment_forecast()
+    for c in ("employed", "lo80", "hi80", "lo95", "hi95"):
+        ef[c] = ef[c] * scale
+    eo = education_output()
+    for c in ("graduates", "graduates_lo80", "graduates_hi80"):
+        eo[c] = eo[c] * scale
+    for fig in (
+        plots.fan_chart(ef, ssyk_level=1, breaks=[2020, 2023]),
+        plots.fan_chart(ef, ssyk_level=3),
+        plots.education_output_chart(eo),
+    ):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        page = fig.bbox
+        # an axes' tight box holds its drawn tick labels, axis labels and (two-line) title
+        boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+        boxes += [lg.get_window_extent(renderer) for lg in fig.legends]
+        boxes += [fig._suptitle.get_window_extent(renderer)]
+        for box in boxes:
+            assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1, (box, page)
+            assert box.y0 >= page.y0 - 1 and box.y1 <= page.y1 + 1, (box, page)
