@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -529,7 +530,9 @@ def education_stock_balance(
     fin = np.isfinite(rel)
     p_short = np.where(fin, rel < lo, np.nan)
     p_surp = np.where(fin, rel > hi, np.nan)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # a column without any finite ratio (no supply or no demand) gives NaN, said below
+        warnings.simplefilter("ignore", RuntimeWarning)
         p_short, p_surp = np.nanmean(p_short, axis=0), np.nanmean(p_surp, axis=0)
         med = _nan_quantile(rel, 0.5)
     status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))

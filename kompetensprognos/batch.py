@@ -384,8 +384,6 @@ def _build_regions(
     """Stage tables in ``staging``, execute the notebooks, move each complete region into place."""
     from tqdm.auto import tqdm
 
-    from kompetensprognos.excel import write_workbook
-
     outcomes: dict[str, RegionOutcome] = {}
     for region, t in tables.items():
         write_region(
@@ -396,6 +394,8 @@ def _build_regions(
             fingerprint=fingerprint,
         )
 
+    # the workbooks need only the tables: write them in a second process while the kernels run
+    books = _start_workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
     t2 = time.perf_counter()
     run_one = partial(
         _execute_region,
@@ -427,6 +427,9 @@ def _build_regions(
     timings["notebooks"] = time.perf_counter() - t2
 
     hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
+    t3 = time.perf_counter()
+    written = books.result()
+    timings["workbooks_wait"] = time.perf_counter() - t3
     for region in tables:
         o = outcomes[region]
         if not o.ok:
@@ -434,13 +437,8 @@ def _build_regions(
         try:
             folder = staging / region
             p = params[region]
-            write_workbook(
-                folder / "rapport.xlsx",
-                tables[region],
-                p,
-                dataset.manifest,
-                fingerprint=fingerprint,
-            )
+            if written.get(region):
+                raise KompetensprognosError(f"the Excel workbook failed: {written[region]}")
             o.headline = headline(tables[region], (p.period_start, p.period_end)).as_dict()
             (folder / STAMP_FILE).write_text(
                 json.dumps({"stamp": stamps[region], "headline": o.headline}, ensure_ascii=False)
@@ -451,6 +449,67 @@ def _build_regions(
         except Exception as exc:
             o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
     return outcomes
+
+
+def _write_workbooks(
+    staging: Path,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    params: dict[str, Any],
+    manifest: Any,
+    fingerprint: str,
+) -> dict[str, str]:
+    """Write every region's ``rapport.xlsx``; returns ``{region: error}`` for those that failed."""
+    from kompetensprognos.excel import write_workbook
+
+    errors = {}
+    for region, t in tables.items():
+        try:
+            write_workbook(
+                staging / region / "rapport.xlsx",
+                t,
+                params[region],
+                manifest,
+                fingerprint=fingerprint,
+            )
+        except Exception as exc:  # reported for the region; the others go on
+            errors[region] = f"{type(exc).__name__}: {exc}"
+    return errors
+
+
+class _Done:
+    """A finished result with the interface of a future (workbooks written in this process)."""
+
+    def __init__(self, value: dict[str, str]) -> None:
+        self._value = value
+
+    def result(self) -> dict[str, str]:
+        return self._value
+
+
+def _start_workbooks(
+    staging: Path,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    params: dict[str, Any],
+    manifest: Any,
+    fingerprint: str,
+    jobs: int,
+) -> Any:
+    """Write the workbooks in a forked process (``jobs > 1``) or here; ``.result()`` waits.
+
+    The process is forked before any kernel thread starts, so it inherits the tables without
+    pickling them; openpyxl spends most of a workbook in pure Python, so a thread would only
+    compete with the kernels' clients for the interpreter lock.
+    """
+    args = (staging, tables, params, manifest, fingerprint)
+    if jobs <= 1 or os.name != "posix":
+        return _Done(_write_workbooks(*args))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(_write_workbooks, *args)
+    pool.shutdown(wait=False)  # the worker exits once the workbooks are written
+    return future
 
 
 def format_failure(outcome: RegionOutcome) -> str:
