@@ -5,7 +5,9 @@ sweeps and the notebook (run alone in JupyterLab) all call. It goes through the 
 all regions and passes every shared result on instead of recomputing it per region:
 
 1. **demand** — the demand model is fitted once (the region hierarchy is joint), and its
-   rolling-origin backtest is run once;
+   rolling-origin backtest is run once; when the dataset has a truth to score against (the
+   demo's ``imbalance_truth``), the balance calls of earlier origins are backtested once too
+   (``balance_backtest``);
 2. **graduates** — the graduate projection does not depend on the region, so it is projected
    once per distinct ``(n_sims, seed, period_end)`` of the regions;
 3. **regions** — per region, the recruitment need (simulated once) and the supply and balance
@@ -252,15 +254,18 @@ def run(
 
     timings: dict[str, float] = {}
     want_backtest = any(p.backtest for p in params.values())
-    pending = None
+    want_calls = want_backtest and "supply" in stages and _can_score_calls(dataset)
+    pending = pending_calls = None
     pool = None
     if want_backtest and jobs > 1:
-        # the backtest is independent of the fit: run it on the second core meanwhile
+        # the backtests are independent of the fit: run them on the second core meanwhile
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         pending = pool.submit(_timed_backtest, dataset, config, list(params))
+        if want_calls:
+            pending_calls = pool.submit(_timed_calls, dataset, config, params)
     try:
         t = time.perf_counter()
         result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
@@ -279,6 +284,16 @@ def run(
                 if p.backtest:
                     bt = backtest[backtest["region"] == region].reset_index(drop=True)
                     tables[region] = _ordered(tables[region] | {"backtest": bt})
+        if want_calls:
+            t = time.perf_counter()
+            if pending_calls is not None:
+                calls, timings["call_backtest"] = pending_calls.result()
+                timings["call_backtest_wait"] = time.perf_counter() - t
+            else:
+                calls, timings["call_backtest"] = _timed_calls(dataset, config, params)
+            for region, p in params.items():
+                if p.backtest and region in calls:
+                    tables[region] = _ordered(tables[region] | {"balance_backtest": calls[region]})
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -304,6 +319,46 @@ def _timed_backtest(
         dataset, config=config, origins=origins, regions_=region_ids, progress=progress
     )
     return _backtest_table(detail, levels=config.levels), time.perf_counter() - t
+
+
+def _can_score_calls(dataset: Dataset) -> bool:
+    """The call backtest needs a truth to score against (the demo's ``imbalance_truth``) and
+    the stock–flow tables its supply model refits."""
+    if dataset.imbalance_truth is None or not _has_supply_data(dataset):
+        return False
+    from kompetensprognos.labour_supply import missing_channels
+
+    return not missing_channels(dataset)
+
+
+def _timed_calls(
+    dataset: Dataset, config: DemandConfig, params: Mapping[str, Params]
+) -> tuple[dict[str, pd.DataFrame], float]:
+    """The balance calls of earlier origins scored against the truth, per region
+    (:func:`kompetensprognos.balance_calls.call_backtest`, every model refitted per origin).
+
+    Regions with the same balance settings share one backtest run.
+    """
+    from kompetensprognos.balance_calls import call_backtest
+
+    t = time.perf_counter()
+    groups: dict[str, list[str]] = {}
+    for region, p in params.items():
+        if p.backtest:
+            groups.setdefault(p.balance.model_dump_json(), []).append(region)
+    out: dict[str, pd.DataFrame] = {}
+    for members in groups.values():
+        first = params[members[0]]
+        calls = call_backtest(
+            dataset,
+            region_ids=tuple(members),
+            demand_config=config,
+            balance_params=first.balance,
+            seed=first.seed,
+        )
+        for region in members:
+            out[region] = calls[calls["region"] == region].reset_index(drop=True)
+    return out, time.perf_counter() - t
 
 
 def _region_tables(
