@@ -262,7 +262,9 @@ def run(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        # one process per backtest: with the fit in this one, three processes keep two cores busy
+        workers = 2 if want_calls else 1
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         pending = pool.submit(_timed_backtest, dataset, config, list(params))
         if want_calls:
             pending_calls = pool.submit(_timed_calls, dataset, config, params)
