@@ -23,6 +23,7 @@ import pandas as pd
 
 from kompetensprognos import regions
 from kompetensprognos.balance import STATUS_TOO_SMALL, STATUSES, region_balance
+from kompetensprognos.call_scores import score_calls as _score_calls
 from kompetensprognos.config import BalanceParams
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.graduates_balance import graduates_only_balance_tables
@@ -204,29 +205,4 @@ def score_calls(calls: pd.DataFrame) -> pd.DataFrame:
     >>> float(s.loc[("all", "centred"), "balanced_accuracy"]), float(s.loc[("all", "carry_forward"), "brier"])
     (1.0, 0.5)
     """
-    methods = {"centred": ("status", "p_shortage"), "carry_forward": ("carry_status", None)}
-    if "today_status" in calls:
-        methods["centred_with_today"] = ("today_status", "today_p_shortage")
-    if "old_status" in calls:
-        methods["graduates_only"] = ("old_status", "old_p_shortage")
-    rows = []
-    for (region, origin), grp in [*calls.groupby(["region", "origin"]), (("all", "all"), calls)]:
-        for name, (scol, pcol) in methods.items():
-            g = grp[grp["truth_status"].isin(STATUSES) & grp[scol].isin(STATUSES)]
-            if g.empty:
-                continue
-            recalls = [
-                (g.loc[g["truth_status"] == cls, scol] == cls).mean()
-                for cls in STATUSES
-                if (g["truth_status"] == cls).any()
-            ]
-            p = (
-                (g[scol] == "brist").astype(float)
-                if pcol is None
-                else g[pcol].astype(float).fillna((g[scol] == "brist").astype(float))
-            )
-            brier = float(((p - (g["truth_status"] == "brist")) ** 2).mean())
-            rows.append((region, origin, name, len(g), float(np.mean(recalls)), brier))
-    return pd.DataFrame(
-        rows, columns=["region", "origin", "method", "n", "balanced_accuracy", "brier"]
-    )
+    return _score_calls(calls, by=("region", "origin"), total="all")

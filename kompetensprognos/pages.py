@@ -33,9 +33,9 @@ from typing import Any
 
 import pandas as pd
 
+from kompetensprognos.call_scores import score_calls
 from kompetensprognos.labels import (
     NBSP,
-    STATUS_ORDER,
     STATUS_TINTS,
     column_spec,
     fmt_float,
@@ -407,26 +407,23 @@ def occupation_table(tables: Mapping[str, pd.DataFrame]) -> Any:
 
 # --------------------------------------------------------------------------- scored calls
 #: Columns of ``balance_backtest`` (one row per region, origin and SSYK 3 occupation, written by
-#: :func:`kompetensprognos.balance.call_backtest`) that the evidence section reads; the old
+#: :func:`kompetensprognos.balance_calls.call_backtest`) that the evidence section reads; the old
 #: method's ``old_status`` / ``old_p_shortage`` are used when present.
 CALL_COLUMNS: tuple[str, ...] = ("origin", "status", "p_shortage", "truth_status", "carry_status")
 
-# method -> (status column, probability column or None: the status read as 0/1), label
-_CALL_METHODS: dict[str, tuple[str, str | None, str]] = {
-    "centred": ("status", "p_shortage", "Vår bedömning"),
-    "carry_forward": ("carry_status", None, "Dagens läge fört vidare (jämförelse)"),
-    "graduates_only": ("old_status", "old_p_shortage", "Tidigare metod (bara nyutbildade)"),
+#: Swedish names of the methods the evidence section shows (in this order).
+_CALL_LABELS: dict[str, str] = {
+    "centred": "Vår bedömning",
+    "carry_forward": "Dagens läge fört vidare (jämförelse)",
+    "graduates_only": "Tidigare metod (bara nyutbildade)",
 }
 
 
 def call_scores(calls: pd.DataFrame) -> pd.DataFrame:
     """Balanced accuracy and Brier score per origin and method, and over all origins (``"alla"``).
 
-    The rule of :func:`kompetensprognos.balance.score_calls` (a test keeps the two equal), here
-    without importing the model code into the report's kernel (2-3 s): only occupations whose
-    truth and call are both assessed count; balanced accuracy is the mean recall over the
-    truth's classes; the Brier score compares ``p_shortage`` with ``truth == brist`` (a method
-    without probabilities counts 1 for a called shortage, else 0).
+    The one rule of :func:`kompetensprognos.call_scores.score_calls` (light: the report's kernel
+    does not import the model code) for the methods the section shows.
 
     Parameters
     ----------
@@ -446,25 +443,8 @@ def call_scores(calls: pd.DataFrame) -> pd.DataFrame:
     >>> s[["method", "balanced_accuracy", "brier"]].values.tolist()
     [['centred', 1.0, 0.04], ['carry_forward', 0.5, 0.5]]
     """
-    rows = []
-    groups = [(str(o), g) for o, g in calls.groupby("origin", sort=True)]
-    for origin, grp in [*groups, ("alla", calls)]:
-        for name, (scol, pcol, _label) in _CALL_METHODS.items():
-            if scol not in grp.columns:
-                continue
-            g = grp[grp["truth_status"].isin(STATUS_ORDER) & grp[scol].isin(STATUS_ORDER)]
-            if g.empty:
-                continue
-            recalls = [
-                (g.loc[g["truth_status"] == cls, scol] == cls).mean()
-                for cls in STATUS_ORDER
-                if (g["truth_status"] == cls).any()
-            ]
-            called = (g[scol] == "brist").astype(float)
-            p = called if pcol is None or pcol not in g else g[pcol].astype(float).fillna(called)
-            brier = float(((p - (g["truth_status"] == "brist")) ** 2).mean())
-            rows.append((origin, name, len(g), float(sum(recalls) / len(recalls)), brier))
-    return pd.DataFrame(rows, columns=["origin", "method", "n", "balanced_accuracy", "brier"])
+    scores = score_calls(calls, by=("origin",), total="alla", methods=list(_CALL_LABELS))
+    return scores.assign(origin=scores["origin"].astype(str))
 
 
 def call_backtest_text(balance_backtest: pd.DataFrame | None) -> str:
@@ -501,7 +481,7 @@ def call_backtest_text(balance_backtest: pd.DataFrame | None) -> str:
         return (
             "*Bedömningarna har inte bakåttestats i den här körningen. Bakåttestet kräver data "
             "där det verkliga utfallet är känt (som i demodata) och görs med "
-            "`kompetensprognos.balance.call_backtest`.*"
+            "`kompetensprognos.balance_calls.call_backtest`.*"
         )
     missing = [c for c in CALL_COLUMNS if c not in balance_backtest.columns]
     if missing:
@@ -530,7 +510,7 @@ def call_backtest_text(balance_backtest: pd.DataFrame | None) -> str:
     ]
     for r in scores.itertuples():
         origin = "Alla år" if r.origin == "alla" else str(r.origin)
-        label = _CALL_METHODS[str(r.method)][2]
+        label = _CALL_LABELS[str(r.method)]
         lines.append(
             f"| {origin} | {label} | {fmt_int(r.n)} | {fmt_pct(r.balanced_accuracy)} | "
             f"{fmt_float(r.brier, 2)} |"
