@@ -154,3 +154,36 @@ def test_code_fingerprint_follows_an_edited_module(
     assert pipeline.code_fingerprint() == first  # unchanged files: same hash (memoised)
     (pkg / "a.py").write_text("x = 22\n")  # a different size, so a different state
     assert pipeline.code_fingerprint() != first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_call_backtest_reaches_each_region_that_asks_for_backtests(
+    small_demo_dir: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    from kompetensprognos import balance_calls
+    from kompetensprognos.dataset import load_dataset
+
+    ds = load_dataset(small_demo_dir)
+    seen: list[tuple[str, ...]] = []
+
+    def fake(dataset, *, region_ids, **kwargs):  # the real one needs the demo's truth tables
+        seen.append(tuple(region_ids))
+        return pd.DataFrame(
+            {"region": list(region_ids), "origin": 2018, "ssyk": "222", "status": "brist"}
+        )
+
+    monkeypatch.setattr(balance_calls, "call_backtest", fake)
+    monkeypatch.setattr(pipeline, "_can_score_calls", lambda dataset: True)
+    fast = {"n_sims": 60, "demand": {"calibration_origins": 2}}
+    params = {
+        "skaraborg": Params.model_validate({"region": "skaraborg", **fast}),
+        "fyrbodal": Params.model_validate({"region": "fyrbodal", **fast, "backtest": False}),
+    }
+    res = pipeline.run(ds, params, jobs=jobs)
+    if jobs == 1:  # with 2 the fake runs in the forked process, where `seen` is its own copy
+        assert seen == [("skaraborg",)]  # once per run, only for regions with backtests
+    calls = res.tables["skaraborg"]["balance_backtest"]
+    assert calls["region"].tolist() == ["skaraborg"] and calls["ssyk"].tolist() == ["222"]
+    assert "balance_backtest" not in res.tables["fyrbodal"]
+    assert "call_backtest" in res.timings
