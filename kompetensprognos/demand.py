@@ -129,11 +129,17 @@ class Hierarchy:
         Bottom series in ``S`` column order: ``unique_id, municipality, ssyk``.
     S : scipy.sparse.csr_matrix
         ``n_series × n_bottom`` 0/1 summing matrix.
+    parents : dict[str, str]
+        ``unique_id -> parent id`` for the pooling methods (``share``, ``parent``, ``sdrift``,
+        ``pdrift``): the same occupation one region up (municipality and subregion → county,
+        county → Sweden when present), and at the top region the occupation group one SSYK
+        level up (the total has none).
     """
 
     series: pd.DataFrame
     bottom: pd.DataFrame
     S: sp.csr_matrix
+    parents: dict[str, str] = field(default_factory=dict)
 
     @property
     def tags(self) -> dict[str, np.ndarray]:
@@ -236,9 +242,36 @@ def build_hierarchy(bottom: pd.DataFrame, geography: Geography = "vg") -> Hierar
     bottom_ids = series.loc[len(series) - len(b) :, "unique_id"].to_numpy()
     if not np.array_equal(bottom_ids, b["unique_id"].to_numpy()):  # pragma: no cover - invariant
         raise AssertionError("bottom series order does not match S columns")
-    return Hierarchy(
-        series=series[["unique_id", "region", "region_kind", "ssyk", "ssyk_level"]], bottom=b, S=S
-    )
+    series = series[["unique_id", "region", "region_kind", "ssyk", "ssyk_level"]]
+    return Hierarchy(series=series, bottom=b, S=S, parents=_parents(series, region_of))
+
+
+def _parents(series: pd.DataFrame, region_of: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """Each series' parent: the same occupation one region up, else one SSYK level up."""
+    up: dict[str, str] = {}
+    for lst in region_of.values():
+        county = next((r for r, k in lst if k == "county"), None)
+        country = next((r for r, k in lst if k == "country"), None)
+        # a municipality outside every county of the hierarchy (Kungsbacka in 'vg') goes to
+        # its subregion
+        wider = county or next((r for r, k in lst if k not in ("municipality", "country")), None)
+        for r, kind in lst:
+            if kind == "country":
+                continue
+            target = country if kind == "county" else (wider if kind == "municipality" else county)
+            if target is not None and target != r:
+                up.setdefault(r, target)
+    ids = set(series["unique_id"])
+    out: dict[str, str] = {}
+    for uid, region, code in series[["unique_id", "region", "ssyk"]].itertuples(index=False):
+        geo = f"{up[region]}{SEP}{code}" if region in up else None
+        if geo in ids:
+            out[uid] = geo
+        elif code != "total":
+            anc = "total" if code == UNKNOWN_SSYK or len(code) <= 1 else code[:-1]
+            if f"{region}{SEP}{anc}" in ids:
+                out[uid] = f"{region}{SEP}{anc}"
+    return out
 
 
 def _wide(long: pd.DataFrame, ids: Sequence[str], years: Sequence[int], value: str) -> np.ndarray:
@@ -444,7 +477,19 @@ class DemandModel:
             "calibration_origins": min(cfg.calibration_origins, max(len(years) - 4, 0)),
         }
         if cfg.chunk_size is None and self.executor is None:
-            base = Forecaster(**settings, progress=self.progress).fit(panel).predict()  # type: ignore[arg-type]
+            # the pooling methods (share, parent, sdrift, pdrift) read each series' parent, and a
+            # per-level method ``bygroup(...)`` the level (region kind / SSYK level, as `tags`)
+            level = hier.series["region_kind"] + "/ssyk" + hier.series["ssyk_level"].astype(str)
+            base = (
+                Forecaster(
+                    **settings,  # type: ignore[arg-type]
+                    parents=hier.parents,
+                    groups=pd.Series(level.to_numpy(), index=hier.series["unique_id"]),
+                    progress=self.progress,
+                )
+                .fit(panel)
+                .predict()
+            )
         else:
             from kompetensprognos.scale import fit_partitioned
 

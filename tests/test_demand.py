@@ -239,3 +239,23 @@ def test_backtest_table_has_model_and_baselines(small: Dataset) -> None:
         and table.loc[table["model"] == "naive", "coverage80"].isna().all()
     )
     assert set(table["horizon"]) == {1, 2, 3}
+
+
+def test_parents_go_one_region_up_then_one_ssyk_level_up() -> None:
+    bottom = pd.DataFrame({"municipality": ["1384", "1480", "1490"], "ssyk": ["251", "251", "821"]})
+    parents = build_hierarchy(bottom).parents
+    assert parents["1480|251"] == "vastra-gotaland|251"  # municipality -> county
+    assert parents["1384|251"] == "goteborgsregionen|251"  # Kungsbacka: outside county 14
+    assert parents["sjuharad|821"] == "vastra-gotaland|821"  # subregion -> county
+    assert parents["vastra-gotaland|251"] == "vastra-gotaland|25"  # top region: SSYK level up
+    assert parents["vastra-gotaland|2"] == "vastra-gotaland|total"
+    assert "vastra-gotaland|total" not in parents
+    national = build_hierarchy(bottom, geography="sweden").parents
+    assert national["vastra-gotaland|251"] == "00|251" and national["00|251"] == "00|25"
+
+
+@pytest.mark.slow
+def test_pooling_methods_run_in_the_demand_model(small: Dataset) -> None:
+    fit = DemandModel(DemandConfig(method="sdrift", calibration_origins=2)).fit(small)
+    ef = fit.employment_forecast("skaraborg")
+    assert len(ef) and (ef["employed"] >= 0).all()
