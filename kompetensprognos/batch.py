@@ -140,7 +140,9 @@ def _execute_region(
             kernel_name=kernel,
             execution_timeout=timeout,
             progress_bar=False,
-            cwd=str(folder),
+            # the kernel starts in the region folder; papermill's own `cwd=` would chdir this
+            # whole process, which two threads running notebooks at once leave in the wrong place
+            resources={"metadata": {"path": str(folder)}},
             log_output=False,
             # the kernel's own log (e.g. the "running over TCP without encryption" warning on
             # every start) would fill the terminal; failures still come back as cell errors

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 FAILS_IN_FYRBODAL = (
     'if region == "fyrbodal":\n    raise RuntimeError("boom in " + region)',
     'print("rapport för", region)',
+    'import os\nprint("mapp", os.path.basename(os.getcwd()))',
 )
 
 
@@ -49,7 +50,10 @@ def test_failing_region_is_reported_and_leaves_nothing_behind(
     sk = out / "skaraborg"
     for name in ("rapport.html", "rapport.ipynb", "rapport.xlsx", "tables/employment_forecast.csv"):
         assert (sk / name).exists(), name
-    assert "rapport för skaraborg" in (sk / "rapport.html").read_text(encoding="utf-8")
+    page = (sk / "rapport.html").read_text(encoding="utf-8")
+    assert "rapport för skaraborg" in page
+    assert "mapp skaraborg" in page  # the kernel ran in the region's folder
+    assert Path.cwd() == tmp_path  # ... and this process's working folder did not move
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["data_fingerprint"] and {r["region"] for r in manifest["regions"]} == {
         "fyrbodal",

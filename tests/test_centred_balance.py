@@ -230,7 +230,8 @@ def test_swedish_texts_and_channel_chart(toy: tuple[pd.DataFrame, pd.DataFrame])
     assert "Båda sidor räknas brutto" in text
     assert "flöden per utbildningsgrupp" in missing_channels_text(["education_flows"])
     fig = newcomer_channels_bars(bal, top=3)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = fig.axes[0].get_legend() or fig.legends[0]  # the legend sits under the figure
+    labels = [t.get_text() for t in legend.get_texts()]
     assert "Gymnasieexaminerade" in labels and "Lediga jobb (nya + ersättning)" in labels
     # the graduates-only balance (before the lead wires the new one) degrades quietly
     old = bal.drop(columns=[c for c in bal.columns if c.startswith(("past_", "newcomers_"))])
