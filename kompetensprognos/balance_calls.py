@@ -4,14 +4,14 @@
 :func:`truncate`), calls the outlook, and :func:`score_calls` gives balanced accuracy and the
 Brier score of ``p_shortage`` beside *carry today's state forward* and the old graduates-only
 method. :func:`truth_status` reads the synthetic generator's ``imbalance_truth`` with the same
-bands. See ``docs/balance.md``.
+bands. The scores follow the one rule of :mod:`kompetensprognos.call_scores`. See
+``docs/balance.md``.
 
 Examples
 --------
->>> t = pd.DataFrame({"region": "r", "ssyk": "222", "year": [2016, 2017, 2020, 2021],
-...                   "openings": [10.0, 10, 10, 10], "newcomers": [10.0, 10, 8, 8]})
->>> truth_status(t, (2016, 2017), (2020, 2021))["truth_status"].tolist()
-['brist']
+>>> from kompetensprognos.balance_calls import call_backtest, score_calls
+>>> callable(call_backtest) and callable(score_calls)
+True
 """
 
 from __future__ import annotations
