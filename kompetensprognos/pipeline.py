@@ -357,6 +357,7 @@ def _timed_calls(
             demand_config=config,
             balance_params=first.balance,
             seed=first.seed,
+            with_today=False,  # the report shows ours, carry-forward and the old method
         )
         for region in members:
             out[region] = calls[calls["region"] == region].reset_index(drop=True)
