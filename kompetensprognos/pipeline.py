@@ -193,7 +193,30 @@ def fit_demand(
     return result, table
 
 
-def _read_cache(path: Path) -> dict[str, dict[str, pd.DataFrame]] | None:
+def _stored(
+    cache_dir: str | os.PathLike[str] | None, kind: str, fingerprint: str, config: Any, extra: Any
+) -> tuple[Path | None, Any]:
+    """Where a backtest of this data, demand configuration and ``extra`` is kept, and its
+    stored result (``None`` without a cache folder or when it was never computed)."""
+    if cache_dir is None:
+        return None, None
+    payload = {
+        "data": fingerprint,
+        "demand": json.loads(config.model_dump_json()),
+        "extra": extra,
+        "code": code_fingerprint(),
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    path = Path(cache_dir) / f"{kind}-{hashlib.sha256(blob).hexdigest()[:16]}.pkl"
+    return path, _read_cache(path)
+
+
+def _store(path: Path | None, value: Any) -> None:
+    if path is not None:
+        atomic_write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _read_cache(path: Path) -> Any:
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)  # our own cache file, named by a hash of its inputs
@@ -255,33 +278,49 @@ def run(
     timings: dict[str, float] = {}
     want_backtest = any(p.backtest for p in params.values())
     want_calls = want_backtest and "supply" in stages and _can_score_calls(dataset)
+    # the backtests depend on the data, the demand settings and (calls) the balance settings,
+    # not on a title or a period: kept apart, a change of those does not redo them
+    bt_path, backtest = _stored(cache_dir, "backtest", fingerprint, config, sorted(params))
+    calls_path, calls = _stored(
+        cache_dir,
+        "calls",
+        fingerprint,
+        config,
+        {r: [p.balance.model_dump_json(), p.seed] for r, p in params.items() if p.backtest},
+    )
+    need_backtest = want_backtest and backtest is None
+    need_calls = want_calls and calls is None
     pending = pending_calls = None
     pool = None
-    if want_backtest and jobs > 1:
+    if (need_backtest or need_calls) and jobs > 1:
         # the backtests are independent of the fit: run them on the second core meanwhile
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # one process per backtest: with the fit in this one, three processes keep two cores busy
-        workers = 2 if want_calls else 1
+        workers = int(need_backtest) + int(need_calls)
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        pending = pool.submit(_timed_backtest, dataset, config, list(params))
-        if want_calls:
+        if need_backtest:
+            pending = pool.submit(_timed_backtest, dataset, config, list(params))
+        if need_calls:
             pending_calls = pool.submit(_timed_calls, dataset, config, params)
     try:
         t = time.perf_counter()
         result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
         timings["demand_fit"] = time.perf_counter() - t
-        backtest = None
-        if want_backtest and pending is None:
+        if need_backtest and pending is None:
             backtest, timings["backtest"] = _timed_backtest(
                 dataset, config, list(params), progress=progress
             )
+            _store(bt_path, backtest)
+        if not want_backtest:
+            backtest = None
         tables = _region_tables(dataset, params, stages, result, backtest, progress, timings)
         if pending is not None:
             t = time.perf_counter()
             backtest, timings["backtest"] = pending.result()
             timings["backtest_wait"] = time.perf_counter() - t
+            _store(bt_path, backtest)
             for region, p in params.items():
                 if p.backtest:
                     bt = backtest[backtest["region"] == region].reset_index(drop=True)
@@ -291,8 +330,10 @@ def run(
             if pending_calls is not None:
                 calls, timings["call_backtest"] = pending_calls.result()
                 timings["call_backtest_wait"] = time.perf_counter() - t
-            else:
+                _store(calls_path, calls)
+            elif calls is None:
                 calls, timings["call_backtest"] = _timed_calls(dataset, config, params)
+                _store(calls_path, calls)
             for region, p in params.items():
                 if p.backtest and region in calls:
                     tables[region] = _ordered(tables[region] | {"balance_backtest": calls[region]})

@@ -187,3 +187,32 @@ def test_call_backtest_reaches_each_region_that_asks_for_backtests(
     assert calls["region"].tolist() == ["skaraborg"] and calls["ssyk"].tolist() == ["222"]
     assert "balance_backtest" not in res.tables["fyrbodal"]
     assert "call_backtest" in res.timings
+
+
+@pytest.mark.slow
+def test_backtests_are_reused_when_only_report_settings_change(
+    small_demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kompetensprognos.dataset import load_dataset
+
+    ds = load_dataset(small_demo_dir)
+    runs = {"backtest": 0}
+    real = pipeline._timed_backtest
+
+    def counting(*args, **kwargs):
+        runs["backtest"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_timed_backtest", counting)
+    fast = {"region": "skaraborg", "n_sims": 60, "demand": {"calibration_origins": 2}}
+    first = pipeline.run(ds, {"skaraborg": Params.model_validate(fast)}, cache_dir=tmp_path)
+    retitled = Params.model_validate({**fast, "title": "Ny titel"})
+    second = pipeline.run(ds, {"skaraborg": retitled}, cache_dir=tmp_path)
+    assert not second.cached  # the tables were computed again (the parameters changed) ...
+    assert runs["backtest"] == 1  # ... but the backtest was read back
+    pd.testing.assert_frame_equal(
+        first.tables["skaraborg"]["backtest"], second.tables["skaraborg"]["backtest"]
+    )
+    other = Params.model_validate({**fast, "demand": {"calibration_origins": 2, "method": "naive"}})
+    pipeline.run(ds, {"skaraborg": other}, stages=("demand",), cache_dir=tmp_path)
+    assert runs["backtest"] == 2  # another demand model: backtested again
