@@ -15,14 +15,22 @@ the origin's forecasts do not move.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from kompetensprognos.evaluation import score_forecasts
 from kompetensprognos.forecasting import calibrate_intervals, interval_columns, series_stats
 
-__all__ = ["ROLLING_COLUMNS", "Predictor", "calibrated_scores", "insample_stats", "rolling_origin"]
+__all__ = [
+    "COMMON_KEYS",
+    "ROLLING_COLUMNS",
+    "Predictor",
+    "calibrated_scores",
+    "common_rows",
+    "insample_stats",
+    "rolling_origin",
+]
 
 Predictor = Callable[[int, int], pd.DataFrame]
 """``(cutoff, h) -> unique_id, ds, forecast [, extra columns]`` using data up to ``cutoff`` only."""
@@ -129,6 +137,28 @@ def rolling_origin(
     return out[cols]
 
 
+#: What identifies a scored forecast in rolling-origin frames: series, origin and horizon.
+COMMON_KEYS: list[str] = ["unique_id", "cutoff", "horizon"]
+
+
+def common_rows(frames: Iterable[pd.DataFrame]) -> pd.DataFrame | None:
+    """The forecasts every frame made and whose actual is known (:data:`COMMON_KEYS` columns),
+    so models are compared on the same rows; ``None`` without frames.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"unique_id": "s", "cutoff": 2020, "horizon": [1, 2], "y": [1.0, None]})
+    >>> b = pd.DataFrame({"unique_id": "s", "cutoff": 2020, "horizon": [1, 2], "y": [1.0, 2.0]})
+    >>> common_rows([a, b])["horizon"].tolist()
+    [1]
+    """
+    common: pd.DataFrame | None = None
+    for rf in frames:
+        k = rf.loc[rf["y"].notna(), COMMON_KEYS].drop_duplicates()
+        common = k if common is None else common.merge(k, on=COMMON_KEYS)
+    return common
+
+
 def calibrated_scores(
     frames: Mapping[str, pd.DataFrame],
     horizon: int,
@@ -159,15 +189,11 @@ def calibrated_scores(
         The scored rows of :func:`kompetensprognos.evaluation.score_forecasts` with ``model``;
         empty when no row is common to all models.
     """
-    keys = ["unique_id", "cutoff", "horizon"]
-    common: pd.DataFrame | None = None
-    for rf in frames.values():
-        k = rf.loc[rf["y"].notna(), keys].drop_duplicates()
-        common = k if common is None else common.merge(k, on=keys)
+    common = common_rows(frames.values())
     out = []
     for name, rf in frames.items():
         rf = rf.assign(scaled_error=(rf["y"] - rf["forecast"]) / rf["iscale"])
-        test_all = rf.merge(common, on=keys) if common is not None else rf.iloc[:0]
+        test_all = rf.merge(common, on=COMMON_KEYS) if common is not None else rf.iloc[:0]
         for c, test in test_all.groupby("cutoff"):
             cal_rows = rf[(rf["cutoff"] < c) & (rf["cutoff"] >= c - n_cal) & (rf["ds"] <= c)]
             cal = calibrate_intervals(cal_rows, horizon, levels, min_errors=min_errors)

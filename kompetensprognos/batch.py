@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -478,16 +478,6 @@ def _write_workbooks(
     return errors
 
 
-class _Done:
-    """A finished result with the interface of a future (workbooks written in this process)."""
-
-    def __init__(self, value: dict[str, str]) -> None:
-        self._value = value
-
-    def result(self) -> dict[str, str]:
-        return self._value
-
-
 def _start_workbooks(
     staging: Path,
     tables: dict[str, dict[str, pd.DataFrame]],
@@ -504,7 +494,9 @@ def _start_workbooks(
     """
     args = (staging, tables, params, manifest, fingerprint)
     if jobs <= 1 or os.name != "posix":
-        return _Done(_write_workbooks(*args))
+        done: Future[dict[str, str]] = Future()
+        done.set_result(_write_workbooks(*args))
+        return done
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -34,7 +34,13 @@ import statsmodels.api as sm
 from scipy.stats import norm
 
 from kompetensprognos import regions
-from kompetensprognos.backtesting import Predictor, calibrated_scores, rolling_origin
+from kompetensprognos.backtesting import (
+    COMMON_KEYS,
+    Predictor,
+    calibrated_scores,
+    common_rows,
+    rolling_origin,
+)
 from kompetensprognos.config import GraduateConfig
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
@@ -912,15 +918,12 @@ def _choose(rfs: dict[str, pd.DataFrame], candidates: Sequence[str]) -> tuple[st
     Point errors only: the choice does not depend on intervals, so they are not calibrated
     here (:func:`_score` does that for the backtest tables, on the same rows and terms).
     """
-    keys = ["unique_id", "cutoff", "horizon"]
-    common: pd.DataFrame | None = None
-    for c in candidates:
-        k = rfs[c].loc[rfs[c]["y"].notna(), keys].drop_duplicates()
-        common = k if common is None else common.merge(k, on=keys)
+    common = common_rows(rfs[c] for c in candidates)
     if common is None or common.empty:
         return candidates[0], pd.DataFrame()
     rows = pd.concat(
-        [rfs[c].merge(common, on=keys).assign(model=c) for c in candidates], ignore_index=True
+        [rfs[c].merge(common, on=COMMON_KEYS).assign(model=c) for c in candidates],
+        ignore_index=True,
     )
     rows["forecast"] = rows["forecast"].clip(lower=0.0)
     scored = score_forecasts(rows, levels=())

@@ -40,6 +40,7 @@ from kompetensprognos.labels import (
     education_name,
     occupation_name,
     sheet_name,
+    value_of,
 )
 
 __all__ = ["README_SHEET", "swedish_table", "write_workbook"]
@@ -60,14 +61,6 @@ _TABLE_TEXT = {
     "jämfört med nytillskottet från den.",
     "notes": "Anmärkningar om avsnitt som inte kunde beräknas.",
 }
-
-
-def _get(x: Any, key: str, default: Any = None) -> Any:
-    if x is None:
-        return default
-    if isinstance(x, Mapping):
-        return x.get(key, default)
-    return getattr(x, key, default)
 
 
 def _plain(x: Any) -> Any:
@@ -139,7 +132,7 @@ def _readme_rows(
     )
     rows.append((title,))
     rows.append(())
-    if _get(manifest, "synthetic", False):
+    if value_of(manifest, "synthetic", False):
         rows.append(
             (
                 "⚠ SYNTETISKA DEMONSTRATIONSDATA: siffrorna är inte verklig statistik och får inte "
@@ -151,13 +144,13 @@ def _readme_rows(
         rows.append(("Region", regions.region_name(region), region))
     if p.get("period_start") and p.get("period_end"):
         rows.append(("Prognosperiod", f"{p['period_start']}–{p['period_end']}"))
-    label = _get(manifest, "label") or _get(manifest, "name")
+    label = value_of(manifest, "label") or value_of(manifest, "name")
     if label:
         rows.append(("Data", label))
-    if _get(manifest, "source"):
-        rows.append(("Källa", _get(manifest, "source")))
-    if _get(manifest, "vintage"):
-        rows.append(("Dataversion (vintage)", _get(manifest, "vintage")))
+    if value_of(manifest, "source"):
+        rows.append(("Källa", value_of(manifest, "source")))
+    if value_of(manifest, "vintage"):
+        rows.append(("Dataversion (vintage)", value_of(manifest, "vintage")))
     if fingerprint:
         rows.append(("Datafingeravtryck", fingerprint))
     rows.append(("Skapad", time.strftime("%Y-%m-%d %H:%M")))

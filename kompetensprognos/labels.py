@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,6 +53,7 @@ __all__ = [
     "occupation_name",
     "sheet_name",
     "status_label",
+    "value_of",
 ]
 
 NBSP = "\u00a0"
@@ -540,3 +542,18 @@ def format_value(value: Any, kind: str) -> str:
         except (TypeError, ValueError):
             return str(value)
     return str(value)
+
+
+def value_of(x: Any, key: str, default: Any = None) -> Any:
+    """``key`` of a parameter object or mapping (``Params``, a ``Manifest`` or their dicts).
+
+    Examples
+    --------
+    >>> value_of({"synthetic": True}, "synthetic"), value_of(None, "title", "–")
+    (True, '–')
+    """
+    if x is None:
+        return default
+    if isinstance(x, Mapping):
+        return x.get(key, default)
+    return getattr(x, key, default)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from kompetensprognos import __version__, regions
 from kompetensprognos.headline import finest_level, headline
-from kompetensprognos.labels import STATUS_ORDER, occupation_name, status_label
+from kompetensprognos.labels import STATUS_ORDER, occupation_name, status_label, value_of
 from kompetensprognos.narrative import NBSP, fmt_int, fmt_pct, fmt_prob, occupation_label
 from kompetensprognos.pages import page
 
@@ -59,14 +59,6 @@ body{max-width:80rem}
 .legend span{display:inline-block;padding:.1rem .6rem;margin-right:.4rem;border:1px solid #bbb}
 .wide{overflow-x:auto}
 """
-
-
-def _get(x: Any, key: str, default: Any = None) -> Any:
-    if x is None:
-        return default
-    if isinstance(x, Mapping):
-        return x.get(key, default)
-    return getattr(x, key, default)
 
 
 def headline_figures(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
@@ -315,7 +307,7 @@ def _same_occupation(region_ids: Sequence[str], bals: Mapping[str, pd.DataFrame]
 
 
 def _provenance(manifest: Any, fingerprint: str | None, version: str) -> tuple[str, str]:
-    synthetic = bool(_get(manifest, "synthetic", False))
+    synthetic = bool(value_of(manifest, "synthetic", False))
     banner = ""
     if synthetic:
         banner = (
@@ -323,8 +315,8 @@ def _provenance(manifest: Any, fingerprint: str | None, version: str) -> tuple[s
             "siffrorna är inte verklig statistik. De är simulerade för att visa hur rapporterna "
             "ser ut och får inte användas som underlag för beslut.</div>"
         )
-    label = _get(manifest, "label") or _get(manifest, "name") or ""
-    source, vintage = _get(manifest, "source"), _get(manifest, "vintage")
+    label = value_of(manifest, "label") or value_of(manifest, "name") or ""
+    source, vintage = value_of(manifest, "source"), value_of(manifest, "vintage")
     bits = []
     if label:
         bits.append(f"Data: {_esc(label)}")

@@ -129,12 +129,20 @@ def cache_key(
     fingerprint: str, params_by_region: Mapping[str, Params], *, stages: Sequence[str] = STAGES
 ) -> str:
     """The cache key of a run: dataset fingerprint, every region's parameters, stages, code."""
-    payload = {
-        "data": fingerprint,
-        "params": {r: json.loads(p.model_dump_json()) for r, p in sorted(params_by_region.items())},
-        "stages": list(stages),
-        "code": code_fingerprint(),
-    }
+    return _digest(
+        {
+            "data": fingerprint,
+            "params": {
+                r: json.loads(p.model_dump_json()) for r, p in sorted(params_by_region.items())
+            },
+            "stages": list(stages),
+            "code": code_fingerprint(),
+        }
+    )
+
+
+def _digest(payload: Any) -> str:
+    """16 hex digits of SHA-256 over a JSON payload (keys sorted): a cache file's key."""
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -200,14 +208,15 @@ def _stored(
     stored result (``None`` without a cache folder or when it was never computed)."""
     if cache_dir is None:
         return None, None
-    payload = {
-        "data": fingerprint,
-        "demand": json.loads(config.model_dump_json()),
-        "extra": extra,
-        "code": code_fingerprint(),
-    }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    path = Path(cache_dir) / f"{kind}-{hashlib.sha256(blob).hexdigest()[:16]}.pkl"
+    key = _digest(
+        {
+            "data": fingerprint,
+            "demand": json.loads(config.model_dump_json()),
+            "extra": extra,
+            "code": code_fingerprint(),
+        }
+    )
+    path = Path(cache_dir) / f"{kind}-{key}.pkl"
     return path, _read_cache(path)
 
 
@@ -280,13 +289,21 @@ def run(
     want_calls = want_backtest and "supply" in stages and _can_score_calls(dataset)
     # the backtests depend on the data, the demand settings and (calls) the balance settings,
     # not on a title or a period: kept apart, a change of those does not redo them
-    bt_path, backtest = _stored(cache_dir, "backtest", fingerprint, config, sorted(params))
-    calls_path, calls = _stored(
-        cache_dir,
-        "calls",
-        fingerprint,
-        config,
-        {r: [p.balance.model_dump_json(), p.seed] for r, p in params.items() if p.backtest},
+    bt_path, backtest = (
+        _stored(cache_dir, "backtest", fingerprint, config, sorted(params))
+        if want_backtest
+        else (None, None)
+    )
+    calls_path, calls = (
+        _stored(
+            cache_dir,
+            "calls",
+            fingerprint,
+            config,
+            {r: [p.balance.model_dump_json(), p.seed] for r, p in params.items() if p.backtest},
+        )
+        if want_calls
+        else (None, None)
     )
     need_backtest = want_backtest and backtest is None
     need_calls = want_calls and calls is None
@@ -313,8 +330,6 @@ def run(
                 dataset, config, list(params), progress=progress
             )
             _store(bt_path, backtest)
-        if not want_backtest:
-            backtest = None
         tables = _region_tables(dataset, params, stages, result, backtest, progress, timings)
         if pending is not None:
             t = time.perf_counter()
