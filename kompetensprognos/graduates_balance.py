@@ -39,6 +39,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -394,6 +396,8 @@ def education_balance(
 
 # --- one region --------------------------------------------------------------------------------
 
+_TABLES = ("balance", "balance_education", "supply", "supply_by_education", "education_output")
+
 
 def _period_sum(frame: pd.DataFrame, keys: list[str], start: int, end: int) -> pd.DataFrame:
     """Sum ``new_entrants`` over ``start..end``; every year must be present."""
@@ -421,6 +425,7 @@ def graduates_only_balance_tables(
     seed: int = 0,
     need: pd.DataFrame | None = None,
     projection: GraduateProjection | None = None,
+    tables: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Supply and balance tables of one region, from a fitted demand model.
 
@@ -450,6 +455,9 @@ def graduates_only_balance_tables(
         A graduate projection reaching ``end`` with ``n_sims`` paths, shared by all regions
         (:func:`~kompetensprognos.education.project_graduates` takes most of this function's
         time and does not depend on the region).
+    tables : collection of str, optional
+        Build only these of the tables below (default: all), e.g. ``("balance",)`` for a
+        backtest that reads the calls only.
 
     Returns
     -------
@@ -480,29 +488,42 @@ def graduates_only_balance_tables(
     else:
         proj = projection
     kw = {"end_year": end, "projection": proj}
-    out: dict[str, pd.DataFrame] = {
-        "supply": supply_table(dataset, region, sp, **kw),  # type: ignore[arg-type]
-        "supply_by_education": supply_by_education_table(dataset, region, sp, **kw),  # type: ignore[arg-type]
-        "education_output": education_output_table(dataset, region, sp, **kw),  # type: ignore[arg-type]
+    want = set(_TABLES if tables is None else tables)
+    builders = {
+        "supply": supply_table,
+        "supply_by_education": supply_by_education_table,
+        "education_output": education_output_table,
     }
+    out: dict[str, pd.DataFrame] = {
+        name: build(dataset, region, sp, **kw)  # type: ignore[operator]
+        for name, build in builders.items()
+        if name in want
+    }
+    if not want & {"balance", "balance_education"}:
+        return out
 
-    if need is None:
-        need = recruitment_need(demand_result, dataset, region, start, end, n_sims, seed)
     nsims = simulate_need(demand_result, dataset, region, start, end, n_sims, seed)
+    if need is None:  # the same paths: simulated once
+        need = recruitment_need(
+            demand_result, dataset, region, start, end, n_sims, seed, sims=nsims
+        )
     cw_level = int(crosswalk["ssyk"].astype(str).str.len().max())
     level = min(cw_level, int(need["ssyk_level"].max()))
     need_l = need[need["ssyk_level"] == level]
     nsims_l = nsims[nsims["ssyk_level"] == level]
 
     kw_all = {**kw, "include_observed": True}
-    occ = supply_table(dataset, region, sp, level=level, **kw_all)  # type: ignore[arg-type]
-    occ_sims = simulate_supply(dataset, region, sp, level=level, **kw_all)  # type: ignore[arg-type]
-    supply = _period_sum(occ, ["ssyk"], start, end)
-    supply_sims = _period_sum(occ_sims, ["ssyk", "sim"], start, end)
-    supply = supply[supply["ssyk"] != classifications.UNKNOWN_SSYK]
-    out["balance"] = occupation_balance(
-        need_l, supply, nsims_l, supply_sims, bp, yrkesbarometer=dataset.yrkesbarometer
-    )
+    if "balance" in want:
+        occ = supply_table(dataset, region, sp, level=level, **kw_all)  # type: ignore[arg-type]
+        occ_sims = simulate_supply(dataset, region, sp, level=level, **kw_all)  # type: ignore[arg-type]
+        supply = _period_sum(occ, ["ssyk"], start, end)
+        supply_sims = _period_sum(occ_sims, ["ssyk", "sim"], start, end)
+        supply = supply[supply["ssyk"] != classifications.UNKNOWN_SSYK]
+        out["balance"] = occupation_balance(
+            need_l, supply, nsims_l, supply_sims, bp, yrkesbarometer=dataset.yrkesbarometer
+        )
+    if "balance_education" not in want:
+        return out
 
     edu = supply_by_education_table(dataset, region, sp, **kw_all)  # type: ignore[arg-type]
     edu_sims = simulate_supply(dataset, region, sp, by="education", **kw_all)  # type: ignore[arg-type]

@@ -32,6 +32,8 @@ that sets a status and the probabilities read from the paths come from one distr
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
@@ -170,16 +172,60 @@ def openings_rule(change: np.ndarray, separations: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(change, float) + np.asarray(separations, float), 0.0)
 
 
-def _up_levels(frame: pd.DataFrame, levels: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Sum SSYK 3 rows (``ssyk`` + ``keys`` + values) to SSYK 2, 1 and ``"total"``, keeping the
-    groups the demand hierarchy has (the unknown code ``0002`` counts only in the total)."""
-    values = [c for c in frame.columns if c not in ("ssyk", *keys)]
-    parts = []
+def _level_groups(
+    codes: list[str], levels: pd.DataFrame
+) -> list[tuple[int, list[str], np.ndarray]]:
+    """For SSYK 3, 2, 1 and ``"total"``: the groups the demand hierarchy has and the 0/1 matrix
+    ``[code, group]`` summing SSYK 3 ``codes`` into them (the unknown code ``0002`` counts
+    only in the total).
+
+    Examples
+    --------
+    >>> lv = pd.DataFrame({"ssyk": ["222", "223", "22", "2", "total"],
+    ...                    "ssyk_level": [3, 3, 2, 1, 0]})
+    >>> [(level, groups, m.sum(axis=0).tolist()) for level, groups, m in
+    ...  _level_groups(["222", "223"], lv)][1:]
+    [(2, ['22'], [2.0]), (1, ['2'], [2.0]), (0, ['total'], [2.0])]
+    """
+    arr = np.asarray(codes, dtype=object)
+    out = []
     for level in (3, 2, 1, 0):
-        anc = "total" if level == 0 else frame["ssyk"].str[:level]
-        part = frame.assign(ssyk=anc).groupby(["ssyk", *keys], as_index=False)[values].sum()
+        anc = np.full(len(arr), "total", dtype=object) if level == 0 else np.array(
+            [c[:level] for c in arr], dtype=object
+        )  # fmt: skip
         known = set(levels.loc[levels["ssyk_level"] == level, "ssyk"])
-        parts.append(part[part["ssyk"].isin(known)].assign(ssyk_level=level))
+        groups = sorted(set(anc) & known)
+        pos = {g: i for i, g in enumerate(groups)}
+        m = np.zeros((len(arr), len(groups)))
+        for i, a in enumerate(anc):
+            if a in pos:
+                m[i, pos[a]] = 1.0
+        out.append((level, groups, m))
+    return out
+
+
+def _up_levels(
+    codes: list[str],
+    values: dict[str, np.ndarray],
+    levels: pd.DataFrame,
+    key: str | None = None,
+    key_values: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Sum SSYK 3 arrays (``values``, each ``[key, code]``) to SSYK 2, 1 and ``"total"``,
+    keeping the groups the demand hierarchy has (:func:`_level_groups`).
+
+    Returns a long frame ``ssyk, [key], <values>, ssyk_level`` sorted by level (total first),
+    code and key (``key_values`` ascending).
+    """
+    n_key = next(iter(values.values())).shape[0]
+    parts = []
+    for level, groups, m in reversed(_level_groups(codes, levels)):
+        cols: dict[str, Any] = {"ssyk": np.repeat(np.asarray(groups, dtype=object), n_key)}
+        if key is not None:
+            cols[key] = np.tile(np.asarray(key_values), len(groups))
+        for name, v in values.items():
+            cols[name] = (v @ m).T.reshape(-1)  # group-major: code, then key
+        parts.append(pd.DataFrame(cols).assign(ssyk_level=level))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -248,18 +294,13 @@ def openings(
     sep = _separations(dataset, region, codes, trend, start, end, rates)
     change = np.diff(trend, axis=0)
     years = np.arange(start, end + 1)
-    frame = pd.DataFrame(
-        {
-            "ssyk": np.tile(codes, len(years)),
-            "year": np.repeat(years, len(codes)),
-            "employed": paths[1:].reshape(-1),
-            "employment_change": change.reshape(-1),
-            "separations": sep.reshape(-1),
-            "openings": openings_rule(change, sep).reshape(-1),
-        }
-    )
-    out = _up_levels(frame, levels, ["year"]).assign(region=region)
-    out = out.sort_values(["ssyk_level", "ssyk", "year"], kind="stable", ignore_index=True)
+    values = {
+        "employed": paths[1:],
+        "employment_change": change,
+        "separations": sep,
+        "openings": openings_rule(change, sep),
+    }
+    out = _up_levels(codes, values, levels, "year", years).assign(region=region)
     if not bounds:
         return out[OPENINGS_COLUMNS]
     p3 = result.employment_path(region)
@@ -402,20 +443,36 @@ def simulate_need(
     codes, levels, emp, sep = _simulate3(result, dataset, region, start, end, n_sims, seed)
     change = np.diff(emp, axis=1)  # [sim, year, code]
     need = openings_rule(change, sep).sum(axis=1)  # [sim, code]
-    frame = pd.DataFrame(
-        {
-            "ssyk": np.tile(codes, n_sims),
-            "sim": np.repeat(np.arange(n_sims), len(codes)),
-            "expansion": (emp[:, -1] - emp[:, 0]).reshape(-1),
-            "replacement": sep.sum(axis=1).reshape(-1),
-            "recruitment_need": need.reshape(-1),
-        }
-    )
-    out = _up_levels(frame, levels, ["sim"]).assign(region=region)
-    out = out.sort_values(["ssyk_level", "ssyk", "sim"], kind="stable", ignore_index=True)
+    values = {
+        "expansion": emp[:, -1] - emp[:, 0],
+        "replacement": sep.sum(axis=1),
+        "recruitment_need": need,
+    }
+    out = _up_levels(codes, values, levels, "sim", np.arange(n_sims)).assign(region=region)
     return out[
         ["region", "ssyk", "ssyk_level", "sim", "expansion", "replacement", "recruitment_need"]
     ]
+
+
+def _path_quantiles(sims: pd.DataFrame, value: str, qs: tuple[float, ...]) -> pd.DataFrame:
+    """Quantiles of ``value`` over the paths of each code (``ssyk, sim`` rows, each once):
+    ``[code, q]``, codes sorted (one sort of a ``[sim, code]`` array instead of a grouped
+    quantile).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"ssyk": ["1", "1", "2", "2"], "sim": [0, 1, 0, 1],
+    ...                   "v": [1.0, 3.0, 5.0, 5.0]})
+    >>> _path_quantiles(s, "v", (0.5,))[0.5].tolist()
+    [2.0, 5.0]
+    """
+    code_idx, codes = pd.factorize(sims["ssyk"], sort=True)
+    sim_idx, paths = pd.factorize(sims["sim"])
+    mat = np.full((len(paths), len(codes)), np.nan)
+    mat[sim_idx, code_idx] = sims[value].to_numpy(float)
+    full = not np.isnan(mat).any()
+    q = (np.quantile if full else np.nanquantile)(mat, list(qs), axis=0)
+    return pd.DataFrame(q.T, index=pd.Index(codes, name="ssyk"), columns=list(qs))
 
 
 def recruitment_need(
@@ -426,6 +483,8 @@ def recruitment_need(
     end: int = 2030,
     n_sims: int = 1000,
     seed: int = 0,
+    *,
+    sims: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``recruitment_need.csv`` table for one region and outlook period.
 
@@ -435,6 +494,9 @@ def recruitment_need(
         As in :func:`simulate_need` (the same arguments give the same paths, so a balance that
         pairs these paths with supply paths reads its probabilities from the distribution
         whose median is the point need here).
+    sims : pandas.DataFrame, optional
+        :func:`simulate_need` of the same arguments when the caller has it already (not
+        simulated again).
 
     Returns
     -------
@@ -456,7 +518,8 @@ def recruitment_need(
     >>> ds = load_dataset("demo")  # doctest: +SKIP
     >>> need = recruitment_need(DemandModel().fit(ds), ds, "skaraborg")  # doctest: +SKIP
     """
-    sims = simulate_need(result, dataset, region, start, end, n_sims, seed)
+    if sims is None:
+        sims = simulate_need(result, dataset, region, start, end, n_sims, seed)
     point = openings(result, dataset, region, start, end)
     g = point.groupby(["ssyk", "ssyk_level"], sort=False)
     out = pd.DataFrame(
@@ -465,11 +528,10 @@ def recruitment_need(
             "replacement": g["separations"].sum(),
         }
     ).reset_index()
-    q = sims.groupby("ssyk")["recruitment_need"].quantile([0.1, 0.5, 0.9]).unstack()
-    median3 = q[0.5][q.index.isin(set(out.loc[out["ssyk_level"] == 3, "ssyk"]))]
-    point = _up_levels(
-        median3.rename("recruitment_need").rename_axis("ssyk").reset_index(), _levels_of(out), []
-    )
+    q = _path_quantiles(sims, "recruitment_need", (0.1, 0.5, 0.9))
+    codes3 = [c for c in q.index if c in set(out.loc[out["ssyk_level"] == 3, "ssyk"])]
+    median3 = q.loc[codes3, 0.5].to_numpy(float)[None]
+    point = _up_levels(codes3, {"recruitment_need": median3}, _levels_of(out))
     point = point.set_index("ssyk")["recruitment_need"]
     out["recruitment_need"] = point.reindex(out["ssyk"]).to_numpy()
     lo, hi = q[0.1].reindex(out["ssyk"]).to_numpy(), q[0.9].reindex(out["ssyk"]).to_numpy()
