@@ -4,7 +4,7 @@
         [--only STAGE ...] [--out FILE]
 
 Runs the stages of :func:`kompetensprognos.pipeline.run` for the five demo regions one after the
-other in this one process (``jobs=1``: no worker competes) and records, per stage, the CPU
+other in this one process (``jobs=1``: no worker competes; BLAS on one thread as in the run) and records, per stage, the CPU
 seconds of this process (``time.process_time``, all its threads) beside the wall time, plus a
 digest of every table so two versions of the code can be compared for identical results.
 CPU time is what to compare on a shared machine; the load average is recorded too.
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from kompetensprognos import pipeline
 from kompetensprognos.dataset import load_dataset
@@ -81,6 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only or ("regions", "backtest", "call_backtest"))
 
+    threadpool_limits(1)  # as pipeline.run does (BLAS on one thread)
     dataset = load_dataset("demo")
     params = load_region_params(list(REGION_IDS), ROOT / "params", data="demo")
     config = pipeline.demand_config(params)

@@ -214,6 +214,21 @@ def build_hierarchy(bottom: pd.DataFrame, geography: Geography = "vg") -> Hierar
     """
     b = bottom[["municipality", "ssyk"]].drop_duplicates().sort_values(["municipality", "ssyk"])
     b = b.reset_index(drop=True)
+    # the same bottom series give the same hierarchy: backtest origins and refits reuse it
+    key = (geography, "\x00".join(b["municipality"] + SEP + b["ssyk"]))
+    if key not in _HIERARCHIES:
+        if len(_HIERARCHIES) >= 4:
+            _HIERARCHIES.clear()
+        _HIERARCHIES[key] = _build_hierarchy(b, geography)
+    return _HIERARCHIES[key]
+
+
+#: Hierarchies already built in this process, by geography and bottom series (a few).
+_HIERARCHIES: dict[tuple[str, str], Hierarchy] = {}
+
+
+def _build_hierarchy(b: pd.DataFrame, geography: Geography) -> Hierarchy:
+    """:func:`build_hierarchy` of sorted, unique bottom series ``b``."""
     lengths = b.loc[b["ssyk"] != UNKNOWN_SSYK, "ssyk"].str.len()
     bottom_level = int(lengths.max()) if len(lengths) else 3
     region_of = _regions_of(b["municipality"].unique(), geography)
@@ -315,6 +330,10 @@ class DemandResult:
     config: DemandConfig
     hierarchy: Hierarchy
     timings: dict[str, float] = field(default_factory=dict)
+    #: per-region paths already built (a region's path is read several times per run)
+    _paths: dict[str, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def last_year(self) -> int:
@@ -349,14 +368,17 @@ class DemandResult:
         pandas.DataFrame
             ``region, ssyk, ssyk_level, year, employed`` (plus bounds on forecast years).
         """
-        self._check_region(region)
-        h = self.history[self.history["region"] == region]
-        h = h.drop(columns=["employed"]).rename(columns={"employed_adjusted": "employed"})
-        f = self.forecast[self.forecast["region"] == region]
-        out = pd.concat([h, f], ignore_index=True).drop(columns=["unique_id", "region_kind"])
+        if region not in self._paths:
+            self._check_region(region)
+            h = self.history[self.history["region"] == region]
+            h = h.drop(columns=["employed"]).rename(columns={"employed_adjusted": "employed"})
+            f = self.forecast[self.forecast["region"] == region]
+            out = pd.concat([h, f], ignore_index=True).drop(columns=["unique_id", "region_kind"])
+            self._paths[region] = out.sort_values(["ssyk", "year"]).reset_index(drop=True)
+        out = self._paths[region]
         if level is not None:
-            out = out[out["ssyk_level"] == level]
-        return out.sort_values(["ssyk", "year"]).reset_index(drop=True)
+            return out[out["ssyk_level"] == level].reset_index(drop=True)
+        return out.copy()
 
     def _check_region(self, region: str) -> None:
         known = set(self.history["region"])

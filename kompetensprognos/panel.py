@@ -122,7 +122,9 @@ def validate_panel(
         )
 
     y_num = pd.to_numeric(raw["y"], errors="coerce")
-    y_missing = raw["y"].isna() | (raw["y"].astype("string").str.strip() == "")
+    y_missing = raw["y"].isna()
+    if not pd.api.types.is_numeric_dtype(raw["y"]):  # numbers are never blank text
+        y_missing = y_missing | (raw["y"].astype("string").str.strip() == "")
     y_text = y_num.isna() & ~y_missing
     if y_missing.any():
         problems.append(

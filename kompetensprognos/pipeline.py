@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from kompetensprognos import regions
@@ -318,9 +319,10 @@ def run(
         workers = int(need_backtest) + int(need_calls)
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         if need_backtest:
-            pending = pool.submit(_timed_backtest, dataset, config, list(params))
+            pending = pool.submit(_one_thread, _timed_backtest, dataset, config, list(params))
         if need_calls:
-            pending_calls = pool.submit(_timed_calls, dataset, config, params)
+            pending_calls = pool.submit(_one_thread, _timed_calls, dataset, config, params)
+    blas = threadpool_limits(1)  # as in the workers: see _one_thread
     try:
         t = time.perf_counter()
         result = DemandModel(config, progress=progress, executor=executor).fit(dataset)
@@ -353,12 +355,24 @@ def run(
                 if p.backtest and region in calls:
                     tables[region] = _ordered(tables[region] | {"balance_backtest": calls[region]})
     finally:
+        blas.restore_original_limits()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
     if cache_path is not None:
         atomic_write_bytes(cache_path, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
     return PipelineResult(tables, params, fingerprint, demand=result, timings=timings)
+
+
+def _one_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` with the BLAS library on one thread.
+
+    The run's arrays are small (paths × occupations): a second BLAS thread saves no time and
+    spins on a core the other processes of the run need — the region stage took about 13 %
+    more CPU with two threads than with one, for the same numbers (``docs/performance.md``).
+    """
+    with threadpool_limits(1):
+        return fn(*args)
 
 
 def _ordered(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

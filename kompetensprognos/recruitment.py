@@ -529,7 +529,8 @@ def recruitment_need(
         }
     ).reset_index()
     q = _path_quantiles(sims, "recruitment_need", (0.1, 0.5, 0.9))
-    codes3 = [c for c in q.index if c in set(out.loc[out["ssyk_level"] == 3, "ssyk"])]
+    known3 = set(out.loc[out["ssyk_level"] == 3, "ssyk"])
+    codes3 = [c for c in q.index if c in known3]
     median3 = q.loc[codes3, 0.5].to_numpy(float)[None]
     point = _up_levels(codes3, {"recruitment_need": median3}, _levels_of(out))
     point = point.set_index("ssyk")["recruitment_need"]
