@@ -198,6 +198,19 @@ def _nan_quantile(x: np.ndarray, q: float) -> np.ndarray:
     return np.where(n > 0, val, np.nan)
 
 
+def _path_median(x: np.ndarray) -> np.ndarray:
+    """``np.median(x, axis=0)`` with the paths moved to the last, contiguous axis first (the
+    same values; partitioning along a strided first axis is the slow part).
+
+    Examples
+    --------
+    >>> x = np.arange(24.0).reshape(4, 3, 2)
+    >>> bool((_path_median(x) == np.median(x, axis=0)).all())
+    True
+    """
+    return np.median(np.ascontiguousarray(np.moveaxis(x, 0, -1)), axis=-1)
+
+
 def _churn_rate(
     measured: np.ndarray,
     change: np.ndarray,
@@ -458,13 +471,13 @@ def centred_balance(
     rows = []
     allch = {**meas, "occupation_changers": changers, "other_channels": other}
     for ch in NEWCOMER_CHANNELS:
-        m = np.median(allch[ch], axis=0)  # [o, t]
+        m = _path_median(allch[ch])  # [o, t]
         rows.append(pd.DataFrame({
             "ssyk": np.repeat(occ, len(years_all)), "year": np.tile(years_all, len(occ)),
             "channel": ch, "newcomers": m.reshape(-1)}))  # fmt: skip
     sup = pd.concat(rows, ignore_index=True)
     op = pd.DataFrame({"ssyk": np.repeat(occ, len(years_all)), "year": np.tile(years_all, len(occ)),
-                       "openings": np.median(open_s, axis=0).reshape(-1)})  # fmt: skip
+                       "openings": _path_median(open_s).reshape(-1)})  # fmt: skip
     sup = sup.merge(op, on=["ssyk", "year"], how="left")
     return bal.reset_index(drop=True), sup
 

@@ -401,7 +401,7 @@ _TABLES = ("balance", "balance_education", "supply", "supply_by_education", "edu
 
 def _period_sum(frame: pd.DataFrame, keys: list[str], start: int, end: int) -> pd.DataFrame:
     """Sum ``new_entrants`` over ``start..end``; every year must be present."""
-    missing = sorted(set(range(start, end + 1)) - set(frame["year"].astype(int)))
+    missing = sorted(set(range(start, end + 1)) - set(frame["year"].unique().astype(int)))
     if missing:
         raise KompetensprognosError(
             f"new-entrant supply has no values for {', '.join(map(str, missing))} of the outlook "
