@@ -471,13 +471,23 @@ def _region_tables(
             timings["supply_fit"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    from kompetensprognos.replacement import dataset_exit_rates
+
+    exit_rates = dataset_exit_rates(dataset)  # once, not per region and step
     tables: dict[str, dict[str, pd.DataFrame]] = {}
     for region, p in tqdm(params.items(), desc="regioner", disable=not progress):
         tabs: dict[str, pd.DataFrame] = {
             "employment_forecast": result.employment_forecast(region),
             "recruitment_need": recruitment_need(
-                result, dataset, region, p.period_start, p.period_end, p.n_sims, p.seed
-            ),
+                result,
+                dataset,
+                region,
+                p.period_start,
+                p.period_end,
+                p.n_sims,
+                p.seed,
+                rates=exit_rates,
+            ),  # fmt: skip
         }
         if backtest is not None and p.backtest:
             tabs["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)

@@ -367,6 +367,7 @@ def _simulate3(
     end: int,
     n_sims: int,
     seed: int,
+    rates: pd.DataFrame | None = None,
 ) -> tuple[list[str], pd.DataFrame, np.ndarray, np.ndarray]:
     """Simulated SSYK 3 employment ``(sim, year, code)`` for ``start - 1 .. end`` and yearly
     separations ``(sim, year, code)`` for ``start .. end``."""
@@ -393,7 +394,7 @@ def _simulate3(
     m = mean.to_numpy(float)[None]
     emp = np.maximum(m + np.where(z < 0, down[None], up[None]) * z / _Z80, 0.0)
     emp = average_path(emp, np.arange(start - 1, end + 1), [(start, end)])  # average change
-    sep = simulate_separations(dataset, region, codes, emp, start, seed=seed + 1)
+    sep = simulate_separations(dataset, region, codes, emp, start, seed=seed + 1, rates=rates)
     return codes, levels, emp, sep
 
 
@@ -405,6 +406,8 @@ def simulate_need(
     end: int = 2030,
     n_sims: int = 1000,
     seed: int = 0,
+    *,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Simulated expansion, separations and recruitment need per occupation (all SSYK levels).
 
@@ -425,6 +428,9 @@ def simulate_need(
         Number of paths.
     seed : int, default 0
         Random seed.
+    rates : pandas.DataFrame, optional
+        Exit rates (:func:`kompetensprognos.replacement.dataset_exit_rates`, the default);
+        pass them once for many regions.
 
     Returns
     -------
@@ -440,7 +446,7 @@ def simulate_need(
     >>> sims = simulate_need(DemandModel().fit(ds), ds, "skaraborg", n_sims=200)  # doctest: +SKIP
     """
     _check_period(result, start, end)
-    codes, levels, emp, sep = _simulate3(result, dataset, region, start, end, n_sims, seed)
+    codes, levels, emp, sep = _simulate3(result, dataset, region, start, end, n_sims, seed, rates)
     change = np.diff(emp, axis=1)  # [sim, year, code]
     need = openings_rule(change, sep).sum(axis=1)  # [sim, code]
     values = {
@@ -485,6 +491,7 @@ def recruitment_need(
     seed: int = 0,
     *,
     sims: pd.DataFrame | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``recruitment_need.csv`` table for one region and outlook period.
 
@@ -497,6 +504,8 @@ def recruitment_need(
     sims : pandas.DataFrame, optional
         :func:`simulate_need` of the same arguments when the caller has it already (not
         simulated again).
+    rates : pandas.DataFrame, optional
+        Exit rates, as in :func:`simulate_need`.
 
     Returns
     -------
@@ -519,8 +528,8 @@ def recruitment_need(
     >>> need = recruitment_need(DemandModel().fit(ds), ds, "skaraborg")  # doctest: +SKIP
     """
     if sims is None:
-        sims = simulate_need(result, dataset, region, start, end, n_sims, seed)
-    point = openings(result, dataset, region, start, end)
+        sims = simulate_need(result, dataset, region, start, end, n_sims, seed, rates=rates)
+    point = openings(result, dataset, region, start, end, rates=rates)
     g = point.groupby(["ssyk", "ssyk_level"], sort=False)
     out = pd.DataFrame(
         {
