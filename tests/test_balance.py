@@ -305,6 +305,18 @@ def test_balance_tables_end_to_end(demo_tables: dict[str, pd.DataFrame]) -> None
     assert e["new_entrants"].sum() == pytest.approx(fine["new_entrants"].sum())
 
 
+def test_balance_tables_builds_only_the_tables_asked_for(
+    small_demo: Dataset, demo_result: DemandResult, demo_tables: dict[str, pd.DataFrame]
+) -> None:
+    """The call backtest reads the balance only: asked for it alone, the old method gives the
+    same balance (need simulated once either way) and no other table."""
+    only = graduates_only_balance_tables(
+        small_demo, "skaraborg", demo_result, n_sims=200, seed=2, tables=("balance",)
+    )
+    assert list(only) == ["balance"]
+    pd.testing.assert_frame_equal(only["balance"], demo_tables["balance"])
+
+
 def test_balance_tables_rejects_a_projection_with_other_paths(
     small_demo: Dataset, demo_result: DemandResult
 ) -> None:

@@ -54,6 +54,16 @@ def test_hierarchy_has_both_paths_and_kungsbacka_only_in_subregions() -> None:
     assert list(h.series["unique_id"].iloc[-3:]) == list(h.bottom["unique_id"])  # bottom rows last
 
 
+def test_hierarchy_is_reused_for_the_same_bottom_series_only() -> None:
+    """Backtest origins and refits share one hierarchy; other bottom series get their own."""
+    bottom = pd.DataFrame({"municipality": ["1480", "1384"], "ssyk": ["251", "251"], "year": 1})
+    h = build_hierarchy(bottom)
+    assert build_hierarchy(bottom.iloc[::-1].assign(year=2)) is h  # same series, any order
+    other = build_hierarchy(bottom.assign(ssyk=["251", "821"]))
+    assert other is not h and "1384|821" in set(other.bottom["unique_id"])
+    assert build_hierarchy(bottom, geography="sweden") is not h
+
+
 def test_reconcile_is_coherent_and_nonnegative() -> None:
     bottom = pd.DataFrame({"municipality": ["1480", "1481", "1482"], "ssyk": ["251"] * 3})
     h = build_hierarchy(bottom)

@@ -145,6 +145,18 @@ def test_point_need_is_the_centre_of_its_paths(small: Dataset, result: DemandRes
     np.testing.assert_allclose(lvl3[big], det3[big], rtol=0.1)
 
 
+def test_need_from_paths_already_simulated_is_the_same(
+    small: Dataset, result: DemandResult
+) -> None:
+    """A caller that has the paths (the old balance) passes them instead of simulating again."""
+    kw = {"n_sims": 40, "seed": 5}
+    sims = simulate_need(result, small, "skaraborg", 2025, 2030, **kw)
+    pd.testing.assert_frame_equal(
+        recruitment_need(result, small, "skaraborg", 2025, 2030, **kw, sims=sims),
+        recruitment_need(result, small, "skaraborg", 2025, 2030, **kw),
+    )
+
+
 def test_simulated_paths_are_coherent_and_reproducible(
     small: Dataset, result: DemandResult
 ) -> None:
