@@ -487,7 +487,7 @@ def _region_tables(
                 p.n_sims,
                 p.seed,
                 rates=exit_rates,
-            ),  # fmt: skip
+            ),
         }
         if backtest is not None and p.backtest:
             tabs["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)

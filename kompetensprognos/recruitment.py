@@ -224,6 +224,7 @@ def _up_levels(
         if key is not None:
             cols[key] = np.tile(np.asarray(key_values), len(groups))
         for name, v in values.items():
+            v = np.where(np.isnan(v), 0.0, v)  # a missing value adds nothing, as in a group sum
             cols[name] = (v @ m).T.reshape(-1)  # group-major: code, then key
         parts.append(pd.DataFrame(cols).assign(ssyk_level=level))
     return pd.concat(parts, ignore_index=True)
