@@ -476,9 +476,13 @@ class FrozenLocal:
         return out
 
 
-def _short_fallback(y: np.ndarray, h: int) -> np.ndarray:
-    drift = (y[-1] - y[0]) / max(len(y) - 1, 1)
-    return y[-1] + 0.5 * drift * np.arange(1, h + 1)
+def _short_fallback(series: list[np.ndarray], h: int) -> np.ndarray:
+    """Half the drift from each series' last value, ``(len(series), h)``."""
+    first = np.array([y[0] for y in series], dtype=float)
+    last = np.array([y[-1] for y in series], dtype=float)
+    n = np.array([len(y) for y in series])
+    drift = (last - first) / np.maximum(n - 1, 1)
+    return last[:, None] + 0.5 * drift[:, None] * np.arange(1, h + 1)
 
 
 def damped_drift(y: np.ndarray, h: int, phi: float = DAMPING) -> np.ndarray:
@@ -675,8 +679,9 @@ def forecast_points(
         sub = df[df["unique_id"].isin(set(sf_ids))]
         sf_fc = _statsforecast(sub, sf_names, h)
     pos = {u: i for i, u in enumerate(ids)}
+    fallback = _short_fallback([ys[u] for u in ids], h) if local else None
     for name in local:
-        mat = np.vstack([_short_fallback(ys[u], h) for u in ids])
+        mat = fallback.copy()  # type: ignore[union-attr]
         if sf_fc is not None and name in sf_fc.columns:
             vals = sf_fc[name].to_numpy().reshape(-1, h)
             for row, uid in enumerate(sf_fc["unique_id"].to_numpy()[::h]):
