@@ -34,6 +34,7 @@ __all__ = [
     "FrozenLocal",
     "MODELS",
     "OPTIMISED_LOCAL",
+    "STATE_ONLY",
     "PooledWindowRegressor",
     "available_methods",
     "by_group_method",
@@ -415,6 +416,12 @@ class PooledWindowRegressor:
 OPTIMISED_LOCAL: frozenset[str] = frozenset({"ets", "damped", "theta", "dotheta", "ces", "arima"})
 
 
+#: Frozen models whose forecast depends only on the state filtered up to the origin (the dynamic
+#: Theta model): one pass over a series' longest history serves every shorter one (the same
+#: numbers as re-filtering each history; tested).
+STATE_ONLY: frozenset[str] = frozenset({"dotheta"})
+
+
 class FrozenLocal:
     """A local statsforecast model fitted once per series and re-applied to longer histories.
 
@@ -422,8 +429,10 @@ class FrozenLocal:
     origin); :meth:`predict` runs the same model, parameters unchanged, over a longer history
     of the same series (statsforecast's ``forward``: states are re-filtered, nothing is
     re-optimised) and forecasts from its end. A re-application costs a small fraction of a fit,
-    so forecasting a series from several origins costs about one fit. Series without a fit
-    (too short, or the fit failed) come back as NaN rows.
+    so forecasting a series from several origins costs about one fit. For the models of
+    :data:`STATE_ONLY` the states filtered over a series' longest history so far are kept and a
+    shorter history of the same series is forecast from its state at its own end. Series without
+    a fit (too short, or the fit failed) come back as NaN rows.
 
     Parameters
     ----------
@@ -448,6 +457,7 @@ class FrozenLocal:
         """Fit the model on each series with enough points; returns ``self``."""
         make = _sf_models()[self.name]
         self.fits_: dict[object, object] = {}
+        self._filtered: dict[object, tuple[np.ndarray, dict[str, object]]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for uid, y in zip(ids, series, strict=True):
@@ -468,12 +478,26 @@ class FrozenLocal:
                 model = self.fits_.get(uid)
                 if model is None:
                     continue
+                y = np.asarray(y, dtype=float)
                 try:
-                    out[i] = model.forward(np.asarray(y, dtype=float), h)["mean"]  # type: ignore[attr-defined]
+                    if self.name in STATE_ONLY:
+                        out[i] = self._from_state(uid, model, y, h)
+                    else:
+                        out[i] = model.forward(y, h)["mean"]  # type: ignore[attr-defined]
                 except Exception:  # the origin's own refit takes over
                     continue
         out[~np.isfinite(out).all(axis=1)] = np.nan
         return out
+
+    def _from_state(self, uid: object, model: object, y: np.ndarray, h: int) -> np.ndarray:
+        """Theta forecast from the state at the end of ``y``, filtered once per longest history."""
+        from statsforecast.theta import forecast_theta, forward_theta
+
+        seen = self._filtered.get(uid)
+        if seen is None or len(seen[0]) < len(y) or not np.array_equal(seen[0][: len(y)], y):
+            seen = (y.copy(), forward_theta(model.model_, y=y))  # type: ignore[attr-defined]
+            self._filtered[uid] = seen
+        return forecast_theta({**seen[1], "n": len(y)}, h)["mean"]
 
 
 def _short_fallback(series: list[np.ndarray], h: int) -> np.ndarray:

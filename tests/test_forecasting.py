@@ -17,6 +17,7 @@ from kompetensprognos.forecasting import (
     series_stats,
 )
 from kompetensprognos.models import (
+    STATE_ONLY,
     FrozenLocal,
     PooledWindowRegressor,
     forecast_points,
@@ -369,3 +370,20 @@ def test_frozen_refits_only_change_the_calibration() -> None:
     last = ea["offset"] == 3  # the earliest origin is the fit itself: identical errors there
     np.testing.assert_allclose(ea.loc[last, "forecast"], eb.loc[last, "forecast"])
     assert not np.allclose(ea["forecast"], eb["forecast"])
+
+
+def test_frozen_state_only_models_match_refiltering_each_history() -> None:
+    """DOTheta forecasts from an intermediate state equal re-filtering the shorter history."""
+    from statsforecast.models import DynamicOptimizedTheta
+
+    assert "dotheta" in STATE_ONLY
+    rng = np.random.default_rng(7)
+    ys = [50 + np.cumsum(rng.normal(0.5, 2, 16)) for _ in range(4)]
+    ids = list(range(4))
+    for order in ([1, 2, 3, 4], [4, 2, 3, 1]):  # longest history first, and mixed
+        frozen = FrozenLocal("dotheta").fit(ids, [y[:-4] for y in ys])
+        for o in order:
+            got = frozen.predict(ids, [y[:-o] for y in ys], 2)
+            for i, y in enumerate(ys):
+                model = DynamicOptimizedTheta(season_length=1).fit(y[:-4])
+                np.testing.assert_allclose(got[i], model.forward(y[:-o], 2)["mean"], rtol=1e-12)
