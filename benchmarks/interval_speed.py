@@ -6,7 +6,7 @@ Two calibration schemes, both timed here in the same load window:
 * ``frozen`` (the default, ``Forecaster(frozen_refits=True)``): every model is fitted once on the
   data up to the earliest calibration origin and re-applied at the later ones — pooled models as
   they are, local models (DOTheta, CES, ...) with their parameters fixed and their states
-  re-filtered; the boosted model is a smaller stand-in (50 rounds at step 0.2);
+  re-filtered; the boosted model is a smaller stand-in (25 rounds at step 0.4);
 * ``refit`` (``frozen_refits=False``, the scheme before): local models and ridge refitted at every
   origin, the full boosted model trained once.
 
