@@ -15,8 +15,10 @@ Protocol (no leakage):
   years of ``x``), for information only: they were *not* used to choose the default, because
   on M3 they proved a poor guide to the test period (see docs/performance.md).
 * **Intervals** at the test origin are calibrated on the scaled errors of offsets 1..6 (years
-  inside ``x`` only), exactly as :class:`kompetensprognos.forecasting.Forecaster` does, and their
-  coverage is measured on ``xx``.
+  inside ``x`` only), with every model refitted at every offset (the scheme
+  ``Forecaster(frozen_refits=False)`` keeps; the package default now fits once at the earliest
+  offset and re-applies the fit, see ``benchmarks/interval_speed.py``), and their coverage is
+  measured on ``xx``.
 * A second scenario cuts every training series to its last 11 points (the length of the SCB
   occupation series, 2014-2024) to show how the candidates behave on short histories.
 

@@ -24,19 +24,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from kompetensprognos.errors import KompetensprognosError
 
 __all__ = [
     "BY_GROUP",
     "DEFAULT_METHOD",
+    "FrozenLocal",
     "MODELS",
+    "OPTIMISED_LOCAL",
+    "STATE_ONLY",
     "PooledWindowRegressor",
     "available_methods",
     "by_group_method",
     "damped_drift",
     "forecast_points",
+    "local_models",
     "parse_by_group",
     "parse_method",
 ]
@@ -228,6 +232,20 @@ def available_methods() -> list[str]:
     return ["auto", *MODELS]
 
 
+_THREADPOOLS: list[ThreadpoolController] = []
+
+
+def _one_thread() -> object:
+    """Context limiting native thread pools to one thread (the controller is found once).
+
+    ``threadpool_limits`` searches the loaded libraries on every call (~5 ms); the controller
+    is made once per process and its limit re-applied.
+    """
+    if not _THREADPOOLS:
+        _THREADPOOLS.append(ThreadpoolController())
+    return _THREADPOOLS[0].limit(limits=1)
+
+
 def _windows(y: np.ndarray, t: int, k: int, log: bool) -> tuple[np.ndarray, float]:
     """Window ``y[t-k+1 .. t]`` (left-padded with the first value) as scale-free features.
 
@@ -270,6 +288,8 @@ class PooledWindowRegressor:
         Scaled targets are clipped to ``[-clip, clip]`` so a few explosive series cannot dominate.
     random_state : int, default 0
         Seed of the gradient-boosting model.
+    max_iter, learning_rate : int, float, default 200, 0.05
+        Boosting rounds per horizon and their step size (``gbm`` only).
 
     Examples
     --------
@@ -288,6 +308,8 @@ class PooledWindowRegressor:
         alpha: float = 1.0,
         clip: float = 5.0,
         random_state: int = 0,
+        max_iter: int = 200,
+        learning_rate: float = 0.05,
     ) -> None:
         self.window = window
         self.estimator = estimator
@@ -295,6 +317,8 @@ class PooledWindowRegressor:
         self.alpha = alpha
         self.clip = clip
         self.random_state = random_state
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
 
     def _make(self) -> object:
         if self.estimator == "ridge":
@@ -302,15 +326,41 @@ class PooledWindowRegressor:
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         return HistGradientBoostingRegressor(
-            max_iter=200,
-            learning_rate=0.05,
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
             max_leaf_nodes=15,
             min_samples_leaf=20,
             random_state=self.random_state,
         )
 
-    def _target(self, fut: np.ndarray, last: float, scale: float) -> np.ndarray:
-        return np.log(fut / scale) if self.log_ else (fut - last) / scale
+    def _examples(self, y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Training features and scaled targets (NaN beyond the data) of one series.
+
+        Windows end at every ``t`` from ``window - 1`` to ``n - 2``; padded windows only for a
+        series too short to fill one (they teach wrong slopes). Vectorised over ``t``; the same
+        numbers as :func:`_windows` per ``t``.
+        """
+        k, n = self.window, len(y)
+        if n <= k:  # short series: left-padded windows, one at a time
+            rows = [_windows(y, t, k, self.log_) for t in range(1, n - 1)]
+            x = np.asarray([r[0] for r in rows]).reshape(len(rows), k - 1)
+            scale = np.asarray([r[1] for r in rows], dtype=float)
+            ends = np.arange(1, n - 1)
+        else:
+            w = np.lib.stride_tricks.sliding_window_view(y[: n - 1], k)
+            ends = np.arange(k - 1, n - 1)
+            if self.log_:
+                x, scale = np.log(w[:, :-1] / w[:, -1:]), w[:, -1].astype(float)
+            else:
+                scale = np.maximum(np.mean(np.abs(w), axis=1), 1e-9)
+                x = (w[:, :-1] - w[:, -1:]) / scale[:, None]
+        idx = ends[:, None] + 1 + np.arange(h)
+        ok = idx < n
+        fut = np.where(ok, y[np.minimum(idx, n - 1)], np.nan)
+        last = y[ends][:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.log(fut / scale[:, None]) if self.log_ else (fut - last) / scale[:, None]
+        return x, np.where(ok, t, np.nan)
 
     def fit(self, series: list[np.ndarray], h: int) -> PooledWindowRegressor:
         """Train one regression per horizon ``1..h``; returns ``self``."""
@@ -323,24 +373,19 @@ class PooledWindowRegressor:
         feats: list[np.ndarray] = []
         targets: list[np.ndarray] = []
         for y in series:
-            n = len(y)
-            # padded windows only for series too short to fill one; they teach wrong slopes
-            for t in range(k - 1 if n > k else 1, n - 1):
-                x, s = _windows(y, t, k, self.log_)
-                fut = np.full(h, np.nan)
-                m = min(h, n - 1 - t)
-                fut[:m] = self._target(y[t + 1 : t + 1 + m], y[t], s)
-                feats.append(x)
-                targets.append(fut)
-        x_all = np.asarray(feats).reshape(len(feats), k - 1)
-        t_all = np.clip(np.asarray(targets).reshape(len(targets), h), -self.clip, self.clip)
-        for j in range(h):
-            ok = ~np.isnan(t_all[:, j]) if len(t_all) else np.zeros(0, bool)
-            if ok.sum() < 2 * k:
-                self.models_.append(None)
-                continue
-            # one thread: OpenMP in gradient boosting collapses when the cores are shared
-            with threadpool_limits(1):
+            x, fut = self._examples(y, h)
+            feats.append(x)
+            targets.append(fut)
+        x_all = np.concatenate(feats) if feats else np.zeros((0, k - 1))
+        t_all = np.concatenate(targets) if targets else np.zeros((0, h))
+        t_all = np.clip(t_all, -self.clip, self.clip)
+        # one thread: OpenMP in gradient boosting collapses when the cores are shared
+        with _one_thread():
+            for j in range(h):
+                ok = ~np.isnan(t_all[:, j]) if len(t_all) else np.zeros(0, bool)
+                if ok.sum() < 2 * k:
+                    self.models_.append(None)
+                    continue
                 self.models_.append(self._make().fit(x_all[ok], t_all[ok, j]))  # type: ignore[attr-defined]
         self.h_ = h
         return self
@@ -357,18 +402,111 @@ class PooledWindowRegressor:
         last = np.asarray([y[-1] for y in series], dtype=float)
         out = np.empty((len(series), self.h_))
         prev = np.zeros(len(series))
-        for j, model in enumerate(self.models_):
-            # a horizon with too little training data carries the previous horizon forward
-            with threadpool_limits(1):
+        with _one_thread():
+            for j, model in enumerate(self.models_):
+                # a horizon with too little training data carries the previous horizon forward
                 step = model.predict(x_arr) if model is not None else prev  # type: ignore[attr-defined]
-            out[:, j] = scale * np.exp(step) if self.log_ else last + step * scale
-            prev = step
+                out[:, j] = scale * np.exp(step) if self.log_ else last + step * scale
+                prev = step
         return out
 
 
-def _short_fallback(y: np.ndarray, h: int) -> np.ndarray:
-    drift = (y[-1] - y[0]) / max(len(y) - 1, 1)
-    return y[-1] + 0.5 * drift * np.arange(1, h + 1)
+#: Local models with parameters optimised per series: the calibration refits can re-apply
+#: parameters fitted once (:class:`FrozenLocal`) instead of optimising them at every origin.
+OPTIMISED_LOCAL: frozenset[str] = frozenset({"ets", "damped", "theta", "dotheta", "ces", "arima"})
+
+
+#: Frozen models whose forecast depends only on the state filtered up to the origin (the dynamic
+#: Theta model): one pass over a series' longest history serves every shorter one (the same
+#: numbers as re-filtering each history; tested).
+STATE_ONLY: frozenset[str] = frozenset({"dotheta"})
+
+
+class FrozenLocal:
+    """A local statsforecast model fitted once per series and re-applied to longer histories.
+
+    :meth:`fit` optimises the model's parameters on each series as given (e.g. cut at an early
+    origin); :meth:`predict` runs the same model, parameters unchanged, over a longer history
+    of the same series (statsforecast's ``forward``: states are re-filtered, nothing is
+    re-optimised) and forecasts from its end. A re-application costs a small fraction of a fit,
+    so forecasting a series from several origins costs about one fit. For the models of
+    :data:`STATE_ONLY` the states filtered over a series' longest history so far are kept and a
+    shorter history of the same series is forecast from its state at its own end. Series without
+    a fit (too short, or the fit failed) come back as NaN rows.
+
+    Parameters
+    ----------
+    name : str
+        A model of :data:`OPTIMISED_LOCAL`.
+
+    Examples
+    --------
+    >>> y = np.array([10.0, 12, 13, 15, 16, 18, 19, 21, 22, 24])
+    >>> frozen = FrozenLocal("theta").fit(["a", "b"], [y[:6], y[:2]])
+    >>> out = frozen.predict(["a", "b"], [y, y], 2)
+    >>> out.shape, bool(np.isnan(out[1]).all()), bool(out[0, 0] > y[-1])
+    ((2, 2), True, True)
+    """
+
+    def __init__(self, name: str) -> None:
+        if name not in OPTIMISED_LOCAL:
+            raise KompetensprognosError(f"{name!r} has no parameters to freeze")
+        self.name = name
+
+    def fit(self, ids: list[object], series: list[np.ndarray]) -> FrozenLocal:
+        """Fit the model on each series with enough points; returns ``self``."""
+        make = _sf_models()[self.name]
+        self.fits_: dict[object, object] = {}
+        self._filtered: dict[object, tuple[np.ndarray, dict[str, object]]] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for uid, y in zip(ids, series, strict=True):
+                if len(y) < MODELS[self.name].min_points:
+                    continue
+                try:
+                    self.fits_[uid] = make().fit(np.asarray(y, dtype=float))  # type: ignore[attr-defined]
+                except Exception:  # the origin's own refit (with its fallback) takes over
+                    continue
+        return self
+
+    def predict(self, ids: list[object], series: list[np.ndarray], h: int) -> np.ndarray:
+        """Forecasts ``(len(ids), h)`` from the end of each history; NaN rows without a fit."""
+        out = np.full((len(ids), h), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i, (uid, y) in enumerate(zip(ids, series, strict=True)):
+                model = self.fits_.get(uid)
+                if model is None:
+                    continue
+                y = np.asarray(y, dtype=float)
+                try:
+                    if self.name in STATE_ONLY:
+                        out[i] = self._from_state(uid, model, y, h)
+                    else:
+                        out[i] = model.forward(y, h)["mean"]  # type: ignore[attr-defined]
+                except Exception:  # the origin's own refit takes over
+                    continue
+        out[~np.isfinite(out).all(axis=1)] = np.nan
+        return out
+
+    def _from_state(self, uid: object, model: object, y: np.ndarray, h: int) -> np.ndarray:
+        """Theta forecast from the state at the end of ``y``, filtered once per longest history."""
+        from statsforecast.theta import forecast_theta, forward_theta
+
+        seen = self._filtered.get(uid)
+        if seen is None or len(seen[0]) < len(y) or not np.array_equal(seen[0][: len(y)], y):
+            seen = (y.copy(), forward_theta(model.model_, y=y))  # type: ignore[attr-defined]
+            self._filtered[uid] = seen
+        return forecast_theta({**seen[1], "n": len(y)}, h)["mean"]
+
+
+def _short_fallback(series: list[np.ndarray], h: int) -> np.ndarray:
+    """Half the drift from each series' last value, ``(len(series), h)``."""
+    first = np.array([y[0] for y in series], dtype=float)
+    last = np.array([y[-1] for y in series], dtype=float)
+    n = np.array([len(y) for y in series])
+    drift = (last - first) / np.maximum(n - 1, 1)
+    return last[:, None] + 0.5 * drift[:, None] * np.arange(1, h + 1)
 
 
 def damped_drift(y: np.ndarray, h: int, phi: float = DAMPING) -> np.ndarray:
@@ -433,6 +571,25 @@ def _parent_growth(
     return growth
 
 
+def local_models(names: list[str]) -> list[str]:
+    """The local models a method's components fit per series (pooling ones add their bases).
+
+    Examples
+    --------
+    >>> local_models(["dotheta", "ridge"])
+    ['dotheta']
+    >>> local_models(["sdrift", "naive"])
+    ['drift', 'naive']
+    """
+    local = [n for n in names if MODELS[n].kind == "local"]
+    pooled = [n for n in names if MODELS[n].kind == "hierarchy"]
+    if any(n not in DRIFT_POOLED for n in pooled):
+        local = sorted(set(local) | set(PARENT_BASE))
+    if any(n in DRIFT_POOLED for n in pooled):
+        local = sorted(set(local) | {"drift"})
+    return local
+
+
 def forecast_points(
     df: pd.DataFrame,
     method: str,
@@ -441,7 +598,7 @@ def forecast_points(
     parents: Mapping[str, str] | None = None,
     shrinkage: float = 0.5,
     global_window: int = 6,
-    trained: Mapping[str, PooledWindowRegressor] | None = None,
+    trained: Mapping[str, PooledWindowRegressor | FrozenLocal] | None = None,
     groups: Mapping[str, str] | pd.Series | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Point forecasts for every series of a validated panel.
@@ -462,10 +619,11 @@ def forecast_points(
         Weight of the parent's growth in ``"parent"`` and ``"pdrift"`` (0 = own forecast only).
     global_window : int, default 6
         Window length of the pooled models.
-    trained : Mapping[str, PooledWindowRegressor], optional
-        Pooled models (``"global"``, ``"ridge"``) already trained for at least ``h`` horizons,
-        used as they are instead of training on ``df`` (the calibration refits of
-        :class:`kompetensprognos.forecasting.Forecaster`).
+    trained : Mapping[str, PooledWindowRegressor or FrozenLocal], optional
+        Models already fitted, used as they are instead of fitting on ``df`` (the calibration
+        refits of :class:`kompetensprognos.forecasting.Forecaster`): pooled models (``"global"``,
+        ``"ridge"``) trained for at least ``h`` horizons, and local models with per-series
+        parameters (:class:`FrozenLocal`; series it has no fit for are fitted as usual).
     groups : Mapping[str, str] or pandas.Series, optional
         ``unique_id -> group`` (e.g. hierarchy level) for a per-group method. Every model of a
         per-group method is fitted on the whole panel (pooled models and parents see every
@@ -510,18 +668,13 @@ def forecast_points(
     cols: dict[str, np.ndarray] = {}
     fallbacks: dict[str, list[str]] = {}
 
-    local = [n for n in names if MODELS[n].kind == "local"]
+    local = local_models(names)
     pooled = [n for n in names if MODELS[n].kind == "hierarchy"]
-    if pooled:
-        if not parents:
-            raise KompetensprognosError(
-                f"method '{pooled[0]}' needs a parents mapping (unique_id -> parent id); give "
-                "--parents, or --keys so the hierarchy supplies it"
-            )
-        if any(n not in DRIFT_POOLED for n in pooled):
-            local = sorted(set(local) | set(PARENT_BASE))
-        if any(n in DRIFT_POOLED for n in pooled):
-            local = sorted(set(local) | {"drift"})
+    if pooled and not parents:
+        raise KompetensprognosError(
+            f"method '{pooled[0]}' needs a parents mapping (unique_id -> parent id); give "
+            "--parents, or --keys so the hierarchy supplies it"
+        )
     numpy_local = [n for n in local if n in NUMPY_LOCAL]
     local = [n for n in local if n not in NUMPY_LOCAL]
     for name in numpy_local:
@@ -531,23 +684,41 @@ def forecast_points(
         if short:
             fallbacks[name] = [str(u) for u in short]
     sf_ids = [u for u in ids if all(n_obs[u] >= MODELS[n].min_points for n in local)]
+    frozen = {
+        n: m.predict(list(ids), [ys[u] for u in ids], h)
+        for n in local
+        if isinstance(m := (trained or {}).get(n), FrozenLocal)
+    }
+    # statsforecast fits the models without a frozen fit, and a frozen model's gaps (series it
+    # has no fit for); with every model frozen, only the series in some gap are fitted here
+    sf_names = [n for n in local if n not in frozen or np.isnan(frozen[n]).any()]
+    if frozen and all(n in frozen for n in local):
+        gap = np.zeros(len(ids), bool)
+        for mat in frozen.values():
+            gap |= np.isnan(mat).any(axis=1)
+        ok = set(sf_ids)
+        sf_ids = [u for u, g in zip(ids, gap, strict=True) if g and u in ok]
     sf_fc = None
-    if local and sf_ids:
+    if sf_names and sf_ids:
         sub = df[df["unique_id"].isin(set(sf_ids))]
-        sf_fc = _statsforecast(sub, local, h)
+        sf_fc = _statsforecast(sub, sf_names, h)
+    pos = {u: i for i, u in enumerate(ids)}
+    fallback = _short_fallback([ys[u] for u in ids], h) if local else None
     for name in local:
-        mat = np.vstack([_short_fallback(ys[u], h) for u in ids])
-        if sf_fc is not None:
-            pos = {u: i for i, u in enumerate(ids)}
+        mat = fallback.copy()  # type: ignore[union-attr]
+        if sf_fc is not None and name in sf_fc.columns:
             vals = sf_fc[name].to_numpy().reshape(-1, h)
             for row, uid in enumerate(sf_fc["unique_id"].to_numpy()[::h]):
                 mat[pos[uid]] = vals[row]
+        if name in frozen:
+            have = ~np.isnan(frozen[name]).any(axis=1)
+            mat[have] = frozen[name][have]
         cols[name] = mat
     for name, est in (("global", "gbm"), ("ridge", "ridge")):
         if name in names:
             series = [ys[u] for u in ids]
-            if trained is not None and name in trained:
-                cols[name] = trained[name].predict(series)[:, :h]
+            if isinstance(model := (trained or {}).get(name), PooledWindowRegressor):
+                cols[name] = model.predict(series)[:, :h]
                 continue
             model = PooledWindowRegressor(window=global_window, estimator=est)
             cols[name] = model.fit(series, h).predict(series)

@@ -9,14 +9,20 @@ import pytest
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.forecasting import (
     Forecaster,
-    _calibration_gbm,
+    _calibration_models,
     calibrate_intervals,
     error_scale,
     forecast,
     rolling_origin_forecasts,
     series_stats,
 )
-from kompetensprognos.models import PooledWindowRegressor, forecast_points, parse_method
+from kompetensprognos.models import (
+    STATE_ONLY,
+    FrozenLocal,
+    PooledWindowRegressor,
+    forecast_points,
+    parse_method,
+)
 from kompetensprognos.panel import validate_panel
 
 
@@ -263,7 +269,13 @@ def test_calibration_refits_stop_at_the_scored_horizons() -> None:
     """Refits forecast only the horizons their origin can score; the errors are unchanged."""
     df = _long(_random_walks(30, 14))
     method = "mean(drift,ridge)"
-    fc = Forecaster(horizon=4, method=method, calibration_origins=4, calibration_series=None)
+    fc = Forecaster(
+        horizon=4,
+        method=method,
+        calibration_origins=4,
+        calibration_series=None,
+        frozen_refits=False,
+    )
     got = fc.fit(df).calibration_errors_
     full = rolling_origin_forecasts(validate_panel(df), method, 4, [1, 2, 3, 4])
     full = full[full["horizon"] <= full["offset"]]
@@ -292,18 +304,86 @@ def test_series_stats_match_per_series_formulas() -> None:
             assert np.isnan(st.loc[uid, "scale"])
 
 
-def test_calibration_gbm_sees_only_years_up_to_the_earliest_origin() -> None:
-    """The one boosted model of the calibration refits is blind to the withheld years."""
+def test_calibration_models_see_only_years_up_to_the_earliest_origin() -> None:
+    """The models fitted once for the calibration refits are blind to the withheld years."""
     df = _long(_random_walks(40, 12))
     poisoned = df.copy()
     poisoned.loc[poisoned["ds"] > 2014 + 12 - 1 - 3, "y"] *= 1000.0
-    a = _calibration_gbm(df, "median(drift,global)", 3, 3)["global"]
-    b = _calibration_gbm(poisoned, "median(drift,global)", 3, 3)["global"]
+    method = "median(drift,theta,ridge,global)"
+    a = _calibration_models(df, method, 3, 3)
+    b = _calibration_models(poisoned, method, 3, 3)
+    assert set(a) == {"global", "ridge", "theta"}
     probe = [v[:8] for v in _random_walks(5, 12, seed=9).values()]
-    np.testing.assert_array_equal(a.predict(probe), b.predict(probe))
-    # a poisoned year it may see (the earliest origin itself) does change it
+    ids = [f"s{i:03d}" for i in range(5)]
+    for name in ("global", "ridge"):
+        np.testing.assert_array_equal(a[name].predict(probe), b[name].predict(probe))
+    np.testing.assert_array_equal(
+        a["theta"].predict(ids, probe, 3), b["theta"].predict(ids, probe, 3)
+    )
+    # a poisoned year it may see (the earliest origin itself) does change them
     seen = df.copy()
     seen.loc[seen["ds"] == 2014 + 12 - 1 - 3, "y"] *= 1.5
-    c = _calibration_gbm(seen, "median(drift,global)", 3, 3)["global"]
-    assert not np.array_equal(a.predict(probe), c.predict(probe))
-    assert _calibration_gbm(df, "theta", 3, 3) == {}
+    c = _calibration_models(seen, method, 3, 3)
+    assert not np.array_equal(a["global"].predict(probe), c["global"].predict(probe))
+    assert not np.array_equal(a["theta"].predict(ids, probe, 3), c["theta"].predict(ids, probe, 3))
+    assert _calibration_models(df, "drift", 3, 3) == {}
+    assert set(_calibration_models(df, method, 3, 3, frozen=False)) == {"global"}
+
+
+def test_frozen_local_reapplies_the_fitted_parameters() -> None:
+    """A frozen fit re-filters a longer history with the parameters of the shorter one."""
+    from statsforecast.models import DynamicOptimizedTheta
+
+    rng = np.random.default_rng(3)
+    y = 100 + np.r_[rng.normal(0, 1, 14), 5 * np.arange(1, 7)]  # flat, then a steep trend
+    frozen = FrozenLocal("dotheta").fit(["a"], [y[:14]])
+    got = frozen.predict(["a"], [y[:18]], 3)[0]
+    ref = DynamicOptimizedTheta(season_length=1).fit(y[:14]).forward(y[:18], 3)["mean"]
+    np.testing.assert_allclose(got, ref)
+    refit = DynamicOptimizedTheta(season_length=1).forecast(y[:18], 3)["mean"]
+    assert not np.allclose(got, refit)  # the parameters were not re-optimised
+    with pytest.raises(KompetensprognosError, match="no parameters"):
+        FrozenLocal("drift")
+
+
+def test_forecast_points_fits_the_series_a_frozen_model_lacks() -> None:
+    """Series without a frozen fit (too short at the earliest origin) are fitted as usual."""
+    series = _random_walks(6, 12, seed=4)
+    df = _long(series)
+    ids = list(series)
+    frozen = FrozenLocal("theta").fit(ids[:3], [series[u][:8] for u in ids[:3]])
+    pts, _ = forecast_points(df, "mean(theta,drift)", 2, trained={"theta": frozen})
+    plain, _ = forecast_points(df, "mean(theta,drift)", 2)
+    rest = pts["unique_id"].isin(ids[3:]).to_numpy()
+    np.testing.assert_allclose(pts["forecast"][rest], plain["forecast"][rest])
+    assert not np.allclose(pts["forecast"][~rest], plain["forecast"][~rest])
+
+
+def test_frozen_refits_only_change_the_calibration() -> None:
+    """Frozen refits leave the points alone and keep the calibration errors close."""
+    df = _long(_random_walks(30, 14, seed=5))
+    a = Forecaster(horizon=3, method="median(dotheta,ces,drift)").fit(df)
+    b = Forecaster(horizon=3, method="median(dotheta,ces,drift)", frozen_refits=False).fit(df)
+    pd.testing.assert_frame_equal(a.point_, b.point_)
+    ea, eb = a.calibration_errors_, b.calibration_errors_
+    assert len(ea) == len(eb)
+    last = ea["offset"] == 3  # the earliest origin is the fit itself: identical errors there
+    np.testing.assert_allclose(ea.loc[last, "forecast"], eb.loc[last, "forecast"])
+    assert not np.allclose(ea["forecast"], eb["forecast"])
+
+
+def test_frozen_state_only_models_match_refiltering_each_history() -> None:
+    """DOTheta forecasts from an intermediate state equal re-filtering the shorter history."""
+    from statsforecast.models import DynamicOptimizedTheta
+
+    assert "dotheta" in STATE_ONLY
+    rng = np.random.default_rng(7)
+    ys = [50 + np.cumsum(rng.normal(0.5, 2, 16)) for _ in range(4)]
+    ids = list(range(4))
+    for order in ([1, 2, 3, 4], [4, 2, 3, 1]):  # longest history first, and mixed
+        frozen = FrozenLocal("dotheta").fit(ids, [y[:-4] for y in ys])
+        for o in order:
+            got = frozen.predict(ids, [y[:-o] for y in ys], 2)
+            for i, y in enumerate(ys):
+                model = DynamicOptimizedTheta(season_length=1).fit(y[:-4])
+                np.testing.assert_allclose(got[i], model.forward(y[:-o], 2)["mean"], rtol=1e-12)
