@@ -20,6 +20,7 @@ with the failing cell named.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -124,30 +125,110 @@ def _git_revision() -> str | None:
         return None
 
 
-def _execute_region(
-    region: str, *, staging: Path, notebook: Path, data: str, timeout: int, kernel: str
-) -> RegionOutcome:
-    import papermill as pm
+#: The kernel's own log (e.g. the "running over TCP without encryption" warning on every start)
+#: would fill the terminal; failures still come back as cell errors.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
+#: What a report kernel loads before its first cell (the outlook notebook's imports and the
+#: fonts of a first drawing), run silently in a :class:`WarmKernel` while the tables are computed.
+WARM_UP = """\
+import importlib as _importlib
+for _name in ("kompetensprognos.narrative", "kompetensprognos.pages", "kompetensprognos.plots",
+              "kompetensprognos.report", "matplotlib.pyplot"):
+    _importlib.import_module(_name)
+from matplotlib.figure import Figure as _Figure
+_fig = _Figure(figsize=(1, 1)); _fig.text(0.5, 0.5, "Åå 0,5 %", weight="bold"); _fig.canvas.draw()
+del _importlib, _name, _Figure, _fig
+"""
+
+
+class WarmKernel:
+    """A notebook kernel started ahead of its notebook, loading :data:`WARM_UP` meanwhile.
+
+    :func:`run_reports` starts one per region before it computes the tables, so a kernel's start
+    and imports (2-3 s CPU a report, on the notebook stage's critical path when each notebook
+    starts its own) overlap the table stage. Each notebook still gets a kernel of its own, started
+    in its region folder; the kernel has run nothing but :data:`WARM_UP` (silently: no execution
+    count, no output, no names left behind). :meth:`execute` hands the kernel to papermill and
+    shuts it down afterwards; :meth:`shutdown` stops a kernel that was never used.
+    """
+
+    def __init__(self, kernel: str, cwd: Path) -> None:
+        from jupyter_client import KernelManager
+
+        # a synchronous manager (its sockets may be used from the thread that runs the notebook)
+        # whose clients are asynchronous, as nbclient wants them
+        self.km = KernelManager(
+            kernel_name=kernel, client_class="jupyter_client.asynchronous.AsyncKernelClient"
+        )
+        self.km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
+        self._kc = self.km.blocking_client()
+        self._kc.start_channels()
+        self._kc.execute(WARM_UP, silent=True, store_history=False)  # queued until it is up
+
+    def execute(self, timeout: float = 60.0, **papermill_kwargs: Any) -> None:
+        """Execute a notebook on this kernel (``papermill.execute_notebook``), then shut it down.
+
+        Waits up to ``timeout`` seconds for the warm-up first (a kernel that died on the way is
+        reported by papermill as it would report a kernel that failed to start).
+        """
+        import papermill as pm
+
+        try:
+            with contextlib.suppress(Exception):  # queue.Empty, or a dead kernel
+                self._kc.get_shell_msg(timeout=timeout)
+            self._kc.stop_channels()
+            pm.execute_notebook(km=self.km, **papermill_kwargs)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the kernel (at once) and release its files and sockets."""
+        with contextlib.suppress(Exception):
+            self._kc.stop_channels()
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+        with contextlib.suppress(Exception):
+            self.km.cleanup_resources()
+
+
+def _execute_region(
+    region: str,
+    *,
+    staging: Path,
+    notebook: Path,
+    data: str,
+    timeout: int,
+    kernel: str,
+    warm: dict[str, WarmKernel] | None = None,
+) -> RegionOutcome:
     t0 = time.perf_counter()
     folder = staging / region
     try:
         executed = folder / "rapport.ipynb"
-        pm.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters={"region": region, "data": data, "tables_dir": str(folder / "tables")},
-            kernel_name=kernel,
-            execution_timeout=timeout,
-            progress_bar=False,
-            # the kernel starts in the region folder; papermill's own `cwd=` would chdir this
-            # whole process, which two threads running notebooks at once leave in the wrong place
-            resources={"metadata": {"path": str(folder)}},
-            log_output=False,
-            # the kernel's own log (e.g. the "running over TCP without encryption" warning on
-            # every start) would fill the terminal; failures still come back as cell errors
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        run = {
+            "input_path": str(notebook),
+            "output_path": str(executed),
+            "parameters": {"region": region, "data": data, "tables_dir": str(folder / "tables")},
+            "kernel_name": kernel,
+            "execution_timeout": timeout,
+            "progress_bar": False,
+            "log_output": False,
+        }
+        if warm and region in warm:
+            warm.pop(region).execute(**run)
+        else:
+            import papermill as pm
+
+            pm.execute_notebook(
+                **run,
+                # the kernel starts in the region folder; papermill's own `cwd=` would chdir
+                # this whole process, which two threads running notebooks at once leave in the
+                # wrong place
+                resources={"metadata": {"path": str(folder)}},
+                extra_arguments=KERNEL_ARGS,
+            )
         render_html(executed, folder / "rapport.html")
         return RegionOutcome(region, True, time.perf_counter() - t0)
     except Exception as exc:
@@ -265,10 +346,16 @@ def run_reports(
 
         pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
     staging = None
+    warm: dict[str, WarmKernel] = {}
     fresh: dict[str, dict[str, pd.DataFrame]] = {}
     try:
         outcomes: dict[str, RegionOutcome] = dict(kept)
         if todo:
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+            if pool is None:  # local kernels start now and load their imports meanwhile
+                t1 = time.perf_counter()
+                warm = _start_kernels(todo, staging, kernel)
+                timings["kernels_start"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             computed = run_pipeline(
                 dataset,
@@ -281,7 +368,6 @@ def run_reports(
             fresh = computed.tables
             timings |= {f"tables.{k}": v for k, v in computed.timings.items()}
             timings["tables"] = time.perf_counter() - t1
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
             built = _build_regions(
                 staging,
                 fingerprint,
@@ -298,9 +384,12 @@ def run_reports(
                 pool,
                 dataset,
                 timings,
+                warm,
             )
             outcomes |= built
     finally:
+        for k in warm.values():  # kernels of notebooks that never ran (an error, Ctrl-C)
+            k.shutdown()
         if pool is not None:
             pool.close()
         if staging is not None:
@@ -382,6 +471,7 @@ def _build_regions(
     pool: Any,
     dataset: Any,
     timings: dict[str, float],
+    warm: dict[str, WarmKernel] | None = None,
 ) -> dict[str, RegionOutcome]:
     """Stage tables in ``staging``, execute the notebooks, move each complete region into place."""
     from tqdm.auto import tqdm
@@ -406,6 +496,7 @@ def _build_regions(
         data=data,
         timeout=timeout,
         kernel=kernel,
+        warm=warm,
     )
     if pool is not None:
         for outcome in pool.map(run_one, list(tables)):
@@ -451,6 +542,23 @@ def _build_regions(
         except Exception as exc:
             o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
     return outcomes
+
+
+def _start_kernels(regions: Sequence[str], staging: Path, kernel: str) -> dict[str, WarmKernel]:
+    """One :class:`WarmKernel` per region, started in ``staging/<region>``.
+
+    A kernel that fails to start is left out: its notebook then starts its own kernel and
+    reports the failure as it always did.
+    """
+    warm = {}
+    for region in regions:
+        folder = staging / region
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            warm[region] = WarmKernel(kernel, folder)
+        except Exception:  # e.g. an unknown kernel name: papermill says so for the region
+            continue
+    return warm
 
 
 def _write_workbooks(
