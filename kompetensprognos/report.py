@@ -107,9 +107,7 @@ def read_tables(directory: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
         path = directory / f"{name}.csv"
         if path.exists():
             # only empty fields are missing: "NA" is an education code (Naturvetenskapsprogrammet)
-            out[name] = pd.read_csv(
-                path, dtype=CODE_COLUMNS, keep_default_na=False, na_values=[""]
-            )
+            out[name] = pd.read_csv(path, dtype=CODE_COLUMNS, keep_default_na=False, na_values=[""])
     if not out:
         raise KompetensprognosError(f"no tables found in {directory}")
     return out

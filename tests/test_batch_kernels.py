@@ -1,0 +1,45 @@
+"""Kernels started ahead of their notebooks (batch.WarmKernel): a fresh kernel all the same."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kompetensprognos.batch import WarmKernel
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_warm_kernel_runs_its_notebook_in_its_folder_and_leaves_no_trace(
+    tmp_path: Path, make_notebook
+) -> None:
+    folder = tmp_path / "skaraborg"
+    folder.mkdir()
+    notebook = make_notebook(
+        "nb.ipynb",
+        "import os, sys\n"
+        "print(os.path.basename(os.getcwd()))\n"
+        "print('kompetensprognos.plots' in sys.modules)\n"
+        "print([k for k in ('_importlib', '_name', '_Figure', '_fig') if k in globals()])",
+    )
+    kernel = WarmKernel("python3", folder)
+    pid = kernel.km.provisioner.pid
+    kernel.execute(
+        input_path=str(notebook),
+        output_path=str(folder / "out.ipynb"),
+        parameters={"region": "skaraborg"},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    cells = json.loads((folder / "out.ipynb").read_text(encoding="utf-8"))["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    # the kernel started in the region folder, has the report's imports loaded, and the warm-up
+    # left no names behind and did not count as an execution
+    assert "".join(code[-1]["outputs"][0]["text"]).split("\n")[:3] == ["skaraborg", "True", "[]"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    assert not kernel.km.has_kernel  # shut down after its notebook
+    with pytest.raises(ProcessLookupError):  # and the process is gone
+        os.kill(pid, 0)
