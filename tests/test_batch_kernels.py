@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,17 @@ def test_a_warm_kernel_runs_its_notebook_in_its_folder_and_leaves_no_trace(
     assert not kernel.km.has_kernel  # shut down after its notebook
     with pytest.raises(ProcessLookupError):  # and the process is gone
         os.kill(pid, 0)
+
+
+def test_notebook_tools_are_imported_without_the_iri_grammar() -> None:
+    code = (
+        "import sys; from kompetensprognos.batch import import_notebook_tools\n"
+        "import_notebook_tools()\n"
+        "import jsonschema\n"
+        "print('papermill' in sys.modules, 'rfc3987_syntax' in sys.modules,\n"
+        "      'iri' in jsonschema.FormatChecker.checkers, 'uri' in jsonschema.FormatChecker.checkers)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # papermill is loaded, the grammar module is neither loaded nor left blocked (a later import
+    # would load it), and jsonschema checks URIs but not IRIs
+    assert done.stdout.split() == ["True", "False", "False", "True"]
