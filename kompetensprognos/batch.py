@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
@@ -164,7 +165,8 @@ class WarmKernel:
         self.km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
         self._kc = self.km.blocking_client()
         self._kc.start_channels()
-        self._kc.execute(WARM_UP, silent=True, store_history=False)  # queued until it is up
+        # queued until the kernel is up
+        self._warm_up = self._kc.execute(WARM_UP, silent=True, store_history=False)
 
     def execute(self, timeout: float = 60.0, **papermill_kwargs: Any) -> None:
         """Execute a notebook on this kernel (``papermill.execute_notebook``), then shut it down.
@@ -175,8 +177,14 @@ class WarmKernel:
         import papermill as pm
 
         try:
-            with contextlib.suppress(Exception):  # queue.Empty, or a dead kernel
-                self._kc.get_shell_msg(timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.km.is_alive():
+                try:
+                    reply = self._kc.get_shell_msg(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if reply["parent_header"].get("msg_id") == self._warm_up:
+                    break
             self._kc.stop_channels()
             pm.execute_notebook(km=self.km, **papermill_kwargs)
         finally:
