@@ -72,6 +72,7 @@ def main() -> None:
         runs.append(run)
         print(f"run {i}: {json.dumps(run)}", flush=True)
     record = {
+        "code": batch._git_revision(),
         "machine": f"{platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores",
         "jobs": args.jobs,
