@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -495,42 +495,49 @@ def _build_regions(
         )
 
     import_notebook_tools()
-    # the workbooks need only the tables: write them in a second process while the kernels run
-    books = _start_workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
-    t2 = time.perf_counter()
-    run_one = partial(
-        _execute_region,
-        staging=staging,
-        notebook=nb_path,
-        data=data,
-        timeout=timeout,
-        kernel=kernel,
-        warm=warm,
-    )
-    if pool is not None:
-        for outcome in pool.map(run_one, list(tables)):
-            outcomes[outcome.region] = outcome
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-            futures = [threads.submit(run_one, r) for r in tables]
-            try:
-                for fut in tqdm(
-                    as_completed(futures),
-                    total=len(futures),
-                    desc="rapporter",
-                    disable=not progress,
-                ):
-                    outcome = fut.result()
-                    outcomes[outcome.region] = outcome
-            except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
-                threads.shutdown(wait=False, cancel_futures=True)
-                stop_kernels()
-                raise
-    timings["notebooks"] = time.perf_counter() - t2
+    # the workbooks need only the tables: write them in a second process while a core is free
+    books = _Workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
+    if pool is not None or len(tables) < max(1, jobs):
+        books.start()  # a core is free from the start
+    try:
+        t2 = time.perf_counter()
+        run_one = partial(
+            _execute_region,
+            staging=staging,
+            notebook=nb_path,
+            data=data,
+            timeout=timeout,
+            kernel=kernel,
+            warm=warm,
+        )
+        if pool is not None:
+            for outcome in pool.map(run_one, list(tables)):
+                outcomes[outcome.region] = outcome
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+                futures = [threads.submit(run_one, r) for r in tables]
+                try:
+                    for fut in tqdm(
+                        as_completed(futures),
+                        total=len(futures),
+                        desc="rapporter",
+                        disable=not progress,
+                    ):
+                        outcome = fut.result()
+                        outcomes[outcome.region] = outcome
+                        if len(tables) - len(outcomes) < jobs:  # a core is free
+                            books.start()
+                except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
+                    threads.shutdown(wait=False, cancel_futures=True)
+                    stop_kernels()
+                    raise
+        timings["notebooks"] = time.perf_counter() - t2
 
-    hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
-    t3 = time.perf_counter()
-    written = books.result()
+        hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
+        t3 = time.perf_counter()
+        written = books.result()
+    finally:
+        books.close()  # a process still waiting after an error or Ctrl-C
     timings["workbooks_wait"] = time.perf_counter() - t3
     for region in tables:
         o = outcomes[region]
@@ -621,32 +628,85 @@ def _write_workbooks(
     return errors
 
 
-def _start_workbooks(
-    staging: Path,
-    tables: dict[str, dict[str, pd.DataFrame]],
-    params: dict[str, Any],
-    manifest: Any,
-    fingerprint: str,
-    jobs: int,
-) -> Any:
-    """Write the workbooks in a forked process (``jobs > 1``) or here; ``.result()`` waits.
+class _Workbooks:
+    """The workbooks, written in a forked process that starts work on :meth:`start`.
 
-    The process is forked before any kernel thread starts, so it inherits the tables without
-    pickling them; openpyxl spends most of a workbook in pure Python, so a thread would only
-    compete with the kernels' clients for the interpreter lock.
+    With ``jobs > 1`` the process is forked before any kernel thread starts, so it inherits the
+    tables without pickling them; openpyxl is pure Python, so a thread would compete with the
+    kernels' clients for the interpreter lock. It waits until :meth:`start`, which the batch
+    calls when fewer notebooks remain than ``jobs`` (a core is free: five reports two at a time
+    leave one core idle for the last), so the workbooks do not slow the notebooks down; at the
+    latest :meth:`result` starts it and waits. With ``jobs <= 1`` they are written here.
     """
-    args = (staging, tables, params, manifest, fingerprint)
-    if jobs <= 1 or os.name != "posix":
-        done: Future[dict[str, str]] = Future()
-        done.set_result(_write_workbooks(*args))
-        return done
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(_write_workbooks, *args)
-    pool.shutdown(wait=False)  # the worker exits once the workbooks are written
-    return future
+    def __init__(
+        self,
+        staging: Path,
+        tables: dict[str, dict[str, pd.DataFrame]],
+        params: dict[str, Any],
+        manifest: Any,
+        fingerprint: str,
+        jobs: int,
+    ) -> None:
+        args = (staging, tables, params, manifest, fingerprint)
+        self._errors: dict[str, str] | None = None
+        self._regions = list(tables)
+        if jobs <= 1 or os.name != "posix":
+            self._errors = _write_workbooks(*args)
+            return
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self._go = ctx.Event()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_workbook_process, args=(self._go, send, *args), daemon=True
+        )
+        self._proc.start()
+        send.close()  # the child holds the only writer: a dead child reads as EOF here
+
+    def start(self) -> None:
+        """Let the process write the workbooks (idempotent)."""
+        if self._errors is None:
+            self._go.set()
+
+    def result(self) -> dict[str, str]:
+        """``{region: error}`` for the workbooks that failed, once all are written."""
+        if self._errors is None:
+            self._go.set()
+            try:
+                self._errors = self._recv.recv()
+            except EOFError:  # the process died (killed, out of memory)
+                self._errors = dict.fromkeys(self._regions, "the workbook process died")
+            finally:
+                self._recv.close()
+                self._proc.join()
+        return self._errors
+
+    def close(self) -> None:
+        """Stop a process still waiting (the run failed or was interrupted before :meth:`result`)."""
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.is_alive() and self._errors is None:
+            proc.terminate()
+            proc.join()
+
+
+def _workbook_process(go: Any, send: Any, *args: Any) -> None:
+    """The forked workbook process: wait for the go, write, send the errors back."""
+    import signal
+
+    # the run handles Ctrl-C and stops this process with SIGTERM (_Workbooks.close): end quietly,
+    # not through the run's own handlers inherited with the fork
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    while not go.wait(1.0):
+        if os.getppid() != parent:  # the run was killed: nothing to write for
+            return
+    errors = _write_workbooks(*args)
+    with contextlib.suppress(OSError):  # the run is gone
+        send.send(errors)
+        send.close()
 
 
 def format_failure(outcome: RegionOutcome) -> str:

@@ -1,4 +1,4 @@
-"""Kernels started ahead of their notebooks (batch.WarmKernel): a fresh kernel all the same."""
+"""The notebook stage around the kernels: warm kernels, notebook tools, the workbook process."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,22 @@ def test_notebook_tools_are_imported_without_the_iri_grammar() -> None:
     # papermill is loaded, the grammar module is neither loaded nor left blocked (a later import
     # would load it), and jsonschema checks URIs but not IRIs
     assert done.stdout.split() == ["True", "False", "False", "True"]
+
+
+def test_workbooks_wait_for_their_start_and_a_failed_run_stops_them(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from kompetensprognos.batch import _Workbooks
+
+    tables = {"skaraborg": {"notes": pd.DataFrame({"section": ["x"], "message": ["y"]})}}
+    (tmp_path / "skaraborg").mkdir()
+    books = _Workbooks(tmp_path, tables, {"skaraborg": None}, None, "fp", jobs=2)
+    time.sleep(1.5)
+    assert books._proc.is_alive() and not (tmp_path / "skaraborg" / "rapport.xlsx").exists()
+    books.start()
+    assert books.result() == {} and (tmp_path / "skaraborg" / "rapport.xlsx").exists()
+    assert not books._proc.is_alive()
+
+    waiting = _Workbooks(tmp_path, tables, {"skaraborg": None}, None, "fp", jobs=2)
+    waiting.close()  # the run failed before the workbooks were started
+    assert not waiting._proc.is_alive()
