@@ -163,10 +163,14 @@ class WarmKernel:
             kernel_name=kernel, client_class="jupyter_client.asynchronous.AsyncKernelClient"
         )
         self.km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
-        self._kc = self.km.blocking_client()
-        self._kc.start_channels()
-        # queued until the kernel is up
-        self._warm_up = self._kc.execute(WARM_UP, silent=True, store_history=False)
+        try:
+            self._kc = self.km.blocking_client()
+            self._kc.start_channels()
+            # queued until the kernel is up
+            self._warm_up = self._kc.execute(WARM_UP, silent=True, store_history=False)
+        except BaseException:
+            self.km.shutdown_kernel(now=True)
+            raise
 
     def execute(self, timeout: float = 60.0, **papermill_kwargs: Any) -> None:
         """Execute a notebook on this kernel (``papermill.execute_notebook``), then shut it down.
