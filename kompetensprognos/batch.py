@@ -20,15 +20,17 @@ with the failing cell named.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -124,30 +126,121 @@ def _git_revision() -> str | None:
         return None
 
 
-def _execute_region(
-    region: str, *, staging: Path, notebook: Path, data: str, timeout: int, kernel: str
-) -> RegionOutcome:
-    import papermill as pm
+#: The kernel's own log (e.g. the "running over TCP without encryption" warning on every start)
+#: would fill the terminal; failures still come back as cell errors.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
+#: What a report kernel loads before its first cell (the outlook notebook's imports and the
+#: fonts of a first drawing), run silently in a :class:`WarmKernel` while the tables are computed.
+WARM_UP = """\
+import importlib as _importlib
+for _name in ("kompetensprognos.narrative", "kompetensprognos.pages", "kompetensprognos.plots",
+              "kompetensprognos.report", "matplotlib.pyplot"):
+    _importlib.import_module(_name)
+from matplotlib.figure import Figure as _Figure
+_fig = _Figure(figsize=(1, 1)); _fig.text(0.5, 0.5, "Åå 0,5 %", weight="bold"); _fig.canvas.draw()
+del _importlib, _name, _Figure, _fig
+"""
+
+
+class WarmKernel:
+    """A notebook kernel started ahead of its notebook, loading :data:`WARM_UP` meanwhile.
+
+    :func:`run_reports` starts one per region before it computes the tables, so a kernel's start
+    and imports (2-3 s CPU a report, on the notebook stage's critical path when each notebook
+    starts its own) overlap the table stage. Each notebook still gets a kernel of its own, started
+    in its region folder; the kernel has run nothing but :data:`WARM_UP` (silently: no execution
+    count, no output, no names left behind). :meth:`execute` hands the kernel to papermill and
+    shuts it down afterwards; :meth:`shutdown` stops a kernel that was never used.
+    """
+
+    def __init__(self, kernel: str, cwd: Path) -> None:
+        from jupyter_client import KernelManager
+
+        # a synchronous manager (its sockets may be used from the thread that runs the notebook)
+        # whose clients are asynchronous, as nbclient wants them
+        self.km = KernelManager(
+            kernel_name=kernel, client_class="jupyter_client.asynchronous.AsyncKernelClient"
+        )
+        self.km.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
+        try:
+            self._kc = self.km.blocking_client()
+            self._kc.start_channels()
+            # queued until the kernel is up
+            self._warm_up = self._kc.execute(WARM_UP, silent=True, store_history=False)
+        except BaseException:
+            self.km.shutdown_kernel(now=True)
+            raise
+
+    def execute(self, timeout: float = 60.0, **papermill_kwargs: Any) -> None:
+        """Execute a notebook on this kernel (``papermill.execute_notebook``), then shut it down.
+
+        Waits up to ``timeout`` seconds for the warm-up first (a kernel that died on the way is
+        reported by papermill as it would report a kernel that failed to start).
+        """
+        import papermill as pm
+
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.km.is_alive():
+                try:
+                    reply = self._kc.get_shell_msg(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if reply["parent_header"].get("msg_id") == self._warm_up:
+                    break
+            self._kc.stop_channels()
+            pm.execute_notebook(km=self.km, **papermill_kwargs)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the kernel (at once) and release its files and sockets."""
+        with contextlib.suppress(Exception):
+            self._kc.stop_channels()
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+        with contextlib.suppress(Exception):
+            self.km.cleanup_resources()
+
+
+def _execute_region(
+    region: str,
+    *,
+    staging: Path,
+    notebook: Path,
+    data: str,
+    timeout: int,
+    kernel: str,
+    warm: dict[str, WarmKernel] | None = None,
+) -> RegionOutcome:
     t0 = time.perf_counter()
     folder = staging / region
     try:
         executed = folder / "rapport.ipynb"
-        pm.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters={"region": region, "data": data, "tables_dir": str(folder / "tables")},
-            kernel_name=kernel,
-            execution_timeout=timeout,
-            progress_bar=False,
-            # the kernel starts in the region folder; papermill's own `cwd=` would chdir this
-            # whole process, which two threads running notebooks at once leave in the wrong place
-            resources={"metadata": {"path": str(folder)}},
-            log_output=False,
-            # the kernel's own log (e.g. the "running over TCP without encryption" warning on
-            # every start) would fill the terminal; failures still come back as cell errors
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        run = {
+            "input_path": str(notebook),
+            "output_path": str(executed),
+            "parameters": {"region": region, "data": data, "tables_dir": str(folder / "tables")},
+            "kernel_name": kernel,
+            "execution_timeout": timeout,
+            "progress_bar": False,
+            "log_output": False,
+        }
+        if warm and region in warm:
+            warm.pop(region).execute(**run)
+        else:
+            import papermill as pm
+
+            pm.execute_notebook(
+                **run,
+                # the kernel starts in the region folder; papermill's own `cwd=` would chdir
+                # this whole process, which two threads running notebooks at once leave in the
+                # wrong place
+                resources={"metadata": {"path": str(folder)}},
+                extra_arguments=KERNEL_ARGS,
+            )
         render_html(executed, folder / "rapport.html")
         return RegionOutcome(region, True, time.perf_counter() - t0)
     except Exception as exc:
@@ -265,10 +358,16 @@ def run_reports(
 
         pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
     staging = None
+    warm: dict[str, WarmKernel] = {}
     fresh: dict[str, dict[str, pd.DataFrame]] = {}
     try:
         outcomes: dict[str, RegionOutcome] = dict(kept)
         if todo:
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+            if pool is None:  # local kernels start now and load their imports meanwhile
+                t1 = time.perf_counter()
+                warm = _start_kernels(todo, staging, kernel)
+                timings["kernels_start"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             computed = run_pipeline(
                 dataset,
@@ -281,7 +380,6 @@ def run_reports(
             fresh = computed.tables
             timings |= {f"tables.{k}": v for k, v in computed.timings.items()}
             timings["tables"] = time.perf_counter() - t1
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
             built = _build_regions(
                 staging,
                 fingerprint,
@@ -298,9 +396,12 @@ def run_reports(
                 pool,
                 dataset,
                 timings,
+                warm,
             )
             outcomes |= built
     finally:
+        for k in warm.values():  # kernels of notebooks that never ran (an error, Ctrl-C)
+            k.shutdown()
         if pool is not None:
             pool.close()
         if staging is not None:
@@ -382,6 +483,7 @@ def _build_regions(
     pool: Any,
     dataset: Any,
     timings: dict[str, float],
+    warm: dict[str, WarmKernel] | None = None,
 ) -> dict[str, RegionOutcome]:
     """Stage tables in ``staging``, execute the notebooks, move each complete region into place."""
     from tqdm.auto import tqdm
@@ -396,41 +498,50 @@ def _build_regions(
             fingerprint=fingerprint,
         )
 
-    # the workbooks need only the tables: write them in a second process while the kernels run
-    books = _start_workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
-    t2 = time.perf_counter()
-    run_one = partial(
-        _execute_region,
-        staging=staging,
-        notebook=nb_path,
-        data=data,
-        timeout=timeout,
-        kernel=kernel,
-    )
-    if pool is not None:
-        for outcome in pool.map(run_one, list(tables)):
-            outcomes[outcome.region] = outcome
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-            futures = [threads.submit(run_one, r) for r in tables]
-            try:
-                for fut in tqdm(
-                    as_completed(futures),
-                    total=len(futures),
-                    desc="rapporter",
-                    disable=not progress,
-                ):
-                    outcome = fut.result()
-                    outcomes[outcome.region] = outcome
-            except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
-                threads.shutdown(wait=False, cancel_futures=True)
-                stop_kernels()
-                raise
-    timings["notebooks"] = time.perf_counter() - t2
+    import_notebook_tools()
+    # the workbooks need only the tables: write them in a second process while a core is free
+    books = _Workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
+    if pool is not None or len(tables) < max(1, jobs):
+        books.start()  # a core is free from the start
+    try:
+        t2 = time.perf_counter()
+        run_one = partial(
+            _execute_region,
+            staging=staging,
+            notebook=nb_path,
+            data=data,
+            timeout=timeout,
+            kernel=kernel,
+            warm=warm,
+        )
+        if pool is not None:
+            for outcome in pool.map(run_one, list(tables)):
+                outcomes[outcome.region] = outcome
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+                futures = [threads.submit(run_one, r) for r in tables]
+                try:
+                    for fut in tqdm(
+                        as_completed(futures),
+                        total=len(futures),
+                        desc="rapporter",
+                        disable=not progress,
+                    ):
+                        outcome = fut.result()
+                        outcomes[outcome.region] = outcome
+                        if len(tables) - len(outcomes) < jobs:  # a core is free
+                            books.start()
+                except BaseException:  # Ctrl-C/SIGTERM: start no more regions, stop the kernels
+                    threads.shutdown(wait=False, cancel_futures=True)
+                    stop_kernels()
+                    raise
+        timings["notebooks"] = time.perf_counter() - t2
 
-    hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
-    t3 = time.perf_counter()
-    written = books.result()
+        hold_interrupts()  # from here to the manifest, Ctrl-C waits so the outputs stay consistent
+        t3 = time.perf_counter()
+        written = books.result()
+    finally:
+        books.close()  # a process still waiting after an error or Ctrl-C
     timings["workbooks_wait"] = time.perf_counter() - t3
     for region in tables:
         o = outcomes[region]
@@ -451,6 +562,49 @@ def _build_regions(
         except Exception as exc:
             o.ok, o.error = False, f"{type(exc).__name__}: {exc}"
     return outcomes
+
+
+def import_notebook_tools() -> None:
+    """Import papermill and nbformat, skipping the IRI grammar jsonschema would compile.
+
+    nbformat imports jsonschema, whose format checkers import ``rfc3987_syntax`` when it is
+    installed (it comes with JupyterLab), and that module compiles a Lark grammar on import:
+    2.8 s CPU of the 3.4 s ``import papermill`` costs, paid by every run before its first
+    notebook. The notebook schema uses no ``iri`` format, so the module is hidden while jsonschema
+    is imported; the only effect is that jsonschema's optional ``FormatChecker`` in this process
+    does not check the ``iri`` and ``iri-reference`` formats. A jsonschema imported earlier is
+    left as it is.
+    """
+    import sys
+
+    hidden = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if hidden:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # ImportError on import
+    try:
+        import jsonschema
+    finally:
+        if hidden:
+            del sys.modules["rfc3987_syntax"]
+    import papermill
+
+    del jsonschema, papermill
+
+
+def _start_kernels(regions: Sequence[str], staging: Path, kernel: str) -> dict[str, WarmKernel]:
+    """One :class:`WarmKernel` per region, started in ``staging/<region>``.
+
+    A kernel that fails to start is left out: its notebook then starts its own kernel and
+    reports the failure as it always did.
+    """
+    warm = {}
+    for region in regions:
+        folder = staging / region
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            warm[region] = WarmKernel(kernel, folder)
+        except Exception:  # e.g. an unknown kernel name: papermill says so for the region
+            continue
+    return warm
 
 
 def _write_workbooks(
@@ -478,32 +632,85 @@ def _write_workbooks(
     return errors
 
 
-def _start_workbooks(
-    staging: Path,
-    tables: dict[str, dict[str, pd.DataFrame]],
-    params: dict[str, Any],
-    manifest: Any,
-    fingerprint: str,
-    jobs: int,
-) -> Any:
-    """Write the workbooks in a forked process (``jobs > 1``) or here; ``.result()`` waits.
+class _Workbooks:
+    """The workbooks, written in a forked process that starts work on :meth:`start`.
 
-    The process is forked before any kernel thread starts, so it inherits the tables without
-    pickling them; openpyxl spends most of a workbook in pure Python, so a thread would only
-    compete with the kernels' clients for the interpreter lock.
+    With ``jobs > 1`` the process is forked before any kernel thread starts, so it inherits the
+    tables without pickling them; openpyxl is pure Python, so a thread would compete with the
+    kernels' clients for the interpreter lock. It waits until :meth:`start`, which the batch
+    calls when fewer notebooks remain than ``jobs`` (a core is free: five reports two at a time
+    leave one core idle for the last), so the workbooks do not slow the notebooks down; at the
+    latest :meth:`result` starts it and waits. With ``jobs <= 1`` they are written here.
     """
-    args = (staging, tables, params, manifest, fingerprint)
-    if jobs <= 1 or os.name != "posix":
-        done: Future[dict[str, str]] = Future()
-        done.set_result(_write_workbooks(*args))
-        return done
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(_write_workbooks, *args)
-    pool.shutdown(wait=False)  # the worker exits once the workbooks are written
-    return future
+    def __init__(
+        self,
+        staging: Path,
+        tables: dict[str, dict[str, pd.DataFrame]],
+        params: dict[str, Any],
+        manifest: Any,
+        fingerprint: str,
+        jobs: int,
+    ) -> None:
+        args = (staging, tables, params, manifest, fingerprint)
+        self._errors: dict[str, str] | None = None
+        self._regions = list(tables)
+        if jobs <= 1 or os.name != "posix":
+            self._errors = _write_workbooks(*args)
+            return
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self._go = ctx.Event()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_workbook_process, args=(self._go, send, *args), daemon=True
+        )
+        self._proc.start()
+        send.close()  # the child holds the only writer: a dead child reads as EOF here
+
+    def start(self) -> None:
+        """Let the process write the workbooks (idempotent)."""
+        if self._errors is None:
+            self._go.set()
+
+    def result(self) -> dict[str, str]:
+        """``{region: error}`` for the workbooks that failed, once all are written."""
+        if self._errors is None:
+            self._go.set()
+            try:
+                self._errors = self._recv.recv()
+            except EOFError:  # the process died (killed, out of memory)
+                self._errors = dict.fromkeys(self._regions, "the workbook process died")
+            finally:
+                self._recv.close()
+                self._proc.join()
+        return self._errors
+
+    def close(self) -> None:
+        """Stop a process still waiting (the run failed or was interrupted before :meth:`result`)."""
+        proc = getattr(self, "_proc", None)
+        if proc is not None and proc.is_alive() and self._errors is None:
+            proc.terminate()
+            proc.join()
+
+
+def _workbook_process(go: Any, send: Any, *args: Any) -> None:
+    """The forked workbook process: wait for the go, write, send the errors back."""
+    import signal
+
+    # the run handles Ctrl-C and stops this process with SIGTERM (_Workbooks.close): end quietly,
+    # not through the run's own handlers inherited with the fork
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    while not go.wait(1.0):
+        if os.getppid() != parent:  # the run was killed: nothing to write for
+            return
+    errors = _write_workbooks(*args)
+    with contextlib.suppress(OSError):  # the run is gone
+        send.send(errors)
+        send.close()
 
 
 def format_failure(outcome: RegionOutcome) -> str:

@@ -106,7 +106,8 @@ def read_tables(directory: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
     for name in TABLE_NAMES:
         path = directory / f"{name}.csv"
         if path.exists():
-            out[name] = pd.read_csv(path, dtype=CODE_COLUMNS, keep_default_na=True)
+            # only empty fields are missing: "NA" is an education code (Naturvetenskapsprogrammet)
+            out[name] = pd.read_csv(path, dtype=CODE_COLUMNS, keep_default_na=False, na_values=[""])
     if not out:
         raise KompetensprognosError(f"no tables found in {directory}")
     return out

@@ -121,3 +121,33 @@ def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: 
     assert ws.cell(3, 3).value is None  # a missing value is an empty cell, not "nan"
     assert ws.cell(2, 5).number_format == "0%"
     assert "SYNTETISKA" not in str(list(wb[README_SHEET].values))
+
+
+def test_every_row_holds_its_table_values_and_formats(tmp_path: Path) -> None:
+    # rows after the first are written outside openpyxl (excel._rows_xml): same values, styles
+    n = 40
+    table = pd.DataFrame(
+        {
+            "ssyk": ["2221", "0110", "NA", "5"] * (n // 4),
+            "openings": [float(i) + 0.123456789012345 for i in range(n)],
+            "p_shortage": [None if i % 7 == 3 else i / n for i in range(n)],
+            "year": list(range(2000, 2000 + n)),
+            "surprise": ["a & <b>", " kant ", "", None] * (n // 4),
+            "supply_covered": [True, False] * (n // 2),
+        }
+    )
+    path = write_workbook(tmp_path / "x.xlsx", {"balance": table})
+    ws = openpyxl.load_workbook(path)["Balans per yrke"]
+    assert ws.max_row == n + 1 and ws.dimensions == "A1:G41"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == table["ssyk"].tolist()
+    assert [r[2] for r in rows] == table["openings"].tolist()  # exact, as in the CSV
+    assert [r[3] for r in rows] == [None if pd.isna(v) else v for v in table["p_shortage"]]
+    assert [r[4] for r in rows] == table["year"].tolist()
+    assert [r[5] for r in rows] == ["a & <b>", " kant ", None, None] * (n // 4)
+    assert [r[6] for r in rows] == ["ja", "nej"] * (n // 2)
+    col = _column(ws, "Sannolikhet för brist")
+    assert {ws.cell(r, col).number_format for r in range(2, n + 2)} == {"0%"}
+    assert {ws.cell(r, _column(ws, "Lediga jobb")).number_format for r in range(2, n + 2)} == {
+        "#,##0"
+    }
