@@ -40,18 +40,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from real_panel import DATA as SCB  # one path and one reader for the real SCB panel
+from real_panel import load as load_real_panel
 
 from kompetensprognos.forecasting import Forecaster, interval_columns
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCB = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "data"
-    / "scb"
-    / "employment_ssyk_age_sex_sweden_2014_2024.csv"
-)
 SCHEMES = {"frozen": True, "refit": False}
 
 
@@ -73,14 +67,12 @@ def _fcomp(name: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
 
 
 def _scb(origin: int = 2019, h: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    raw = pd.read_csv(SCB, dtype={"ssyk_code": str})
-    raw = raw[raw["level"] == "SSYK4"]
-    df = raw.groupby(["sex", "ssyk_code", "year"], as_index=False)["count"].sum()
+    df = load_real_panel(["sex", "ssyk"])
     df = pd.DataFrame(
         {
-            "unique_id": df["sex"].astype(str) + "/" + df["ssyk_code"],
-            "ds": df["year"].astype(int),
-            "y": df["count"].astype(float),
+            "unique_id": df["sex"].astype(str) + "/" + df["ssyk"],
+            "ds": df["ds"].astype(int),
+            "y": df["y"].astype(float),
         }
     )
     train = df[df["ds"] <= origin]
