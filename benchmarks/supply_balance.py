@@ -6,8 +6,11 @@ Prints and saves under ``benchmarks/results/``:
   the centring median of the observed-years indicator (target 0.95–1.05);
 * ``supply_balance_calls.csv`` / ``supply_balance_call_scores.csv`` — call backtest from
   origins 2018 and 2019 against the generator's imbalance truth: balanced accuracy and Brier
-  score of ours, carry-forward and the old graduates-only method; the truth's own status
-  distribution beside ours;
+  score of ours (today's state carried forward by the models' relative growth), the model alone
+  (``today_weight=0``), carry-forward and the old graduates-only method; the truth's own status
+  distribution beside ours (also in ``supply_balance_status.csv``);
+* ``supply_balance_call_scores_holdout.csv`` — the same scores on a second hold-out
+  realisation of the generator (``--holdout-seed``, default 3; 0 skips it);
 * ``supply_backtest.csv`` — labour supply by education group and region, origins 2017–2020,
   horizons 1–4: MAPE of the stock–flow model, naive (last value) and graduates-only
   (last value + entering graduates, nothing leaves);
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kompetensprognos import regions
-from kompetensprognos.balance import balance_tables
+from kompetensprognos.balance import STATUSES, BalanceParams, balance_tables
 from kompetensprognos.balance_calls import call_backtest, score_calls
 from kompetensprognos.demand import DemandConfig
 from kompetensprognos.education import project_graduates
@@ -102,6 +105,7 @@ def main() -> None:
     ap.add_argument("--fast", action="store_true")
     ap.add_argument("--n-sims", type=int, default=1000)  # as the pipeline
     ap.add_argument("--skip-calls", action="store_true")
+    ap.add_argument("--holdout-seed", type=int, default=3)
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     ds = _timed("generate demo", generate_demo)
@@ -142,8 +146,6 @@ def main() -> None:
             }
         )  # fmt: skip
     status = pd.DataFrame(status_rows)
-    status.to_csv(OUT / "supply_balance_status.csv", index=False)
-    print(status.round(3).to_string(index=False))
 
     # coherence
     coh = []
@@ -191,15 +193,39 @@ def main() -> None:
     bt.to_csv(OUT / "supply_backtest.csv", index=False)
     print(bt.groupby(["method", "horizon"])["mape"].mean().unstack().round(2).to_string())
 
-    # call backtest
+    # call backtest: ours (today's state carried forward by the models' relative growth) and the
+    # model alone (today_weight=0), on the demo and on a hold-out realisation of the generator
     if not args.skip_calls:
         cfg = DemandConfig(calibration_origins=2) if args.fast else None
-        calls = _timed("call backtest (origins 2018, 2019)", call_backtest, ds, (2018, 2019),
-                       demand_config=cfg, n_sims=200)  # fmt: skip
+
+        def scored(data, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+            calls = _timed(f"call backtest {label} (origins 2018, 2019)", call_backtest, data,
+                           (2018, 2019), demand_config=cfg, n_sims=200)  # fmt: skip
+            alone = _timed(f"call backtest {label}, model alone", call_backtest, data,
+                           (2018, 2019), demand_config=cfg, n_sims=200, old_method=False,
+                           with_today=False, balance_params=BalanceParams(today_weight=0.0))  # fmt: skip
+            keys = ["region", "origin", "ssyk"]
+            alone = alone[[*keys, "status", "p_shortage"]].rename(
+                columns={"status": "model_alone_status", "p_shortage": "model_alone_p_shortage"}
+            )
+            calls = calls.merge(alone, on=keys, how="left")
+            return calls, score_calls(calls)
+
+        calls, scores = scored(ds, "demo")
         calls.to_csv(OUT / "supply_balance_calls.csv", index=False)
-        scores = score_calls(calls)
         scores.to_csv(OUT / "supply_balance_call_scores.csv", index=False)
         print(scores[scores["region"] == "all"].round(3).to_string(index=False))
+        truth_dist = calls[calls["truth_status"].isin(STATUSES)].groupby("region")["truth_status"]
+        truth_dist = truth_dist.value_counts(normalize=True).unstack()
+        status["truth_largest_share"] = status["region"].map(truth_dist.max(axis=1))
+        status["truth_balans_share"] = status["region"].map(truth_dist["balans"])
+        if args.holdout_seed:
+            _, hold = scored(generate_demo(seed=args.holdout_seed), f"seed {args.holdout_seed}")
+            hold.assign(seed=args.holdout_seed).to_csv(
+                OUT / "supply_balance_call_scores_holdout.csv", index=False
+            )
+            print(f"hold-out seed {args.holdout_seed}:")
+            print(hold[hold["region"] == "all"].round(3).to_string(index=False))
         dist = pd.concat(
             {c: calls.groupby("region")[c].value_counts(normalize=True).unstack()
              for c in ("status", "today_status", "truth_status", "carry_status", "old_status")
@@ -209,6 +235,8 @@ def main() -> None:
         dist.to_csv(OUT / "supply_balance_call_distribution.csv")
         print(dist.round(2).to_string())
 
+    status.to_csv(OUT / "supply_balance_status.csv", index=False)
+    print(status.round(3).to_string(index=False))
     pd.DataFrame(TIMING, columns=["step", "seconds", "peak_rss_mb"]).to_csv(
         OUT / "supply_balance_timing.csv", index=False
     )

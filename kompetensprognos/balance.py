@@ -12,6 +12,9 @@ For each region and SSYK 3 occupation (summed to SSYK 2, 1 and the total):
   residual, shrunk empirical-Bayes toward the SSYK 2 group and the region);
 * ``past_ratio`` = newcomers / openings over the recent past (≈ 1: the centring) and
   ``balance_ratio`` = the outlook's ratio / ``past_ratio``;
+* the outlook read against the region's median occupation (``BalanceParams.centre_outlook``)
+  and, where today's state is known as a ratio, carried forward from it
+  (``BalanceParams.today_weight``, :func:`ratio_change`);
 * **status** and ``p_shortage`` from the same joint paths: ``brist`` ⇔ P(``balance_ratio`` <
   :attr:`BalanceParams.shortage_below`) ≥ 0.5, ``överskott`` ⇔ P(> ``surplus_above``) ≥ 0.5,
   else ``balans``; ``för litet underlag`` below ``min_need`` openings.
@@ -57,7 +60,9 @@ __all__ = [
     "balance_tables",
     "centred_balance",
     "education_stock_balance",
+    "ratio_change",
     "region_balance",
+    "todays_ratio",
 ]
 
 #: Assessed statuses, in order from shortage to surplus.
@@ -298,6 +303,104 @@ def _anchored_bands(
     return lo, hi
 
 
+#: Fewest assessed SSYK 3 occupations for which the outlook is read against the region's median.
+MIN_CENTRED = 10
+
+
+def _centre_outlook(rel: np.ndarray, assessed: np.ndarray, on: bool) -> tuple[np.ndarray, float]:
+    """The relative ratios ``[s, code]`` divided by the median over the ``assessed`` codes of
+    each code's median ratio (one number per region, so every path moves alike and the status
+    and ``p_shortage`` still come from the same paths); unchanged when ``on`` is False or fewer
+    than :data:`MIN_CENTRED` codes are assessed.
+
+    Examples
+    --------
+    >>> rel = np.array([[0.8, 1.0, 1.2] * 4, [1.0, 1.2, 1.4] * 4])
+    >>> out, shift = _centre_outlook(rel, np.ones(12, bool), True)
+    >>> round(shift, 2), out[:, 1].round(3).tolist()
+    (1.1, [0.909, 1.091])
+    >>> _centre_outlook(rel, np.ones(12, bool), False)[1]
+    1.0
+    """
+    if not on:
+        return rel, 1.0
+    med = _nan_quantile(rel[:, assessed], 0.5)
+    med = med[np.isfinite(med) & (med > 0)]
+    if len(med) < MIN_CENTRED:
+        return rel, 1.0
+    shift = float(np.median(med))
+    return rel / shift, shift
+
+
+def ratio_change(
+    known: pd.DataFrame,
+    past: tuple[int, int],
+    later: tuple[int, int],
+    *,
+    levels: tuple[int, ...] = (3,),
+) -> pd.DataFrame:
+    """How the newcomers-to-openings ratio of a table of known openings and newcomers moves from
+    ``past`` to ``later``: ``(Σ newcomers / Σ openings in later) / (the same in past)`` per region
+    and SSYK code, summed to the requested ``levels`` (0 = the total).
+
+    One rule for the synthetic generator's own call (:func:`kompetensprognos.balance_calls.
+    truth_status`) and for today's state where the ratio is known up to today (as a
+    yrkesbarometer would know it): the last years against the recent past.
+
+    Parameters
+    ----------
+    known : pandas.DataFrame
+        ``region, ssyk, year, openings, newcomers`` (SSYK 3), e.g. ``imbalance_truth``.
+    past, later : tuple[int, int]
+        Year windows (both ends included; they may overlap).
+    levels : tuple of int, default (3,)
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, ssyk, ssyk_level, ratio`` (``inf``/``NaN`` where a window has no openings).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"region": "r", "ssyk": ["222"] * 4 + ["223"] * 4,
+    ...     "year": [2016, 2017, 2020, 2021] * 2, "openings": 10.0,
+    ...     "newcomers": [10.0, 10, 8, 8, 10, 10, 10, 10]})
+    >>> ratio_change(t, (2016, 2017), (2020, 2021), levels=(3, 0))["ratio"].tolist()
+    [0.8, 1.0, 0.9]
+    """
+    frames = []
+    for lvl in levels:
+        keyed = known.assign(ssyk=known["ssyk"].astype(str).str[:lvl] if lvl else "total")
+
+        def window(a: int, b: int, keyed: pd.DataFrame = keyed) -> pd.DataFrame:
+            sel = keyed[(keyed["year"] >= a) & (keyed["year"] <= b)]
+            return sel.groupby(["region", "ssyk"])[["openings", "newcomers"]].sum()
+
+        p, o = window(*past), window(*later)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = (o["newcomers"] / o["openings"]) / (p["newcomers"] / p["openings"])
+        frames.append(rel.rename("ratio").reset_index().assign(ssyk_level=lvl))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["region", "ssyk", "ssyk_level", "ratio"]]
+
+
+def todays_ratio(known: pd.DataFrame, region: str, past: tuple[int, int]) -> pd.Series:
+    """Today's state as a ratio per SSYK code (levels 3, 2, 1 and ``"total"``): the last two
+    years of ``past`` against the whole of ``past`` (:func:`ratio_change`), read from the years
+    up to ``past[1]`` only — what a yrkesbarometer knows at the end of the recent past.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"region": "r", "ssyk": "222", "year": [2016, 2017, 2018, 2019],
+    ...     "openings": 10.0, "newcomers": [10.0, 10, 7, 99]})
+    >>> round(float(todays_ratio(t, "r", (2016, 2018))["222"]), 3)  # (17/20) / (27/30)
+    0.944
+    """
+    sel = known[(known["region"] == region) & (known["year"] <= past[1])]
+    rel = ratio_change(sel, past, (past[1] - 1, past[1]), levels=(3, 2, 1, 0))
+    return rel.set_index("ssyk")["ratio"]
+
+
 def centred_balance(
     openings: pd.DataFrame,
     channels: dict[str, np.ndarray],
@@ -310,6 +413,7 @@ def centred_balance(
     params: BalanceParams,
     seed: int = 0,
     today: pd.Series | None = None,
+    today_ratio: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The centred balance of one region from openings and newcomer paths.
 
@@ -332,11 +436,17 @@ def centred_balance(
     seed : int
     today : pandas.Series, optional
         Today's status per SSYK code (AF's yrkesbarometer), anchoring the bands.
+    today_ratio : pandas.Series, optional
+        Today's state as a ratio per SSYK code (any level; :func:`ratio_change` of the last
+        years against the recent past): the outlook starts from it, ``balance_ratio`` = today's
+        ratio ** ``params.today_weight`` × the model's relative growth (missing codes: 1).
 
     Returns
     -------
     tuple[pandas.DataFrame, pandas.DataFrame]
-        The balance per occupation (all levels) and newcomers per occupation, channel and year.
+        The balance per occupation (all levels) and newcomers per occupation, channel and year;
+        ``model_ratio`` is the model's own relative growth (after the region's centring
+        ``outlook_shift``), before today's state.
     """
     rng = np.random.default_rng(seed)
     n_s = next(iter(channels.values())).shape[0]
@@ -422,6 +532,20 @@ def centred_balance(
         r_past = sums["new_past"] / sums["open_past"]
         r_out = sums["new_out"] / sums["open_out"]
         rel = r_out / r_past
+    # the relative reading: against the region's median occupation (a shift that moves every
+    # occupation alike, such as the demand forecast's damped growth, decides no status), then
+    # carried forward from today's state where it is known (SCB's rule)
+    open_pt = np.median(sums["open_out"], axis=0)
+    assessed = (np.asarray(levels) == 3) & (open_pt >= params.min_need)
+    rel, shift = _centre_outlook(rel, assessed, params.centre_outlook)
+    model_med = _nan_quantile(rel, 0.5)
+    t_ratio = (today_ratio if today_ratio is not None else pd.Series(dtype=float)).reindex(
+        all_codes
+    )
+    t_arr = t_ratio.to_numpy(float)
+    if params.today_weight > 0:
+        factor = np.where(np.isfinite(t_arr) & (t_arr > 0), t_arr, 1.0) ** params.today_weight
+        rel = rel * factor[None]
     today_s = (today if today is not None else pd.Series(dtype=object)).reindex(all_codes)
     lo, hi = _anchored_bands(
         today_s.fillna("").to_numpy(), params.shortage_below, params.surplus_above
@@ -431,7 +555,6 @@ def centred_balance(
     p_short = np.where(fin.any(axis=0), (fin & (rel < lo[None])).sum(axis=0) / n_fin, np.nan)
     p_surp = np.where(fin.any(axis=0), (fin & (rel > hi[None])).sum(axis=0) / n_fin, np.nan)
     status = np.where(p_short >= 0.5, "brist", np.where(p_surp >= 0.5, "överskott", "balans"))
-    open_pt = np.median(sums["open_out"], axis=0)
     rel_med = _nan_quantile(rel, 0.5)
     small = (open_pt < params.min_need) | ~np.isfinite(rel_med)
     status = np.where(small, STATUS_TOO_SMALL, status)
@@ -455,6 +578,9 @@ def centred_balance(
             "p_shortage": np.where(small, np.nan, p_short),
             "p_surplus": np.where(small, np.nan, p_surp),
             "today_status": today_s.to_numpy(),
+            "today_ratio": t_arr,
+            "model_ratio": model_med,
+            "outlook_shift": shift,
             **{f"newcomers_{ch}": med[f"ch_{ch}"] for ch in NEWCOMER_CHANNELS},
         }
     )
@@ -586,6 +712,7 @@ def region_balance(
     seed: int = 0,
     exit_rates: pd.DataFrame | None = None,
     today: pd.Series | None = None,
+    today_ratio: pd.Series | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Centred balance tables of one region from a fitted supply and demand model.
 
@@ -610,6 +737,11 @@ def region_balance(
     today : pandas.Series, optional
         Today's status per SSYK code, anchoring the bands (default: Arbetsförmedlingen's
         yrkesbarometer when the dataset has it, else none).
+    today_ratio : pandas.Series, optional
+        Today's state as a ratio per SSYK code (:func:`ratio_change`). Default: on synthetic data
+        with an ``imbalance_truth`` table, the truth's last two years of the recent past against
+        the whole recent past (years up to the past's end only, as a yrkesbarometer would know
+        them); else none.
 
     Returns
     -------
@@ -635,9 +767,12 @@ def region_balance(
             dataset.yrkesbarometer, sorted(set(op["ssyk"])) + ["total"], bp.af_region
         )
         today = af.set_index("ssyk")["af_status"]
+    truth = getattr(dataset, "imbalance_truth", None)
+    if today_ratio is None and truth is not None:
+        today_ratio = todays_ratio(truth, region, (p0, p1))
     bal, sup = centred_balance(
         op, channels, supply_result.years, codes, start=start, end=end, past=(p0, p1),
-        params=bp, seed=seed + 1, today=today,
+        params=bp, seed=seed + 1, today=today, today_ratio=today_ratio,
     )  # fmt: skip
     bal.insert(0, "region", region)
     bal.insert(2, "period_start", start)

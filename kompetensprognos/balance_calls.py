@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from kompetensprognos import regions
-from kompetensprognos.balance import STATUS_TOO_SMALL, STATUSES, region_balance
+from kompetensprognos.balance import (
+    STATUS_TOO_SMALL,
+    STATUSES,
+    ratio_change,
+    region_balance,
+    todays_ratio,
+)
 from kompetensprognos.call_scores import score_calls as _score_calls
 from kompetensprognos.config import BalanceParams
 from kompetensprognos.dataset import Dataset
@@ -61,15 +67,8 @@ def truth_status(
     ['brist']
     """
     params = params or BalanceParams()
-
-    def window(a: int, b: int) -> pd.DataFrame:
-        sel = truth[(truth["year"] >= a) & (truth["year"] <= b)]
-        return sel.groupby(["region", "ssyk"])[["openings", "newcomers"]].sum()
-
-    p, o = window(*past), window(*outlook)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = (o["newcomers"] / o["openings"]) / (p["newcomers"] / p["openings"])
-    out = rel.rename("truth_ratio").reset_index()
+    rel = ratio_change(truth, past, outlook)
+    out = rel[["region", "ssyk", "ratio"]].rename(columns={"ratio": "truth_ratio"})
     out["truth_status"] = _band_status(out["truth_ratio"].to_numpy(float), params)
     out.loc[~np.isfinite(out["truth_ratio"]), "truth_status"] = STATUS_TOO_SMALL
     return out
@@ -118,11 +117,15 @@ def call_backtest(
     For each origin every model is refitted on the data up to the origin only (demand, exit
     rates, graduates, stock–flow supply; population observed to the origin, then shifted by
     cohort): the outlook is ``origin + 1`` .. the last observed year and the recent past
-    ``first_year`` .. ``origin``. Beside our call: *carry forward* — today's state at the
-    origin (the truth's ratio in the last two years against the earlier past, as a yrkesbarometer
-    would know it) carried forward — and the old graduates-only method. With ``with_today``
-    the centred balance is also run with that same state of today as its anchor (as it uses
-    Arbetsförmedlingen's yrkesbarometer where a dataset has one): ``today_status``.
+    ``first_year`` .. ``origin``. Our call starts from today's state at the origin as a ratio
+    (the truth's last two years against the recent past, years up to the origin only:
+    :func:`kompetensprognos.balance.ratio_change`) and carries it forward by the models'
+    relative growth (``BalanceParams.today_weight``; 0 gives the model alone). Beside it:
+    *carry forward* — today's status (the truth's ratio in the last two years against the
+    earlier past, as a yrkesbarometer would know it) carried forward unchanged — and the old
+    graduates-only method. With ``with_today`` the centred balance is also run with today's
+    *status* anchoring its bands instead (as it uses Arbetsförmedlingen's yrkesbarometer, which
+    gives statuses, not ratios): ``today_status``.
 
     Returns
     -------
@@ -156,9 +159,11 @@ def call_backtest(
         ts = truth_status(truth, (first_year, origin), (origin + 1, last), bp)
         carry = truth_status(truth, (first_year, origin - 2), (origin - 1, origin), bp)
         for region in region_ids:
+            today_r = todays_ratio(truth, region, (first_year, origin))  # years <= origin only
             bal = region_balance(
                 sup, dem, ds, region, start=origin + 1, end=last, past=(first_year, origin),
                 balance_params=bp, n_sims=n_sims, seed=seed, exit_rates=rates,
+                today_ratio=today_r,
             )["balance"]  # fmt: skip
             b = bal[bal["ssyk_level"] == 3][["ssyk", "status", "p_shortage"]]
             b = b.merge(ts[ts["region"] == region].drop(columns="region"), on="ssyk", how="left")
@@ -170,7 +175,7 @@ def call_backtest(
                 anchored = region_balance(
                     sup, dem, ds, region, start=origin + 1, end=last, past=(first_year, origin),
                     balance_params=bp, n_sims=n_sims, seed=seed, exit_rates=rates,
-                    today=known_today,
+                    today=known_today, today_ratio=pd.Series(dtype=float),
                 )["balance"]  # fmt: skip
                 a = anchored[anchored["ssyk_level"] == 3][["ssyk", "status", "p_shortage"]]
                 a = a.rename(columns={"status": "today_status", "p_shortage": "today_p_shortage"})

@@ -33,6 +33,7 @@ CALL_METHODS: dict[str, tuple[str, str | None]] = {
     "centred": ("status", "p_shortage"),
     "carry_forward": ("carry_status", None),
     "centred_with_today": ("today_status", "today_p_shortage"),
+    "model_alone": ("model_alone_status", "model_alone_p_shortage"),
     "graduates_only": ("old_status", "old_p_shortage"),
 }
 

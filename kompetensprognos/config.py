@@ -307,6 +307,16 @@ class BalanceParams(BaseModel):
     gross_separations : bool, default True
         Centred balance: separations = net cohort exits + the recent past's churn, gross like
         the newcomer channels; False gives the net convention.
+    centre_outlook : bool, default True
+        Centred balance: read each occupation's outlook against the region's median occupation
+        (the point ``balance_ratio`` divided by its median over the assessed SSYK 3 occupations,
+        when there are at least ten), so a shift that moves every occupation alike — the demand
+        forecast's damped growth — does not decide the statuses (``docs/balance.md``).
+    today_weight : float, default 1.0
+        Centred balance: exponent of today's state where a ratio of it is known (the synthetic
+        truth's last two years against the recent past, as a yrkesbarometer would know it):
+        ``balance_ratio`` = today's ratio ** ``today_weight`` × the model's relative growth, as
+        SCB carries today's situation forward; 0 ignores it.
 
     Examples
     --------
@@ -332,6 +342,8 @@ class BalanceParams(BaseModel):
     crosswalk_concentration: float = Field(default=200.0, gt=0.0)
     exit_rate_sd: float = Field(default=0.1, ge=0.0)
     gross_separations: bool = True
+    centre_outlook: bool = True
+    today_weight: float = Field(default=1.0, ge=0.0, le=5.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> BalanceParams:

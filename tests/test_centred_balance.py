@@ -13,6 +13,7 @@ from kompetensprognos.balance import (
     _churn_rate,
     _draw_crosswalk,
     centred_balance,
+    todays_ratio,
 )
 from kompetensprognos.balance_calls import score_calls, truncate, truth_status
 from kompetensprognos.dataset import Dataset
@@ -273,18 +274,102 @@ def test_one_convention_gross_separations_close_the_regions_past() -> None:
 
 def test_status_and_probability_agree_under_gross_separations_and_anchoring() -> None:
     """brist ⇔ p_shortage ≥ 0.5 and överskott ⇔ p_surplus ≥ 0.5 on every row and level, also
-    with growth that differs by occupation, churn and an anchor on today's status."""
+    with growth that differs by occupation, churn, an anchor on today's status, today's ratio
+    and the region's centring (twelve occupations)."""
     rng = np.random.default_rng(3)
-    codes = ["222", "223", "532", "533", "911"]
+    codes = ["222", "223", "532", "533", "911", "912", "311", "312", "411", "412", "711", "712"]
     paths = {c: list(np.cumsum(np.r_[100.0, rng.normal(2, 3, len(YEARS))])) for c in codes}
     op = _openings(paths)
     ch = _channels(300, codes, {c: list(rng.uniform(5, 12, len(YEARS))) for c in codes})
     today = pd.Series({"222": "brist", "532": "överskott"})
+    ratio = pd.Series(rng.uniform(0.8, 1.2, len(codes)), index=codes)
     bal, _ = centred_balance(
         op, ch, YEARS, codes, start=2021, end=2026, past=PAST,
-        params=BalanceParams(min_need=1.0), today=today,
+        params=BalanceParams(min_need=1.0), today=today, today_ratio=ratio,
     )  # fmt: skip
+    assert bal["outlook_shift"].iloc[0] != 1.0  # the centring applied
     a = bal[bal["status"].isin(STATUSES)]
     assert len(a) == len(bal)
     assert ((a["status"] == "brist") == (a["p_shortage"] >= 0.5)).all()
     assert ((a["status"] == "överskott") == (a["p_surplus"] >= 0.5)).all()
+
+
+def test_todays_ratio_is_carried_forward_by_the_models_relative_growth() -> None:
+    """SCB's rule: the outlook starts from today's state (a ratio) and moves by the models'
+    relative growth; the status and p_shortage still come from the same paths; weight 0 (or no
+    ratio) leaves the model alone."""
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]
+    op = _openings({"222": flat})
+    ch = _channels(200, ["222"], {"222": [7.0] * len(YEARS)})
+    params = BalanceParams(changer_rate=0.0, residual_shrinkage=0.0, min_need=1.0)
+    kw = {"start": 2021, "end": 2026, "past": PAST}
+    plain, _ = centred_balance(op, ch, YEARS, ["222"], params=params, **kw)
+    today = pd.Series({"222": 0.8, "total": 1.3})
+    carried, _ = centred_balance(op, ch, YEARS, ["222"], params=params, today_ratio=today, **kw)
+    off, _ = centred_balance(
+        op, ch, YEARS, ["222"], params=params.model_copy(update={"today_weight": 0.0}),
+        today_ratio=today, **kw,
+    )  # fmt: skip
+    p, c, o = (b.set_index("ssyk").loc["222"] for b in (plain, carried, off))
+    assert p["status"] == "balans" and c["status"] == "brist" and c["p_shortage"] >= 0.5
+    assert c["balance_ratio"] == pytest.approx(0.8 * p["balance_ratio"], rel=1e-6)
+    assert c["model_ratio"] == pytest.approx(p["balance_ratio"], rel=1e-6)
+    assert o["balance_ratio"] == pytest.approx(p["balance_ratio"], rel=1e-6)
+    total = carried.set_index("ssyk").loc["total"]
+    assert total["today_ratio"] == pytest.approx(1.3) and total["status"] == "överskott"
+
+
+def test_outlook_is_read_against_the_regions_median_occupation() -> None:
+    """A shift that moves every occupation alike (here: newcomers +20 % everywhere) decides no
+    status once the region has enough occupations; one occupation that falls behind the rest is
+    still called. Below ten assessed occupations the reading is left as it is."""
+    codes = [f"2{i:02d}" for i in range(12)]
+    flat = [100.0 + 2 * i for i in range(len(YEARS) + 1)]
+    op = _openings(dict.fromkeys(codes, flat))
+    up = [7.0] * 5 + [8.4] * (len(YEARS) - 5)
+    behind = [7.0] * 5 + [6.0] * (len(YEARS) - 5)
+    per_year = {c: (behind if c == codes[0] else up) for c in codes}
+    params = BalanceParams(changer_rate=0.0, residual_shrinkage=0.0, min_need=1.0)
+    kw = {"start": 2021, "end": 2026, "past": PAST}
+    centred, _ = centred_balance(
+        op, _channels(200, codes, per_year), YEARS, codes, params=params, **kw
+    )
+    raw, _ = centred_balance(
+        op, _channels(200, codes, per_year), YEARS, codes,
+        params=params.model_copy(update={"centre_outlook": False}), **kw,
+    )  # fmt: skip
+    c3 = centred[centred["ssyk_level"] == 3].set_index("ssyk")
+    r3 = raw[raw["ssyk_level"] == 3].set_index("ssyk")
+    assert (r3.loc[codes[1:], "status"] == "överskott").all()
+    assert (c3.loc[codes[1:], "status"] == "balans").all()
+    assert c3.loc[codes[0], "status"] == "brist"
+    assert c3["balance_ratio"].median() == pytest.approx(1.0, abs=0.01)
+    assert c3["outlook_shift"].iloc[0] == pytest.approx(1.2, rel=0.02)
+    few, _ = centred_balance(
+        op, _channels(200, codes[:5], per_year), YEARS, codes[:5],
+        params=params, **kw,
+    )  # fmt: skip
+    assert (few["outlook_shift"] == 1.0).all()
+
+
+def test_todays_state_reads_no_year_after_the_past() -> None:
+    """Fails if today's state (the call backtest's and the default on synthetic data) looks at
+    a year after the origin: changing every later year changes nothing."""
+    rng = np.random.default_rng(0)
+    years = np.arange(2015, 2025)
+    t = pd.DataFrame(
+        [(r, c, y, rng.uniform(50, 100), rng.uniform(50, 100))
+         for r in ("a", "b") for c in ("222", "223", "511") for y in years],
+        columns=["region", "ssyk", "year", "openings", "newcomers"],
+    )  # fmt: skip
+    later = t.assign(newcomers=np.where(t["year"] > 2019, t["newcomers"] * 3, t["newcomers"]))
+    a, b = todays_ratio(t, "a", (2015, 2019)), todays_ratio(later, "a", (2015, 2019))
+    pd.testing.assert_series_equal(a, b)
+    assert set(a.index) == {"222", "223", "511", "22", "51", "2", "5", "total"}
+    sel = t[(t["region"] == "a") & (t["ssyk"] == "511")]
+    last2 = sel[sel["year"].between(2018, 2019)]
+    past = sel[sel["year"].between(2015, 2019)]
+    expected = (last2["newcomers"].sum() / last2["openings"].sum()) / (
+        past["newcomers"].sum() / past["openings"].sum()
+    )
+    assert a["511"] == pytest.approx(expected)
