@@ -572,10 +572,13 @@ def balance_outlook_text(balance: pd.DataFrame, top: int = 5) -> str:
         f"(nytillskott från alla vägar) med hur många jobb som öppnas (nya jobb och ersättning "
         f"för dem som slutar), **i förhållande till {past}**, då yrkena faktiskt bemannades. "
         "*Brist* betyder att bristen väntas öka jämfört med "
-        f"{past}: nytillskotten växer långsammare än de lediga jobben med mer än "
-        "tröskeln; *överskott* att de växer snabbare; *balans* att förhållandet är ungefär "
-        "som under de senaste åren. Där Arbetsförmedlingens yrkesbarometer finns utgår "
-        "bedömningen från dagens läge. Båda sidor räknas brutto: alla som slutar i yrket "
+        f"{past}, mer än i regionens typiska yrke: nytillskotten räcker till en mer än tio "
+        "procent mindre del av de lediga jobben än då; *överskott* att de räcker till en "
+        "mer än tio procent större del; *balans* att förhållandet är ungefär som under de "
+        "senaste åren. Bedömningen utgår från dagens läge (Arbetsförmedlingens "
+        "yrkesbarometer eller, i demodata, de två senaste åren) och flyttas av hur "
+        "nytillskott och lediga jobb väntas växa. En brist som växer lika mycket i alla "
+        "yrken i regionen syns inte i statusen. Båda sidor räknas brutto: alla som slutar i yrket "
         "(pension, yrkesbyte, flytt eller annat) ger ett ledigt jobb, och alla som börjar "
         "räknas som nytillskott.",
         "",

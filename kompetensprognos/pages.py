@@ -524,7 +524,7 @@ def call_backtest_text(balance_backtest: pd.DataFrame | None) -> str:
         if acc and brier:
             meaning = (
                 "Vår bedömning träffade bättre än att föra dagens läge vidare, både i status och "
-                "i sannolikhet för brist: den tillför något utöver dagens läge."
+                "i sannolikhet för brist: modellens framskrivning tillför något utöver dagens läge."
             )
         elif brier:
             meaning = (
