@@ -310,6 +310,9 @@ class DemandResult:
     config : DemandConfig
     timings : dict[str, float]
         Seconds per step.
+    method : str
+        Engine method used: ``config.method``, or what ``"select"`` / ``"select_by_level"``
+        chose on the data.
     """
 
     history: pd.DataFrame
@@ -319,6 +322,7 @@ class DemandResult:
     config: DemandConfig
     hierarchy: Hierarchy
     timings: dict[str, float] = field(default_factory=dict)
+    method: str = ""
     #: per-region paths already built (a region's path is read several times per run)
     _paths: dict[str, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -526,6 +530,7 @@ class DemandModel:
             config=cfg,
             hierarchy=hier,
             timings=timings,
+            method=res.method,
         )
 
 

@@ -254,3 +254,20 @@ def test_keys_break_is_reported_and_backtested(
     assert rc == 0
     detail = pd.read_csv(bt / "detail.csv")
     assert sorted(detail["origin"].unique()) == [2023]
+
+
+def test_documented_keyed_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/forecasting.md's `--keys` example on examples/regions_ssyk.csv (faster method)."""
+    src = Path(__file__).resolve().parents[1] / "examples" / "regions_ssyk.csv"
+    out = tmp_path / "forecasts.csv"
+    argv = ["forecast", "--input", str(src), "--keys", "region,ssyk", "--ssyk", "ssyk"]
+    argv += ["--break", "2023", "--horizon", "6", "--all-levels", "--output", str(out)]
+    assert main([*argv, "--method", "drift"]) == 0
+    err = capsys.readouterr().err
+    assert "64 series in the hierarchy, 12 bottom" in err and "break 2023" in err
+    fc = pd.read_csv(out, dtype={"region": str, "ssyk": str})
+    assert len(fc) == 64 * 6 and "0110" in set(fc["ssyk"])
+    empty = fc[(fc["region"] == "1401") & (fc["ssyk"] == "0110")]
+    assert (empty["forecast"] == 0).all()
+    factors = pd.read_csv(tmp_path / "forecasts_break_factors.csv", dtype={"ssyk": str})
+    assert factors["factor"].between(1.0, 1.2).all()
