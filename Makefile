@@ -54,6 +54,7 @@ bench-forecast: $(STAMP)  ## Issue 14 figures: real SCB panel, M3, interval cost
 	$(BIN)/python benchmarks/m3_yearly.py
 	$(BIN)/python benchmarks/m3_yearly.py --inner-only
 	$(BIN)/python benchmarks/interval_speed.py
+	$(BIN)/python benchmarks/interval_bias.py --after
 
 clean:  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
