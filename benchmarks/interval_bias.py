@@ -79,21 +79,30 @@ def _real(origin: int, h: int, keyed: bool) -> tuple:
 
 
 def _plain(errors: pd.DataFrame, h: int, levels: tuple) -> pd.DataFrame:
-    """calibrate_intervals without the finite-sample correction (plain empirical quantiles)."""
-    rows = []
-    for level in levels:
+    """calibrate_intervals without the finite-sample correction (plain empirical quantiles).
+
+    Horizons calibrate_intervals extrapolates keep its extrapolation, rescaled by the plain /
+    corrected ratio of the horizon they borrow from.
+    """
+    cal = calibrate_intervals(errors, h, levels).set_index(["level", "horizon"])
+    by_h = {int(j): g["scaled_error"].to_numpy() for j, g in errors.groupby("horizon")}
+    ratio = {}
+    for (level, j), r in cal.iterrows():
         a = (1 - level / 100) / 2
-        for j, g in errors.dropna(subset=["scaled_error"]).groupby("horizon"):
-            e = g["scaled_error"].to_numpy()
-            rows.append(
-                {
-                    "horizon": int(j),
-                    "level": level,
-                    "q_lo": min(float(np.quantile(e, a)), 0.0),
-                    "q_hi": max(float(np.quantile(e, 1 - a)), 0.0),
-                }
+        if r["source"] == "empirical":
+            e = by_h[j]
+            lo, hi = min(float(np.quantile(e, a)), 0.0), max(float(np.quantile(e, 1 - a)), 0.0)
+            ratio[level] = (
+                lo / r["q_lo"] if r["q_lo"] else 1.0,
+                hi / r["q_hi"] if r["q_hi"] else 1.0,
             )
-    return pd.DataFrame(rows)
+            cal.loc[(level, j), ["q_lo", "q_hi"]] = lo, hi
+        elif level in ratio:
+            cal.loc[(level, j), ["q_lo", "q_hi"]] = (
+                r["q_lo"] * ratio[level][0],
+                r["q_hi"] * ratio[level][1],
+            )
+    return cal.reset_index()
 
 
 def _coverage(fc: pd.DataFrame, test: pd.DataFrame, cal: pd.DataFrame, f: Forecaster) -> dict:
