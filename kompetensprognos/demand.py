@@ -43,8 +43,11 @@ from kompetensprognos.config import DemandConfig, Geography, ScenarioAdjustment
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
 from kompetensprognos.hierarchy import (  # the one path shared with forecast --keys
+    SEP,
     forecast_reconciled,
+    parents_in_key_order,
     reconcile,
+    ssyk_parent,
     to_wide,
 )
 
@@ -65,7 +68,6 @@ __all__ = [
     "reconcile",
 ]
 
-SEP = "|"
 SWEDEN = "00"
 """SCB region code of the national total (``geography="sweden"``)."""
 
@@ -265,7 +267,11 @@ def _build_hierarchy(b: pd.DataFrame, geography: Geography) -> Hierarchy:
 
 
 def _parents(series: pd.DataFrame, region_of: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
-    """Each series' parent: the same occupation one region up, else one SSYK level up."""
+    """Each series' parent: the same occupation one region up, else one SSYK level up.
+
+    The rule of keyed panels (:func:`kompetensprognos.hierarchy.parents_in_key_order`) with
+    the keys (region, SSYK) and a region's step up given by the geography.
+    """
     up: dict[str, str] = {}
     for lst in region_of.values():
         county = next((r for r, k in lst if k == "county"), None)
@@ -279,17 +285,8 @@ def _parents(series: pd.DataFrame, region_of: dict[str, list[tuple[str, str]]]) 
             target = country if kind == "county" else (wider if kind == "municipality" else county)
             if target is not None and target != r:
                 up.setdefault(r, target)
-    ids = set(series["unique_id"])
-    out: dict[str, str] = {}
-    for uid, region, code in series[["unique_id", "region", "ssyk"]].itertuples(index=False):
-        geo = f"{up[region]}{SEP}{code}" if region in up else None
-        if geo in ids:
-            out[uid] = geo
-        elif code != "total":
-            anc = "total" if code == UNKNOWN_SSYK or len(code) <= 1 else code[:-1]
-            if f"{region}{SEP}{anc}" in ids:
-                out[uid] = f"{region}{SEP}{anc}"
-    return out
+    values = series[["region", "ssyk"]].to_numpy(dtype=object)
+    return parents_in_key_order(series["unique_id"], values, [up.get, ssyk_parent])
 
 
 @dataclass

@@ -39,6 +39,8 @@ __all__ = [
     "backtest_keyed",
     "build_hierarchy",
     "forecast_keyed",
+    "parents_in_key_order",
+    "ssyk_parent",
     "reconcile",
     "ReconciledForecast",
     "forecast_reconciled",
@@ -453,21 +455,68 @@ def _ssyk_opt(a: tuple[object, ...], b: tuple[object, ...], keys: list[str], ssy
 
 
 def _parents(series: pd.DataFrame, keys: Sequence[str], ssyk: str | None) -> dict[str, str]:
-    ids = set(series["unique_id"])
+    steps = [ssyk_parent if k == ssyk else (lambda _v: TOTAL) for k in keys]
+    return parents_in_key_order(
+        series["unique_id"], series[list(keys)].to_numpy(dtype=object), steps
+    )
+
+
+def ssyk_parent(code: str) -> str:
+    """The SSYK code one level up (``"2512" -> "251"``); 1-digit codes and ``0002`` -> total.
+
+    Examples
+    --------
+    >>> ssyk_parent("2512"), ssyk_parent("2"), ssyk_parent("0002")
+    ('251', 'total', 'total')
+    """
+    return TOTAL if code == UNKNOWN_SSYK or len(code) <= 1 else code[:-1]
+
+
+def parents_in_key_order(
+    ids: Sequence[str],
+    values: np.ndarray,
+    steps: Sequence[Callable[[str], str | None]],
+) -> dict[str, str]:
+    """Each series' parent for the pooling methods: the one rule of keyed panels and demand.
+
+    The first key, in order, whose value is not yet ``"total"`` is moved one step up
+    (``steps[i]``; ``None``: no step up for that value); if no series has that id, the next key
+    is tried. The demand model's keys are (region, SSYK) with a region's step the next wider
+    region; keyed panels step any key to ``"total"`` and the SSYK key along the code tree.
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Series ids, the key values joined by ``"|"``.
+    values : numpy.ndarray
+        ``len(ids) × n_keys`` key values of each series.
+    steps : sequence of callable
+        Per key, the value one step up.
+
+    Returns
+    -------
+    dict[str, str]
+        ``unique_id -> parent id`` (series without a parent are left out).
+
+    Examples
+    --------
+    >>> ids = ["14|2", "14|total", "00|2", "00|total"]
+    >>> vals = np.array([i.split("|") for i in ids], dtype=object)
+    >>> parents_in_key_order(ids, vals, [{"14": "00"}.get, ssyk_parent])
+    {'14|2': '00|2', '14|total': '00|total', '00|2': '00|total'}
+    """
+    known = set(ids)
     out: dict[str, str] = {}
-    vals = series[list(keys)].to_numpy(dtype=object)
-    for uid, row in zip(series["unique_id"], vals, strict=True):
-        for i, k in enumerate(keys):
+    for uid, row in zip(ids, values, strict=True):
+        for i, step in enumerate(steps):
             v = row[i]
             if v == TOTAL:
                 continue
-            up = list(row)
-            if k == ssyk and v != UNKNOWN_SSYK and len(v) > 1:
-                up[i] = v[:-1]
-            else:
-                up[i] = TOTAL
-            pid = SEP.join(up)
-            if pid in ids:
+            up = step(v)
+            if up is None:
+                continue
+            pid = SEP.join([*row[:i], up, *row[i + 1 :]])
+            if pid in known:
                 out[str(uid)] = pid
                 break
     return out

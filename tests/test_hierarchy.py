@@ -319,7 +319,7 @@ def test_forecast_reconciled_holds_empty_cells_unless_a_scenario_adds() -> None:
 
 
 def test_demand_model_and_keyed_panels_share_one_path() -> None:
-    """No second copy: neither the demand model nor forecast_keyed fits or reconciles itself."""
+    """No second copy: the demand model and forecast_keyed share fitting, reconciling, parents."""
     import ast
     import inspect
     import textwrap
@@ -338,3 +338,5 @@ def test_demand_model_and_keyed_panels_share_one_path() -> None:
         found = calls(unit)
         assert "forecast_reconciled" in found
         assert not found & {"Forecaster", "fit_partitioned", "select_method", "reconcile_arrays"}
+    # and one parent rule for the pooling methods
+    assert "parents_in_key_order" in calls(demand._parents) & calls(hierarchy._parents)
