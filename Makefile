@@ -11,7 +11,7 @@ JOBS   ?= 2
 REGIONS ?=
 OUTPUT ?= outputs
 
-.PHONY: help venv report test lint format bench clean demo-data
+.PHONY: help venv report test lint format bench bench-forecast clean demo-data
 
 help:  ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,14 @@ bench: $(STAMP)  ## Run the benchmarks (slow, ~10 min; writes benchmarks/results
 	$(BIN)/python benchmarks/demand_timing.py
 	$(BIN)/python benchmarks/demand_timing.py --no-backtest
 	$(BIN)/python benchmarks/supply_figures.py
+
+bench-forecast: $(STAMP)  ## Issue 14 figures: real SCB panel, M3, interval cost and coverage (~30 min)
+	$(BIN)/python benchmarks/real_panel.py --intervals
+	$(BIN)/python benchmarks/real_panel.py --keys age,ssyk --origins 2019
+	$(BIN)/python benchmarks/m3_yearly.py
+	$(BIN)/python benchmarks/m3_yearly.py --inner-only
+	$(BIN)/python benchmarks/interval_speed.py
+	$(BIN)/python benchmarks/interval_bias.py --after
 
 clean:  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

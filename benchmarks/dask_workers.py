@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kompetensprognos.demand import SEP, bottom_panel, build_hierarchy
+from kompetensprognos.demand import bottom_panel, build_hierarchy
 from kompetensprognos.executors import DaskExecutor, LocalExecutor
+from kompetensprognos.hierarchy import SEP
 from kompetensprognos.scale import fit_partitioned, national_panel
 
 RESULTS = Path(__file__).resolve().parent / "results"

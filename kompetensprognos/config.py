@@ -87,8 +87,9 @@ class DemandConfig(BaseModel):
 
     method: str = Field(
         default="mean(theta,drift)",
-        description="forecasting method (see docs/forecasting.md); the default was chosen by "
-        "benchmarks/demand_choice.py on origins 2017-2019",
+        description="forecasting method (see docs/forecasting.md), or 'select' / "
+        "'select_by_level' (chosen by rolling origins inside the data); the default was chosen "
+        "by benchmarks/demand_choice.py on origins 2017-2019",
     )
     reconciliation: Reconciliation = "mint_wls_struct"
     adjust_breaks: bool = True

@@ -42,8 +42,14 @@ from kompetensprognos.classifications import UNKNOWN_SSYK
 from kompetensprognos.config import DemandConfig, Geography, ScenarioAdjustment
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.errors import KompetensprognosError
-from kompetensprognos.forecasting import Forecaster
-from kompetensprognos.hierarchy import reconcile, reconcile_arrays  # shared with forecast --keys
+from kompetensprognos.hierarchy import (  # the one path shared with forecast --keys
+    SEP,
+    forecast_reconciled,
+    parents_in_key_order,
+    reconcile,
+    ssyk_parent,
+    to_wide,
+)
 
 if TYPE_CHECKING:
     from kompetensprognos.executors import Executor
@@ -62,7 +68,6 @@ __all__ = [
     "reconcile",
 ]
 
-SEP = "|"
 SWEDEN = "00"
 """SCB region code of the national total (``geography="sweden"``)."""
 
@@ -262,7 +267,11 @@ def _build_hierarchy(b: pd.DataFrame, geography: Geography) -> Hierarchy:
 
 
 def _parents(series: pd.DataFrame, region_of: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
-    """Each series' parent: the same occupation one region up, else one SSYK level up."""
+    """Each series' parent: the same occupation one region up, else one SSYK level up.
+
+    The rule of keyed panels (:func:`kompetensprognos.hierarchy.parents_in_key_order`) with
+    the keys (region, SSYK) and a region's step up given by the geography.
+    """
     up: dict[str, str] = {}
     for lst in region_of.values():
         county = next((r for r, k in lst if k == "county"), None)
@@ -276,31 +285,8 @@ def _parents(series: pd.DataFrame, region_of: dict[str, list[tuple[str, str]]]) 
             target = country if kind == "county" else (wider if kind == "municipality" else county)
             if target is not None and target != r:
                 up.setdefault(r, target)
-    ids = set(series["unique_id"])
-    out: dict[str, str] = {}
-    for uid, region, code in series[["unique_id", "region", "ssyk"]].itertuples(index=False):
-        geo = f"{up[region]}{SEP}{code}" if region in up else None
-        if geo in ids:
-            out[uid] = geo
-        elif code != "total":
-            anc = "total" if code == UNKNOWN_SSYK or len(code) <= 1 else code[:-1]
-            if f"{region}{SEP}{anc}" in ids:
-                out[uid] = f"{region}{SEP}{anc}"
-    return out
-
-
-def _wide(long: pd.DataFrame, ids: Sequence[str], years: Sequence[int], value: str) -> np.ndarray:
-    """``ids × years`` array of ``value`` (0 where missing); rows are unique per id and year.
-
-    Scatters by index lookups instead of ``pivot`` + ``reindex`` (the same result, a fraction
-    of the time on ~70,000 rows).
-    """
-    row = pd.Index(ids).get_indexer(long["unique_id"])
-    col = pd.Index(years).get_indexer(long["year"])
-    ok = (row >= 0) & (col >= 0)
-    out = np.zeros((len(ids), len(years)))
-    out[row[ok], col[ok]] = np.nan_to_num(long[value].to_numpy(float)[ok], nan=0.0)
-    return out
+    values = series[["region", "ssyk"]].to_numpy(dtype=object)
+    return parents_in_key_order(series["unique_id"], values, [up.get, ssyk_parent])
 
 
 @dataclass
@@ -321,6 +307,9 @@ class DemandResult:
     config : DemandConfig
     timings : dict[str, float]
         Seconds per step.
+    method : str
+        Engine method used: ``config.method``, or what ``"select"`` / ``"select_by_level"``
+        chose on the data.
     """
 
     history: pd.DataFrame
@@ -330,6 +319,7 @@ class DemandResult:
     config: DemandConfig
     hierarchy: Hierarchy
     timings: dict[str, float] = field(default_factory=dict)
+    method: str = ""
     #: per-region paths already built (a region's path is read several times per run)
     _paths: dict[str, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -425,11 +415,12 @@ class DemandModel:
         hier = build_hierarchy(bottom, self.config.geography)
         years = sorted(bottom["year"].unique())
         ids = hier.series["unique_id"].to_numpy()
-        wide = _wide(
+        wide = to_wide(
             bottom.assign(unique_id=bottom["municipality"] + SEP + bottom["ssyk"]),
             hier.bottom["unique_id"],
             years,
             "employed",
+            period="year",
         )
         allv = np.asarray(hier.S @ wide)
         return pd.DataFrame(
@@ -468,22 +459,23 @@ class DemandModel:
         hier = build_hierarchy(bottom, cfg.geography)
         ids = hier.series["unique_id"].to_numpy()
         years = sorted(bottom["year"].unique())
-        raw_b = _wide(
+        raw_b = to_wide(
             bottom.assign(unique_id=bottom["municipality"] + SEP + bottom["ssyk"]),
             hier.bottom["unique_id"],
             years,
             "employed",
+            period="year",
         )
-        adj_b = _wide(
+        adj_b = to_wide(
             adjusted.assign(unique_id=adjusted["municipality"] + SEP + adjusted["ssyk"]),
             hier.bottom["unique_id"],
             years,
             "employed",
+            period="year",
         )
         raw_all, adj_all = hier.S @ raw_b, hier.S @ adj_b
         timings["hierarchy"] = time.perf_counter() - t0
 
-        t1 = time.perf_counter()
         panel = pd.DataFrame(
             {
                 "unique_id": np.repeat(ids, len(years)),
@@ -491,55 +483,30 @@ class DemandModel:
                 "y": adj_all.reshape(-1),
             }
         )
-        settings = {
-            "horizon": horizon,
-            "method": cfg.method,
-            "levels": cfg.levels,
-            "nonnegative": True,
-            "calibration_origins": min(cfg.calibration_origins, max(len(years) - 4, 0)),
-        }
-        if cfg.chunk_size is None and self.executor is None:
-            # the pooling methods (share, parent, sdrift, pdrift) read each series' parent, and a
-            # per-level method ``bygroup(...)`` the level (region kind / SSYK level, as `tags`)
-            level = hier.series["region_kind"] + "/ssyk" + hier.series["ssyk_level"].astype(str)
-            base = (
-                Forecaster(
-                    **settings,  # type: ignore[arg-type]
-                    parents=hier.parents,
-                    groups=pd.Series(level.to_numpy(), index=hier.series["unique_id"]),
-                    progress=self.progress,
-                )
-                .fit(panel)
-                .predict()
-            )
-        else:
-            from kompetensprognos.scale import fit_partitioned
-
-            base = fit_partitioned(
-                panel,
-                chunk_size=cfg.chunk_size,
-                executor=self.executor,
-                progress=self.progress,
-                **settings,  # type: ignore[arg-type]
-            ).predict()
-        timings["forecast"] = time.perf_counter() - t1
-
-        t2 = time.perf_counter()
         f_years = list(range(last + 1, cfg.end_year + 1))
-        base_w = {
-            c: _wide(base.rename(columns={"ds": "year"}), ids, f_years, c) for c in base.columns[2:]
-        }
-        delta = _scenario_delta(cfg.scenarios, hier, f_years)
-        out = reconcile_arrays(
+        # the pooling methods (share, parent, sdrift, pdrift) read each series' parent, and a
+        # per-level method ``bygroup(...)`` or ``select_by_level`` the level (as `tags`)
+        level = hier.series["region_kind"] + "/ssyk" + hier.series["ssyk_level"].astype(str)
+        res = forecast_reconciled(
+            panel,
             hier.S,
-            base_w.pop("forecast"),
-            base_w,
+            ids,
+            horizon=horizon,
+            method=cfg.method,
             levels=cfg.levels,
-            method=cfg.reconciliation,
-            delta=delta,
+            parents=hier.parents,
+            groups=pd.Series(level.to_numpy(), index=hier.series["unique_id"]),
+            calibration_origins=min(cfg.calibration_origins, max(len(years) - 4, 0)),
+            reconciliation=cfg.reconciliation,
+            delta=_scenario_delta(cfg.scenarios, hier, f_years),
+            chunk_size=cfg.chunk_size,
+            executor=self.executor,
+            progress=self.progress,
         )
+        base = res.base
+        timings.update(res.seconds)
+        out = dict(res.values)
         out = {"employed": out.pop("forecast"), **out}
-        timings["reconcile"] = time.perf_counter() - t2
 
         meta = hier.series.loc[np.repeat(np.arange(len(ids)), len(f_years))].reset_index(drop=True)
         forecast = meta.assign(
@@ -560,6 +527,7 @@ class DemandModel:
             config=cfg,
             hierarchy=hier,
             timings=timings,
+            method=res.method,
         )
 
 

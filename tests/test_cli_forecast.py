@@ -220,3 +220,54 @@ def test_backtest_keys(tmp_path: Path) -> None:
     assert set(summary["model"]) == {"share", "naive", "drift"}
     detail = pd.read_csv(out / "detail.csv")
     assert sorted(detail["origin"].unique()) == [2021, 2022]
+
+
+def test_keys_break_is_reported_and_backtested(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--break 2023` writes and prints its factors; the keyed backtest accepts it too."""
+    src = _write_keyed(tmp_path / "keyed.csv")
+    text = src.read_text().splitlines()
+    # every value from 2023 on is 20 % higher: a level shift, not growth
+    lines = [text[0]] + [
+        ",".join(
+            [
+                *r.split(",")[:3],
+                str(int(r.split(",")[3]) * (1.2 if int(r.split(",")[2]) >= 2023 else 1)),
+            ]
+        )
+        for r in text[1:]
+    ]
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "fc.csv"
+    argv = ["-i", str(src), "--keys", "region,ssyk", "--ssyk", "ssyk", "--break", "2023"]
+    rc = main(["forecast", *argv, "-o", str(out), "--horizon", "2", "--method", "naive"])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "break 2023: history before it scaled by factors" in err
+    factors = pd.read_csv(tmp_path / "fc_break_factors.csv", dtype={"ssyk": str})
+    assert factors["factor"].between(1.1, 1.3).all()
+    bt = tmp_path / "bt"
+    rc = main(
+        ["backtest", *argv, "-o", str(bt), "--horizon", "1", "--origins", "1", "-m", "naive", "-q"]
+    )
+    assert rc == 0
+    detail = pd.read_csv(bt / "detail.csv")
+    assert sorted(detail["origin"].unique()) == [2023]
+
+
+def test_documented_keyed_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/forecasting.md's `--keys` example on examples/regions_ssyk.csv (faster method)."""
+    src = Path(__file__).resolve().parents[1] / "examples" / "regions_ssyk.csv"
+    out = tmp_path / "forecasts.csv"
+    argv = ["forecast", "--input", str(src), "--keys", "region,ssyk", "--ssyk", "ssyk"]
+    argv += ["--break", "2023", "--horizon", "6", "--all-levels", "--output", str(out)]
+    assert main([*argv, "--method", "drift"]) == 0
+    err = capsys.readouterr().err
+    assert "64 series in the hierarchy, 12 bottom" in err and "break 2023" in err
+    fc = pd.read_csv(out, dtype={"region": str, "ssyk": str})
+    assert len(fc) == 64 * 6 and "0110" in set(fc["ssyk"])
+    empty = fc[(fc["region"] == "1401") & (fc["ssyk"] == "0110")]
+    assert (empty["forecast"] == 0).all()
+    factors = pd.read_csv(tmp_path / "forecasts_break_factors.csv", dtype={"ssyk": str})
+    assert factors["factor"].between(1.0, 1.2).all()

@@ -288,3 +288,55 @@ def test_backtest_keyed_uses_only_data_up_to_origin() -> None:
     b = d2.sort_values(["model", "unique_id", "ds"])
     assert np.allclose(a["forecast"].to_numpy(), b["forecast"].to_numpy())
     assert not np.allclose(a["y"].to_numpy(), b["y"].to_numpy())
+
+
+def test_forecast_reconciled_holds_empty_cells_unless_a_scenario_adds() -> None:
+    """The shared path: never-staffed bottom cells stay at 0, but not where jobs are added."""
+    from kompetensprognos.hierarchy import forecast_reconciled
+
+    df = keyed_panel()
+    df = df[df["ssyk"] != "2514"]
+    h = build_hierarchy(df, KEYS, ssyk="ssyk")
+    ids = h.series["unique_id"].tolist()
+    panel = h.aggregate(df)
+    kw = {"horizon": 2, "method": "drift", "parents": h.parents, "calibration_origins": 2}
+    res = forecast_reconciled(panel, h.S, ids, **kw)
+    n_agg = len(ids) - h.n_bottom
+    empty = [n_agg + j for j, u in enumerate(h.bottom["unique_id"]) if u.startswith("1401|0110|")]
+    assert len(empty) == 2 and (res.values["forecast"][empty] == 0).all()
+    assert (res.values["lo95"][empty] == 0).all()
+    np.testing.assert_allclose(
+        res.values["forecast"], np.asarray(h.S @ res.values["forecast"][-h.n_bottom :]), atol=1e-9
+    )
+    delta = np.zeros((len(ids), 2))
+    delta[empty[0]] = 5.0  # a scenario's jobs in an empty cell (the bottom row) ...
+    for row in np.flatnonzero(h.S[:, empty[0] - n_agg].toarray()):
+        delta[row] = 5.0  # ... and in all its aggregates
+    added = forecast_reconciled(panel, h.S, ids, delta=delta, **kw)
+    assert added.values["forecast"][empty[0]].min() > 4.0
+    assert (added.values["forecast"][empty[1]] == 0).all()
+    assert res.seconds.keys() == {"forecast", "reconcile"}
+
+
+def test_demand_model_and_keyed_panels_share_one_path() -> None:
+    """No second copy: the demand model and forecast_keyed share fitting, reconciling, parents."""
+    import ast
+    import inspect
+    import textwrap
+
+    from kompetensprognos import demand, hierarchy
+
+    def calls(obj: object) -> set[str]:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))  # type: ignore[arg-type]
+        return {
+            n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "")
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+        }
+
+    for unit in (demand, hierarchy.forecast_keyed):
+        found = calls(unit)
+        assert "forecast_reconciled" in found
+        assert not found & {"Forecaster", "fit_partitioned", "select_method", "reconcile_arrays"}
+    # and one parent rule for the pooling methods
+    assert "parents_in_key_order" in calls(demand._parents) & calls(hierarchy._parents)

@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--method",
         default=DemandConfig().method,
         help=f"forecasting method (default: {DemandConfig().method}, chosen by backtest on "
-        "earlier origins)",
+        "earlier origins), or 'select' / 'select_by_level' to choose on the data",
     )
     p.add_argument(
         "--reconciliation", default="mint_wls_struct",
