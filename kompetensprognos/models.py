@@ -20,6 +20,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -465,7 +466,7 @@ class FrozenLocal:
                     continue
                 y = np.asarray(y, dtype=float)
                 if self.name == "theta" and _theta_direct_applies(y):  # see DIRECT_LOCAL
-                    level, alpha = _theta_params(y)
+                    level, alpha = _theta_params(y, y.ctypes.data % 16)
                     if _theta_forward(y, level, alpha, 1) is not None:  # else Theta() raises
                         self.fits_[uid] = (level, alpha)
                     continue
@@ -559,29 +560,35 @@ _THETA_LOWER = np.array([-1e10, 0.1])
 _THETA_UPPER = np.array([1e10, 0.99])
 
 
-def _theta_lib() -> object:
-    from statsforecast._lib import theta
-
-    return theta
+_THETA_LIB: list[Any] = []
 
 
-def _theta_params(y: np.ndarray) -> tuple[float, float]:
+def _theta_lib() -> Any:
+    """statsforecast's compiled Theta module (imported once)."""
+    if not _THETA_LIB:
+        from statsforecast._lib import theta
+
+        _THETA_LIB.append(theta)
+    return _THETA_LIB[0]
+
+
+def _theta_params(y: np.ndarray, align: int) -> tuple[float, float]:
     """Level and alpha of the standard Theta model fitted to ``y`` as ``Theta()`` fits them.
 
     ``statsforecast.theta.thetamodel`` for model ``"STM"``: the initial level (start ``y[0] / 2``)
     and alpha (start 0.5, bounds 0.1–0.99) are optimised by its compiled Nelder–Mead, theta is
-    fixed at 2 and three steps ahead enter the loss (``nmse=3``). Kept per series' bytes and the
-    16-byte alignment of its first value (see :func:`_direct_local`).
+    fixed at 2 and three steps ahead enter the loss (``nmse=3``). Kept per series' bytes and
+    ``align``, the address of its first value modulo 16 (see :func:`_direct_local`).
     """
-    key = (y.ctypes.data % 16, y.tobytes())
+    key = (align, y.tobytes())
     hit = _THETA_FITS.get(key)
     if hit is not None:
         return hit
     lib = _theta_lib()
     start = y[0] / 2
-    res = lib.optimize(  # type: ignore[attr-defined]
+    res = lib.optimize(
         np.array([start, 0.5]), _THETA_LOWER, _THETA_UPPER, start, 0.5, 2.0,
-        True, True, False, y, lib.ModelType.STM, 3,  # type: ignore[attr-defined]
+        True, True, False, y, lib.ModelType.STM, 3,
     )  # fmt: skip
     fit = (res[0][0], res[0][1])
     if len(_THETA_FITS) >= _THETA_FITS_MAX:
@@ -594,12 +601,12 @@ def _theta_forward(y: np.ndarray, level: float, alpha: float, h: int) -> np.ndar
     """The standard Theta forecast of ``y`` with fixed parameters; None where statsforecast
     raises (its in-sample MSE is not finite) and its fallback takes over."""
     lib = _theta_lib()
-    stm = lib.ModelType.STM  # type: ignore[attr-defined]
-    _, _, states, mse = lib.pegels_resid(y, stm, level, alpha, 2.0, 3)  # type: ignore[attr-defined]
+    stm = lib.ModelType.STM
+    _, _, states, mse = lib.pegels_resid(y, stm, level, alpha, 2.0, 3)
     if not mse < np.inf:
         return None
     out = np.empty(h)
-    lib.forecast(states, len(y), stm, out, alpha, 2.0)  # type: ignore[attr-defined]
+    lib.forecast(states, len(y), stm, out, alpha, 2.0)
     return out
 
 
@@ -625,9 +632,6 @@ def _direct_local(name: str, series: list[np.ndarray], h: int) -> np.ndarray:
     """
     if not series:
         return np.zeros((0, h))
-    if name == "theta":
-        cuts = np.cumsum([len(y) for y in series])[:-1]
-        series = np.split(np.concatenate(series).astype(float, copy=False), cuts)
     last = np.array([y[-1] for y in series], dtype=float)
     if name == "naive":
         return np.repeat(last[:, None], h, axis=1)
@@ -638,14 +642,25 @@ def _direct_local(name: str, series: list[np.ndarray], h: int) -> np.ndarray:
         return slope[:, None] * (1 + np.arange(h, dtype=float)) + last[:, None]
     if name != "theta":
         raise KompetensprognosError(f"{name!r} has no direct path")
+    sizes = np.array([len(y) for y in series])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    buf = np.concatenate(series).astype(float, copy=False)
+    align = (buf.ctypes.data + 8 * starts) % 16
+    if (sizes > 0).all():  # the checks of _theta_direct_applies, for all series at once
+        finite = np.logical_and.reduceat(np.isfinite(buf), starts)
+        with np.errstate(invalid="ignore"):
+            varies = np.maximum.reduceat(buf, starts) != np.minimum.reduceat(buf, starts)
+        direct = finite & varies & (sizes > 3)
+    else:
+        direct = np.zeros(len(series), bool)
     out = np.repeat(last[:, None], h, axis=1)
     make = _sf_models()["theta"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i, y in enumerate(series):
-            if _theta_direct_applies(y):
-                f = _theta_forward(y, *_theta_params(y), h)
-            else:  # statsforecast's own path (constant or too short series)
+        for i, y in enumerate(np.split(buf, starts[1:])):
+            if direct[i]:
+                f = _theta_forward(y, *_theta_params(y, int(align[i])), h)
+            else:  # statsforecast's own path (constant, too short or not finite)
                 try:
                     f = make().forecast(y=y, h=h)["mean"]  # type: ignore[attr-defined]
                 except Exception:  # its fallback model: naive

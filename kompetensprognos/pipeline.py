@@ -315,12 +315,17 @@ def run(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # one process per backtest: with the fit in this one, three processes keep two cores busy
-        workers = int(need_backtest) + int(need_calls)
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        if need_backtest:
+        # one process runs both backtests, the demand backtest first: the call backtest refits
+        # the demand model at two of its origins, on the same series, and finds their Theta
+        # fits kept (``models._THETA_FITS``) instead of optimising them again; with the
+        # kernels starting and the fit in this process, the two cores stay busy
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        if need_backtest and need_calls:
+            both = pool.submit(_one_thread, _timed_backtests, dataset, config, params)
+            pending, pending_calls = _Part(both, 0), _Part(both, 1)
+        elif need_backtest:
             pending = pool.submit(_one_thread, _timed_backtest, dataset, config, list(params))
-        if need_calls:
+        else:
             pending_calls = pool.submit(_one_thread, _timed_calls, dataset, config, params)
     blas = threadpool_limits(1)  # as in the workers: see _one_thread
     try:
@@ -373,6 +378,23 @@ def _one_thread(fn: Any, *args: Any) -> Any:
     """
     with threadpool_limits(1):
         return fn(*args)
+
+
+class _Part:
+    """One item of the tuple a future returns, read like a future of its own."""
+
+    def __init__(self, future: Any, index: int) -> None:
+        self.future, self.index = future, index
+
+    def result(self) -> Any:
+        return self.future.result()[self.index]
+
+
+def _timed_backtests(
+    dataset: Dataset, config: DemandConfig, params: Mapping[str, Params]
+) -> tuple[tuple[pd.DataFrame, float], tuple[dict[str, pd.DataFrame], float]]:
+    """The demand backtest, then the call backtest, in one process (see :func:`run`)."""
+    return _timed_backtest(dataset, config, list(params)), _timed_calls(dataset, config, params)
 
 
 def _ordered(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
