@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
@@ -315,14 +316,14 @@ def run(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # one process runs both backtests, the demand backtest first: the call backtest refits
-        # the demand model at two of its origins, on the same series, and finds their Theta
-        # fits kept (``models._THETA_FITS``) instead of optimising them again; with the
-        # kernels starting and the fit in this process, the two cores stay busy
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        # with the fit in this process and the kernels starting, two workers keep both cores
+        # busy. With both backtests to run, the demand backtest's origins that the call
+        # backtest refits the demand model at go first in the call backtest's worker: there it
+        # finds their Theta fits kept (``models._THETA_FITS``) instead of optimising them
+        # again; the other origins go to the second worker
+        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
         if need_backtest and need_calls:
-            both = pool.submit(_one_thread, _timed_backtests, dataset, config, params)
-            pending, pending_calls = _Part(both, 0), _Part(both, 1)
+            pending, pending_calls = _submit_backtests(pool, dataset, config, params)
         elif need_backtest:
             pending = pool.submit(_one_thread, _timed_backtest, dataset, config, list(params))
         else:
@@ -390,11 +391,60 @@ class _Part:
         return self.future.result()[self.index]
 
 
-def _timed_backtests(
-    dataset: Dataset, config: DemandConfig, params: Mapping[str, Params]
-) -> tuple[tuple[pd.DataFrame, float], tuple[dict[str, pd.DataFrame], float]]:
-    """The demand backtest, then the call backtest, in one process (see :func:`run`)."""
-    return _timed_backtest(dataset, config, list(params)), _timed_calls(dataset, config, params)
+class _Backtest:
+    """The demand backtest table from the rows of its origins, computed in parts (a future)."""
+
+    def __init__(self, parts: list[Any], levels: Sequence[float]) -> None:
+        self.parts, self.levels = parts, levels
+
+    def result(self) -> tuple[pd.DataFrame, float]:
+        done = [p.result() for p in self.parts]
+        rows = pd.concat([r for r, _ in done], ignore_index=True)
+        # the order of one backtest_demand call over all origins: model by model, origins in
+        # turn (the summary sums rows in this order)
+        rank = {m: i for i, m in enumerate(dict.fromkeys(done[0][0]["model"]))}
+        order = np.lexsort((rows["origin"].to_numpy(), rows["model"].map(rank).to_numpy()))
+        rows = rows.iloc[order].reset_index(drop=True)
+        return _backtest_table(rows, levels=self.levels), sum(t for _, t in done)
+
+
+def _submit_backtests(
+    pool: Any, dataset: Dataset, config: DemandConfig, params: Mapping[str, Params]
+) -> tuple[_Backtest, _Part]:
+    """Both backtests on two workers: the call backtest after the demand backtest's origins it
+    shares, in one process; the other origins in the other (see :func:`run`)."""
+    import inspect
+
+    from kompetensprognos.balance_calls import call_backtest
+    from kompetensprognos.demand import backtest_origins
+
+    param = inspect.signature(call_backtest).parameters.get("origins")
+    calls_at = () if param is None or param.default is param.empty else tuple(param.default)
+    origins = backtest_origins(dataset)
+    shared = [o for o in origins if o in calls_at]
+    rest = [o for o in origins if o not in shared]
+    first = pool.submit(_one_thread, _backtest_then_calls, dataset, config, params, shared)
+    parts: list[Any] = [_Part(first, 0)] if shared else []
+    if rest:
+        parts.append(pool.submit(_one_thread, _backtest_rows, dataset, config, list(params), rest))
+    return _Backtest(parts, config.levels), _Part(first, 1)
+
+
+def _backtest_rows(
+    dataset: Dataset, config: DemandConfig, region_ids: list[str], origins: Sequence[int]
+) -> tuple[pd.DataFrame, float]:
+    """The scored rows of the demand backtest at ``origins`` and the seconds they took."""
+    t = time.perf_counter()
+    rows = backtest_demand(dataset, config=config, origins=origins, regions_=region_ids)
+    return rows, time.perf_counter() - t
+
+
+def _backtest_then_calls(
+    dataset: Dataset, config: DemandConfig, params: Mapping[str, Params], origins: list[int]
+) -> tuple[tuple[pd.DataFrame, float] | None, tuple[dict[str, pd.DataFrame], float]]:
+    """The demand backtest's rows at ``origins`` (if any), then the call backtest."""
+    rows = _backtest_rows(dataset, config, list(params), origins) if origins else None
+    return rows, _timed_calls(dataset, config, params)
 
 
 def _ordered(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
