@@ -72,7 +72,7 @@ class _Timeline:
             try:
                 t = proc.cpu_times()
                 used = t.user + t.system
-                name = " ".join(proc.cmdline()[1:3])[-40:]
+                name = " ".join(proc.cmdline()[1:])
             except self.psutil.Error:
                 continue
             prev = self._seen.get(proc.pid, 0.0)

@@ -501,8 +501,14 @@ def _build_regions(
     import_notebook_tools()
     # the workbooks need only the tables: write them in a second process while a core is free
     books = _Workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
-    if pool is not None or len(tables) < max(1, jobs):
-        books.start()  # a core is free from the start
+    # notebooks whose kernels were started ahead run up to three per core at once, with the
+    # workbooks: the kernels are running already, and more busy processes than cores keep
+    # every core busy to the end, where ``jobs`` at a time leave one idle between rounds and
+    # for the last report (five reports on two cores: three rounds, the third half idle)
+    at_once = pool is None and jobs > 1 and warm is not None and set(tables) <= set(warm)
+    threads_n = min(len(tables), 3 * jobs) if at_once else max(1, jobs)
+    if pool is not None or len(tables) < max(1, jobs) or at_once:
+        books.start()  # a core is free from the start, or every process shares them
     try:
         t2 = time.perf_counter()
         run_one = partial(
@@ -518,7 +524,7 @@ def _build_regions(
             for outcome in pool.map(run_one, list(tables)):
                 outcomes[outcome.region] = outcome
         else:
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+            with ThreadPoolExecutor(max_workers=threads_n) as threads:
                 futures = [threads.submit(run_one, r) for r in tables]
                 try:
                     for fut in tqdm(
