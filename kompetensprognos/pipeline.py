@@ -516,7 +516,10 @@ def _region_tables(
     timings: dict[str, float],
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """Each region's tables from the shared results (graduates and supply fitted once here)."""
+    from kompetensprognos.replacement import dataset_exit_rates
+
     shared: dict[tuple[int, int, int], dict[str, Any]] = {}
+    exit_rates = None
     with_supply = "supply" in stages and _has_supply_data(dataset)
     missing: list[str] = []
     if with_supply:
@@ -531,21 +534,18 @@ def _region_tables(
                 shared[k] = {"projection": project_graduates(dataset, k[2], n_sims=k[0], seed=k[1])}
         timings["graduates"] = time.perf_counter() - t
         if not missing:
-            from kompetensprognos.replacement import dataset_exit_rates
-
             t = time.perf_counter()
-            rates = dataset_exit_rates(dataset)
+            exit_rates = dataset_exit_rates(dataset)
             for (_, seed, end), s in shared.items():
                 s["supply"] = SupplyModel(SupplyConfig(end_year=end, seed=seed)).fit(
                     dataset, projection=s["projection"]
                 )
-                s["exit_rates"] = rates
+                s["exit_rates"] = exit_rates
             timings["supply_fit"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    from kompetensprognos.replacement import dataset_exit_rates
-
-    exit_rates = dataset_exit_rates(dataset)  # once, not per region and step
+    if exit_rates is None:
+        exit_rates = dataset_exit_rates(dataset)  # once, not per region and step
     tables: dict[str, dict[str, pd.DataFrame]] = {}
     for region, p in tqdm(params.items(), desc="regioner", disable=not progress):
         tabs: dict[str, pd.DataFrame] = {
