@@ -259,6 +259,31 @@ def _execute_region(
         )
 
 
+def _write_tables(
+    staging: Path,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    params: dict[str, Any],
+    region: str,
+    *,
+    manifest: Any,
+    fingerprint: str,
+) -> None:
+    """Stage one region's tables (``staging/<region>/tables``) for its notebook."""
+    write_region(
+        staging / region / "tables",
+        tables[region],
+        params=params[region],
+        manifest=manifest,
+        fingerprint=fingerprint,
+    )
+
+
+def _write_and_execute(region: str, *, write: Any, **kwargs: Any) -> RegionOutcome:
+    """Stage a region's tables, then execute its notebook (:func:`_execute_region`)."""
+    write(region)
+    return _execute_region(region, **kwargs)
+
+
 def _last_started_cell(executed: Path) -> int | None:
     """Index of the last cell papermill started in a partly executed notebook."""
     try:
@@ -367,6 +392,9 @@ def run_reports(
             if pool is None:  # local kernels start now and load their imports meanwhile
                 t1 = time.perf_counter()
                 warm = _start_kernels(todo, staging, kernel)
+                # papermill too, while the kernels load theirs (not after the tables, when
+                # the notebooks wait for it)
+                import_notebook_tools()
                 timings["kernels_start"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             computed = run_pipeline(
@@ -489,36 +517,37 @@ def _build_regions(
     from tqdm.auto import tqdm
 
     outcomes: dict[str, RegionOutcome] = {}
-    for region, t in tables.items():
-        write_region(
-            staging / region / "tables",
-            t,
-            params=params[region],
-            manifest=dataset.manifest,
-            fingerprint=fingerprint,
-        )
+    write = partial(
+        _write_tables, staging, tables, params, manifest=dataset.manifest, fingerprint=fingerprint
+    )
+    # notebooks whose kernels were started ahead run up to three per core at once, with the
+    # workbooks: the kernels are running already, and more busy processes than cores keep
+    # every core busy to the end, where ``jobs`` at a time leave one idle between rounds and
+    # for the last report (five reports on two cores: three rounds, the third half idle).
+    # Each region's tables are then written by the thread that runs its notebook, so the first
+    # notebooks start while the others' tables are written
+    at_once = pool is None and jobs > 1 and warm is not None and set(tables) <= set(warm)
+    threads_n = min(len(tables), 3 * jobs) if at_once else max(1, jobs)
+    if not at_once:
+        for region in tables:
+            write(region)
 
     import_notebook_tools()
     # the workbooks need only the tables: write them in a second process while a core is free
     books = _Workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
-    # notebooks whose kernels were started ahead run up to three per core at once, with the
-    # workbooks: the kernels are running already, and more busy processes than cores keep
-    # every core busy to the end, where ``jobs`` at a time leave one idle between rounds and
-    # for the last report (five reports on two cores: three rounds, the third half idle)
-    at_once = pool is None and jobs > 1 and warm is not None and set(tables) <= set(warm)
-    threads_n = min(len(tables), 3 * jobs) if at_once else max(1, jobs)
     if pool is not None or len(tables) < max(1, jobs) or at_once:
         books.start()  # a core is free from the start, or every process shares them
     try:
         t2 = time.perf_counter()
         run_one = partial(
-            _execute_region,
+            _write_and_execute if at_once else _execute_region,
             staging=staging,
             notebook=nb_path,
             data=data,
             timeout=timeout,
             kernel=kernel,
             warm=warm,
+            **({"write": write} if at_once else {}),
         )
         if pool is not None:
             for outcome in pool.map(run_one, list(tables)):
