@@ -392,9 +392,6 @@ def run_reports(
             if pool is None:  # local kernels start now and load their imports meanwhile
                 t1 = time.perf_counter()
                 warm = _start_kernels(todo, staging, kernel)
-                # papermill too, while the kernels load theirs (not after the tables, when
-                # the notebooks wait for it)
-                import_notebook_tools()
                 timings["kernels_start"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             computed = run_pipeline(
