@@ -367,54 +367,32 @@ def run_reports(
     nb_path = Path(notebook).resolve() if notebook else find_notebook()
     out = Path(output).resolve()  # kernels run with the region folder as working directory
     out.mkdir(parents=True, exist_ok=True)
-    staging: Path | None = None
-    warm: dict[str, WarmKernel] = {}
+    dataset = load_dataset(data)
+    timings["load_data"] = time.perf_counter() - t0
+
+    fingerprint = dataset.fingerprint()
+    stamps = {r: _region_stamp(fingerprint, p, nb_path) for r, p in params.items()}
+    todo = [r for r in params if force or not _up_to_date(out / r, stamps[r], pdf=pdf)]
+    kept = {r: RegionOutcome(r, True, 0.0, skipped=True) for r in params if r not in todo}
+    for r, o in kept.items():
+        o.headline = json.loads((out / r / STAMP_FILE).read_text(encoding="utf-8"))["headline"]
+
     pool = None
-    try:
-        if executor == "local":
-            # regions sure to be built (forced, or never built here: no stamp) start their
-            # kernels now, loading their imports while the data are loaded and the tables
-            # computed; the others once their stamps are compared
-            sure = [r for r in params if force or not (out / r / STAMP_FILE).exists()]
-            if sure:
-                staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-                t1 = time.perf_counter()
-                warm = _start_kernels(sure, staging, kernel)
-                timings["kernels_start"] = time.perf_counter() - t1
-        t1 = time.perf_counter()
-        dataset = load_dataset(data)
-        timings["load_data"] = time.perf_counter() - t1
+    if executor == "dask" and todo:
+        from kompetensprognos.executors import DaskExecutor
 
-        fingerprint = dataset.fingerprint()
-        stamps = {r: _region_stamp(fingerprint, p, nb_path) for r, p in params.items()}
-        todo = [r for r in params if force or not _up_to_date(out / r, stamps[r], pdf=pdf)]
-        kept = {r: RegionOutcome(r, True, 0.0, skipped=True) for r in params if r not in todo}
-        for r, o in kept.items():
-            o.headline = json.loads((out / r / STAMP_FILE).read_text(encoding="utf-8"))["headline"]
-
-        if executor == "dask" and todo:
-            from kompetensprognos.executors import DaskExecutor
-
-            pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
-    except BaseException:
-        for k in warm.values():
-            k.shutdown()
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
+        pool = DaskExecutor(scheduler, n_workers=max(1, jobs))
+    staging = None
+    warm: dict[str, WarmKernel] = {}
     fresh: dict[str, dict[str, pd.DataFrame]] = {}
     try:
         outcomes: dict[str, RegionOutcome] = dict(kept)
         if todo:
-            if staging is None:
-                staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-            rest = [r for r in todo if r not in warm]
-            if pool is None and rest:  # local kernels start now and load their imports meanwhile
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+            if pool is None:  # local kernels start now and load their imports meanwhile
                 t1 = time.perf_counter()
-                warm |= _start_kernels(rest, staging, kernel)
-                timings["kernels_start"] = timings.get("kernels_start", 0.0) + (
-                    time.perf_counter() - t1
-                )
+                warm = _start_kernels(todo, staging, kernel)
+                timings["kernels_start"] = time.perf_counter() - t1
             t1 = time.perf_counter()
             computed = run_pipeline(
                 dataset,
