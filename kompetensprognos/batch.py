@@ -401,6 +401,7 @@ def run_reports(
                 executor=pool,
                 cache_dir=None if force else out / CACHE_DIR,
                 jobs=jobs,
+                fingerprint=fingerprint,
             )
             fresh = computed.tables
             timings |= {f"tables.{k}": v for k, v in computed.timings.items()}

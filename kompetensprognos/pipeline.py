@@ -244,6 +244,7 @@ def run(
     executor: Any = None,
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
+    fingerprint: str | None = None,
 ) -> PipelineResult:
     """Compute every output table of every region, each shared result once.
 
@@ -261,8 +262,11 @@ def run(
     cache_dir : path, optional
         Keep and reuse finished tables here (see :func:`cache_key`).
     jobs : int, default 1
-        With 2 or more, the demand backtest runs in a second process while the model is fitted
+        With 2 or more, the backtests run in two worker processes while the model is fitted
         and the region tables are built (same results, less wall time on a multi-core machine).
+    fingerprint : str, optional
+        ``dataset.fingerprint()`` when the caller has it already (it is computed otherwise: the
+        demo takes most of a second, before the backtests can start).
 
     Returns
     -------
@@ -277,7 +281,7 @@ def run(
     for r in params:
         regions.get_region(r)  # a clear error for an unknown id, before any work
     config = demand_config(params)
-    fingerprint = dataset.fingerprint()
+    fingerprint = fingerprint or dataset.fingerprint()
     cache_path = None
     if cache_dir is not None:
         key = cache_key(fingerprint, params, stages=stages)
