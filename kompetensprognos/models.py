@@ -433,7 +433,8 @@ class FrozenLocal:
     so forecasting a series from several origins costs about one fit. For the models of
     :data:`STATE_ONLY` the states filtered over a series' longest history so far are kept and a
     shorter history of the same series is forecast from its state at its own end. Series without
-    a fit (too short, or the fit failed) come back as NaN rows.
+    a fit (too short, or the fit failed) come back as NaN rows. ``theta`` is fitted and re-applied
+    with statsforecast's compiled routines directly (:data:`DIRECT_LOCAL`; the same numbers).
 
     Parameters
     ----------
