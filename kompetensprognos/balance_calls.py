@@ -183,7 +183,7 @@ def call_backtest(
             if old_method:
                 old = graduates_only_balance_tables(
                     ds, region, dem, start=origin + 1, end=last, n_sims=n_sims, seed=seed,
-                    projection=proj, tables=("balance",),
+                    projection=proj, tables=("balance",), rates=rates,
                 )["balance"]  # fmt: skip
                 old = old[old["ssyk"].str.len() == 3][["ssyk", "status", "p_shortage"]]
                 old = old.rename(columns={"status": "old_status", "p_shortage": "old_p_shortage"})

@@ -259,6 +259,31 @@ def _execute_region(
         )
 
 
+def _write_tables(
+    staging: Path,
+    tables: dict[str, dict[str, pd.DataFrame]],
+    params: dict[str, Any],
+    region: str,
+    *,
+    manifest: Any,
+    fingerprint: str,
+) -> None:
+    """Stage one region's tables (``staging/<region>/tables``) for its notebook."""
+    write_region(
+        staging / region / "tables",
+        tables[region],
+        params=params[region],
+        manifest=manifest,
+        fingerprint=fingerprint,
+    )
+
+
+def _write_and_execute(region: str, *, write: Any, **kwargs: Any) -> RegionOutcome:
+    """Stage a region's tables, then execute its notebook (:func:`_execute_region`)."""
+    write(region)
+    return _execute_region(region, **kwargs)
+
+
 def _last_started_cell(executed: Path) -> int | None:
     """Index of the last cell papermill started in a partly executed notebook."""
     try:
@@ -376,6 +401,7 @@ def run_reports(
                 executor=pool,
                 cache_dir=None if force else out / CACHE_DIR,
                 jobs=jobs,
+                fingerprint=fingerprint,
             )
             fresh = computed.tables
             timings |= {f"tables.{k}": v for k, v in computed.timings.items()}
@@ -489,36 +515,43 @@ def _build_regions(
     from tqdm.auto import tqdm
 
     outcomes: dict[str, RegionOutcome] = {}
-    for region, t in tables.items():
-        write_region(
-            staging / region / "tables",
-            t,
-            params=params[region],
-            manifest=dataset.manifest,
-            fingerprint=fingerprint,
-        )
+    write = partial(
+        _write_tables, staging, tables, params, manifest=dataset.manifest, fingerprint=fingerprint
+    )
+    # notebooks whose kernels were started ahead run up to three per core at once, with the
+    # workbooks: the kernels are running already, and more busy processes than cores keep
+    # every core busy to the end, where ``jobs`` at a time leave one idle between rounds and
+    # for the last report (five reports on two cores: three rounds, the third half idle).
+    # Each region's tables are then written by the thread that runs its notebook, so the first
+    # notebooks start while the others' tables are written
+    at_once = pool is None and jobs > 1 and warm is not None and set(tables) <= set(warm)
+    threads_n = min(len(tables), 3 * jobs) if at_once else max(1, jobs)
+    if not at_once:
+        for region in tables:
+            write(region)
 
     import_notebook_tools()
     # the workbooks need only the tables: write them in a second process while a core is free
     books = _Workbooks(staging, tables, params, dataset.manifest, fingerprint, jobs)
-    if pool is not None or len(tables) < max(1, jobs):
-        books.start()  # a core is free from the start
+    if pool is not None or len(tables) < max(1, jobs) or at_once:
+        books.start()  # a core is free from the start, or every process shares them
     try:
         t2 = time.perf_counter()
         run_one = partial(
-            _execute_region,
+            _write_and_execute if at_once else _execute_region,
             staging=staging,
             notebook=nb_path,
             data=data,
             timeout=timeout,
             kernel=kernel,
             warm=warm,
+            **({"write": write} if at_once else {}),
         )
         if pool is not None:
             for outcome in pool.map(run_one, list(tables)):
                 outcomes[outcome.region] = outcome
         else:
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
+            with ThreadPoolExecutor(max_workers=threads_n) as threads:
                 futures = [threads.submit(run_one, r) for r in tables]
                 try:
                     for fut in tqdm(

@@ -61,6 +61,7 @@ __all__ = [
     "DemandResult",
     "ScenarioAdjustment",
     "backtest_demand",
+    "backtest_origins",
     "backtest_table",
     "bottom_panel",
     "build_hierarchy",
@@ -594,6 +595,22 @@ def _origin_truth(
     return out
 
 
+def backtest_origins(dataset: Dataset) -> list[int]:
+    """The default origins of :func:`backtest_demand`: the four years before the last observed.
+
+    Examples
+    --------
+    >>> from kompetensprognos.datamodel import Dataset, Manifest
+    >>> emp = pd.DataFrame({"year": [2021, 2022], "region": "1485", "ssyk": "2221",
+    ...                     "sex": "1", "employed": 5})
+    >>> m = Manifest(name="x", source="y", vintage="z")
+    >>> backtest_origins(Dataset(manifest=m, employment=emp))
+    [2018, 2019, 2020, 2021]
+    """
+    last = int(bottom_panel(dataset)["year"].max())
+    return list(range(last - 4, last))
+
+
 def backtest_demand(
     dataset: Dataset,
     *,
@@ -645,7 +662,7 @@ def backtest_demand(
 
     cfg = config or DemandConfig()
     last = int(bottom_panel(dataset)["year"].max())
-    origins = list(origins) if origins is not None else list(range(last - 4, last))
+    origins = list(origins) if origins is not None else backtest_origins(dataset)
     truth = _origin_truth(dataset, origins, cfg.adjust_breaks, cfg.geography)
     bar = tqdm(total=len(origins), desc="demand backtest", disable=not progress)
 

@@ -426,6 +426,7 @@ def graduates_only_balance_tables(
     need: pd.DataFrame | None = None,
     projection: GraduateProjection | None = None,
     tables: Collection[str] | None = None,
+    rates: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Supply and balance tables of one region, from a fitted demand model.
 
@@ -458,6 +459,9 @@ def graduates_only_balance_tables(
     tables : collection of str, optional
         Build only these of the tables below (default: all), e.g. ``("balance",)`` for a
         backtest that reads the calls only.
+    rates : pandas.DataFrame, optional
+        Exit rates (:func:`~kompetensprognos.replacement.dataset_exit_rates` of ``dataset``,
+        the default); pass them once for many regions.
 
     Returns
     -------
@@ -502,10 +506,10 @@ def graduates_only_balance_tables(
     if not want & {"balance", "balance_education"}:
         return out
 
-    nsims = simulate_need(demand_result, dataset, region, start, end, n_sims, seed)
+    nsims = simulate_need(demand_result, dataset, region, start, end, n_sims, seed, rates=rates)
     if need is None:  # the same paths: simulated once
         need = recruitment_need(
-            demand_result, dataset, region, start, end, n_sims, seed, sims=nsims
+            demand_result, dataset, region, start, end, n_sims, seed, sims=nsims, rates=rates
         )
     cw_level = int(crosswalk["ssyk"].astype(str).str.len().max())
     level = min(cw_level, int(need["ssyk_level"].max()))

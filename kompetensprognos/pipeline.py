@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
@@ -243,6 +244,7 @@ def run(
     executor: Any = None,
     cache_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
+    fingerprint: str | None = None,
 ) -> PipelineResult:
     """Compute every output table of every region, each shared result once.
 
@@ -260,8 +262,11 @@ def run(
     cache_dir : path, optional
         Keep and reuse finished tables here (see :func:`cache_key`).
     jobs : int, default 1
-        With 2 or more, the demand backtest runs in a second process while the model is fitted
+        With 2 or more, the backtests run in two worker processes while the model is fitted
         and the region tables are built (same results, less wall time on a multi-core machine).
+    fingerprint : str, optional
+        ``dataset.fingerprint()`` when the caller has it already (it is computed otherwise: the
+        demo takes most of a second, before the backtests can start).
 
     Returns
     -------
@@ -276,7 +281,7 @@ def run(
     for r in params:
         regions.get_region(r)  # a clear error for an unknown id, before any work
     config = demand_config(params)
-    fingerprint = dataset.fingerprint()
+    fingerprint = fingerprint or dataset.fingerprint()
     cache_path = None
     if cache_dir is not None:
         key = cache_key(fingerprint, params, stages=stages)
@@ -315,12 +320,17 @@ def run(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # one process per backtest: with the fit in this one, three processes keep two cores busy
-        workers = int(need_backtest) + int(need_calls)
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        if need_backtest:
+        # with the fit in this process and the kernels starting, two workers keep both cores
+        # busy. With both backtests to run, the demand backtest's origins that the call
+        # backtest refits the demand model at go first in the call backtest's worker: there it
+        # finds their Theta fits kept (``models._THETA_FITS``) instead of optimising them
+        # again; the other origins go to the second worker
+        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+        if need_backtest and need_calls:
+            pending, pending_calls = _submit_backtests(pool, dataset, config, params)
+        elif need_backtest:
             pending = pool.submit(_one_thread, _timed_backtest, dataset, config, list(params))
-        if need_calls:
+        else:
             pending_calls = pool.submit(_one_thread, _timed_calls, dataset, config, params)
     blas = threadpool_limits(1)  # as in the workers: see _one_thread
     try:
@@ -373,6 +383,72 @@ def _one_thread(fn: Any, *args: Any) -> Any:
     """
     with threadpool_limits(1):
         return fn(*args)
+
+
+class _Part:
+    """One item of the tuple a future returns, read like a future of its own."""
+
+    def __init__(self, future: Any, index: int) -> None:
+        self.future, self.index = future, index
+
+    def result(self) -> Any:
+        return self.future.result()[self.index]
+
+
+class _Backtest:
+    """The demand backtest table from the rows of its origins, computed in parts (a future)."""
+
+    def __init__(self, parts: list[Any], levels: Sequence[float]) -> None:
+        self.parts, self.levels = parts, levels
+
+    def result(self) -> tuple[pd.DataFrame, float]:
+        done = [p.result() for p in self.parts]
+        rows = pd.concat([r for r, _ in done], ignore_index=True)
+        # the order of one backtest_demand call over all origins: model by model, origins in
+        # turn (the summary sums rows in this order)
+        rank = {m: i for i, m in enumerate(dict.fromkeys(done[0][0]["model"]))}
+        order = np.lexsort((rows["origin"].to_numpy(), rows["model"].map(rank).to_numpy()))
+        rows = rows.iloc[order].reset_index(drop=True)
+        return _backtest_table(rows, levels=self.levels), sum(t for _, t in done)
+
+
+def _submit_backtests(
+    pool: Any, dataset: Dataset, config: DemandConfig, params: Mapping[str, Params]
+) -> tuple[_Backtest, _Part]:
+    """Both backtests on two workers: the call backtest after the demand backtest's origins it
+    shares, in one process; the other origins in the other (see :func:`run`)."""
+    import inspect
+
+    from kompetensprognos.balance_calls import call_backtest
+    from kompetensprognos.demand import backtest_origins
+
+    param = inspect.signature(call_backtest).parameters.get("origins")
+    calls_at = () if param is None or param.default is param.empty else tuple(param.default)
+    origins = backtest_origins(dataset)
+    shared = [o for o in origins if o in calls_at]
+    rest = [o for o in origins if o not in shared]
+    first = pool.submit(_one_thread, _backtest_then_calls, dataset, config, params, shared)
+    parts: list[Any] = [_Part(first, 0)] if shared else []
+    if rest:
+        parts.append(pool.submit(_one_thread, _backtest_rows, dataset, config, list(params), rest))
+    return _Backtest(parts, config.levels), _Part(first, 1)
+
+
+def _backtest_rows(
+    dataset: Dataset, config: DemandConfig, region_ids: list[str], origins: Sequence[int]
+) -> tuple[pd.DataFrame, float]:
+    """The scored rows of the demand backtest at ``origins`` and the seconds they took."""
+    t = time.perf_counter()
+    rows = backtest_demand(dataset, config=config, origins=origins, regions_=region_ids)
+    return rows, time.perf_counter() - t
+
+
+def _backtest_then_calls(
+    dataset: Dataset, config: DemandConfig, params: Mapping[str, Params], origins: list[int]
+) -> tuple[tuple[pd.DataFrame, float] | None, tuple[dict[str, pd.DataFrame], float]]:
+    """The demand backtest's rows at ``origins`` (if any), then the call backtest."""
+    rows = _backtest_rows(dataset, config, list(params), origins) if origins else None
+    return rows, _timed_calls(dataset, config, params)
 
 
 def _ordered(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -444,7 +520,10 @@ def _region_tables(
     timings: dict[str, float],
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """Each region's tables from the shared results (graduates and supply fitted once here)."""
+    from kompetensprognos.replacement import dataset_exit_rates
+
     shared: dict[tuple[int, int, int], dict[str, Any]] = {}
+    exit_rates = None
     with_supply = "supply" in stages and _has_supply_data(dataset)
     missing: list[str] = []
     if with_supply:
@@ -459,21 +538,18 @@ def _region_tables(
                 shared[k] = {"projection": project_graduates(dataset, k[2], n_sims=k[0], seed=k[1])}
         timings["graduates"] = time.perf_counter() - t
         if not missing:
-            from kompetensprognos.replacement import dataset_exit_rates
-
             t = time.perf_counter()
-            rates = dataset_exit_rates(dataset)
+            exit_rates = dataset_exit_rates(dataset)
             for (_, seed, end), s in shared.items():
                 s["supply"] = SupplyModel(SupplyConfig(end_year=end, seed=seed)).fit(
                     dataset, projection=s["projection"]
                 )
-                s["exit_rates"] = rates
+                s["exit_rates"] = exit_rates
             timings["supply_fit"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    from kompetensprognos.replacement import dataset_exit_rates
-
-    exit_rates = dataset_exit_rates(dataset)  # once, not per region and step
+    if exit_rates is None:
+        exit_rates = dataset_exit_rates(dataset)  # once, not per region and step
     tables: dict[str, dict[str, pd.DataFrame]] = {}
     for region, p in tqdm(params.items(), desc="regioner", disable=not progress):
         tabs: dict[str, pd.DataFrame] = {
