@@ -11,7 +11,9 @@ read from the generator's employment truth). Printed: correlations across occupa
 seed × origin) of the growth from past to outlook, and mean rates, with the recent past's change
 as observed (``before``) and shrunk (``after``, ``BalanceParams.shrink_past_change``).
 
-Saves ``benchmarks/results/openings_growth.csv`` (summary) and ``openings_growth_cells.csv``.
+Saves ``benchmarks/results/openings_growth.csv`` (per setting, seed and origin) and
+``openings_growth_regions.csv`` (per setting and region: how well our past growth rate tracks
+the truth's past and outlook rates).
 
 Run: ``PYTHONPATH=. python benchmarks/openings_growth.py [--seeds 1 2]``
 """
@@ -129,6 +131,30 @@ def summary(c: pd.DataFrame) -> pd.DataFrame:
     return c.groupby(["setting", "seed", "origin"]).apply(one, include_groups=False).reset_index()
 
 
+def past_rates(c: pd.DataFrame) -> pd.DataFrame:
+    """Per setting and region (seeds and origins pooled): correlation and root mean square error
+    of our past growth rate against the truth's past rate, and correlation with its outlook rate."""
+    c = c[(c["t_open_p"] > 20) & (c["o_open_p"] > 20)]
+    ours, past = c["o_dE_p"] / c["o_E_p"], c["t_dE_p"] / c["t_E_p"]
+    out = c["t_dE_o"] / c["t_E_o"]
+    d = pd.DataFrame({"setting": c["setting"], "region": c["region"], "ours": ours,
+                      "past": past, "out": out})  # fmt: skip
+    return (
+        d.groupby(["setting", "region"])
+        .apply(
+            lambda g: pd.Series(
+                {
+                    "corr_truth_past_rate": g["ours"].corr(g["past"]),
+                    "rmse_truth_past_rate": float(np.sqrt(((g["ours"] - g["past"]) ** 2).mean())),
+                    "corr_truth_outlook_rate": g["ours"].corr(g["out"]),
+                }
+            ),
+            include_groups=False,
+        )  # fmt: skip
+        .reset_index()
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
@@ -146,11 +172,13 @@ def main() -> None:
             for shrink in (False, True):
                 frames.append(cells(seed, origin, fitted, truth, shrink))
     c = pd.concat(frames, ignore_index=True)
-    c.to_csv(OUT / "openings_growth_cells.csv", index=False)
     s = summary(c)
     s.to_csv(OUT / "openings_growth.csv", index=False)
+    by_region = past_rates(c)
+    by_region.to_csv(OUT / "openings_growth_regions.csv", index=False)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(s.round(3).T.to_string())
+        print(by_region.round(3).to_string(index=False))
     r = resource.getrusage(resource.RUSAGE_SELF)
     print(f"CPU s: {r.ru_utime + r.ru_stime:.1f}")
 
