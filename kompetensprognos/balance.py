@@ -756,7 +756,7 @@ def region_balance(
     rng = np.random.default_rng(seed)
     op = openings(
         demand_result, dataset, region, p0, end, rates=exit_rates, windows=[(p0, p1), (start, end)],
-        bounds=True,
+        bounds=True, shrink=[(p0, p1)] if bp.shrink_past_change else None,
     )  # fmt: skip
     op = op[op["ssyk_level"] == 3]
     _, mat = supply_result._cw_matrix(3)

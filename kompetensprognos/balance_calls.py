@@ -34,7 +34,7 @@ from kompetensprognos.config import BalanceParams
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.graduates_balance import graduates_only_balance_tables
 
-__all__ = ["call_backtest", "score_calls", "truncate", "truth_status"]
+__all__ = ["call_backtest", "fit_at_origin", "score_calls", "truncate", "truth_status"]
 
 
 def _band_status(rel: np.ndarray, params: BalanceParams) -> np.ndarray:
@@ -99,6 +99,46 @@ def truncate(dataset: Dataset, origin: int) -> Dataset:
     return Dataset(manifest=dataset.manifest, **tables)
 
 
+def fit_at_origin(
+    dataset: Dataset,
+    origin: int,
+    end: int,
+    *,
+    demand_config: Any = None,
+    n_sims: int = 300,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Every model of the balance refitted on the data up to ``origin`` (:func:`truncate`), with
+    forecasts to ``end``: the one refit of :func:`call_backtest` (and of the benchmarks that
+    study its calls).
+
+    Returns
+    -------
+    dict
+        ``dataset`` (truncated), ``demand``, ``projection`` (graduates), ``supply``,
+        ``exit_rates``.
+    """
+    from kompetensprognos.demand import DemandConfig, DemandModel
+    from kompetensprognos.education import project_graduates
+    from kompetensprognos.labour_supply import SupplyConfig, SupplyModel
+    from kompetensprognos.replacement import dataset_exit_rates
+
+    ds = truncate(dataset, origin)
+    cfg = demand_config or DemandConfig()
+    cfg = cfg.model_copy(update={"end_year": max(cfg.end_year, end)})
+    dem = DemandModel(cfg).fit(ds)
+    proj = project_graduates(ds, end, n_sims=n_sims, seed=seed)
+    # the supply model projects migration with its own rates: the cohort shift that stands in
+    # for the population after the origin (no deaths, no migration) is no official projection,
+    # and forcing the supply to it inflates in-movers at the origin
+    known = ds.tables() | {"population": ds.population[ds.population["year"] <= origin]}
+    sup = SupplyModel(SupplyConfig(end_year=end, n_sims=min(n_sims, 200), seed=seed)).fit(
+        Dataset(manifest=ds.manifest, **known), projection=proj
+    )
+    return {"dataset": ds, "demand": dem, "projection": proj, "supply": sup,
+            "exit_rates": dataset_exit_rates(ds)}  # fmt: skip
+
+
 def call_backtest(
     dataset: Dataset,
     origins: tuple[int, ...] = (2018, 2019),
@@ -133,29 +173,15 @@ def call_backtest(
         ``region, origin, ssyk, status, p_shortage, truth_status, truth_ratio, carry_status``
         (+ ``today_status, today_p_shortage``; + ``old_status, old_p_shortage``) at SSYK 3.
     """
-    from kompetensprognos.demand import DemandConfig, DemandModel
-    from kompetensprognos.education import project_graduates
-    from kompetensprognos.labour_supply import SupplyConfig, SupplyModel
-    from kompetensprognos.replacement import dataset_exit_rates
-
     truth = dataset.require("imbalance_truth")
     bp = balance_params or BalanceParams()
     last = int(truth["year"].max())
     rows = []
     for origin in origins:
-        ds = truncate(dataset, origin)
-        cfg = demand_config or DemandConfig()
-        cfg = cfg.model_copy(update={"end_year": max(cfg.end_year, last)})
-        dem = DemandModel(cfg).fit(ds)
-        proj = project_graduates(ds, last, n_sims=n_sims, seed=seed)
-        # the supply model projects migration with its own rates: the cohort shift that stands
-        # in for the population after the origin (no deaths, no migration) is no official
-        # projection, and forcing the supply to it inflates in-movers at the origin
-        known = ds.tables() | {"population": ds.population[ds.population["year"] <= origin]}
-        sup = SupplyModel(SupplyConfig(end_year=last, n_sims=min(n_sims, 200), seed=seed)).fit(
-            Dataset(manifest=ds.manifest, **known), projection=proj
-        )
-        rates = dataset_exit_rates(ds)
+        fitted = fit_at_origin(dataset, origin, last, demand_config=demand_config,
+                               n_sims=n_sims, seed=seed)  # fmt: skip
+        ds, dem, sup, rates = (fitted[k] for k in ("dataset", "demand", "supply", "exit_rates"))
+        proj = fitted["projection"]
         ts = truth_status(truth, (first_year, origin), (origin + 1, last), bp)
         carry = truth_status(truth, (first_year, origin - 2), (origin - 1, origin), bp)
         for region in region_ids:

@@ -318,6 +318,11 @@ class BalanceParams(BaseModel):
         truth's last two years against the recent past, as a yrkesbarometer would know it):
         ``balance_ratio`` = today's ratio ** ``today_weight`` × the model's relative growth, as
         SCB carries today's situation forward; 0 ignores it.
+    shrink_past_change : bool, default True
+        Centred balance: the recent past's average employment change per occupation is shrunk
+        empirical-Bayes toward the region's growth rate (register noise in its end years,
+        :func:`kompetensprognos.recruitment.shrunk_change`), as the outlook's forecast is
+        smooth; False takes the observed change as it is.
 
     Examples
     --------
@@ -345,6 +350,7 @@ class BalanceParams(BaseModel):
     gross_separations: bool = True
     centre_outlook: bool = True
     today_weight: float = Field(default=1.0, ge=0.0, le=5.0)
+    shrink_past_change: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> BalanceParams:

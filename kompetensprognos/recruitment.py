@@ -49,6 +49,7 @@ __all__ = [
     "openings",
     "openings_rule",
     "recruitment_need",
+    "shrunk_change",
     "simulate_need",
 ]
 
@@ -158,6 +159,53 @@ def average_path(
     return out
 
 
+def shrunk_change(start_level: np.ndarray, end_level: np.ndarray, n_years: int) -> np.ndarray:
+    """Average yearly change of a window of *observed* years per code, shrunk empirical-Bayes
+    toward the total's growth rate (register noise in the window's two end years).
+
+    The observed change ``(E_end − E_start) / n`` of a small occupation carries the counting
+    noise of both end years (Poisson-like, variance ≈ ``E_start + E_end``). Compared with a
+    smooth forecast, that noise reads as a change of growth: a noisy rise in the recent past
+    shows up as falling openings in the outlook. Each code's growth rate ``r = ΔE / (n
+    E_start)`` is therefore shrunk toward the rate of the codes' total, with sampling variance
+    ``(E_start + E_end) / (n E_start)²`` and the between-code variance by DerSimonian–Laird (as
+    for the exit rates, :mod:`kompetensprognos.replacement`): weight ``tau² / (tau² + v)``.
+    Large codes keep their own change; codes without employment at the start get none.
+
+    Parameters
+    ----------
+    start_level, end_level : numpy.ndarray
+        Employment per code in the year before the window and in its last year.
+    n_years : int
+        Years in the window.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shrunk average yearly change per code (``rate × start_level``).
+
+    Examples
+    --------
+    >>> e0 = np.array([100_000.0, 100_000.0, 50.0, 50.0])
+    >>> e1 = np.array([110_000.0, 100_000.0, 75.0, 50.0])
+    >>> shrunk_change(e0, e1, 5).round(1).tolist()  # the large keep theirs, the small shrink
+    [1995.8, 4.0, 0.9, 0.4]
+    """
+    from kompetensprognos.replacement import _between_variance
+
+    e0 = np.asarray(start_level, float)
+    e1 = np.asarray(end_level, float)
+    ok = e0 > 0
+    if not ok.any():
+        return np.zeros_like(e0)
+    rate = np.where(ok, (e1 - e0) / (n_years * np.where(ok, e0, 1.0)), 0.0)
+    target = float((e1[ok] - e0[ok]).sum() / (n_years * e0[ok].sum()))
+    v = np.where(ok, (e0 + np.maximum(e1, 0.0)) / (n_years * np.where(ok, e0, 1.0)) ** 2, np.inf)
+    tau2 = _between_variance(((rate - target) ** 2)[ok], v[ok])
+    w = np.where(ok, tau2 / (tau2 + v), 0.0)
+    return (w * rate + (1 - w) * target) * np.where(ok, e0, 0.0)
+
+
 def openings_rule(change: np.ndarray, separations: np.ndarray) -> np.ndarray:
     """The one openings rule (BLS): ``max(ΔE + separations, 0)`` per year, element-wise.
 
@@ -240,6 +288,7 @@ def openings(
     rates: pd.DataFrame | None = None,
     windows: list[tuple[int, int]] | None = None,
     bounds: bool = False,
+    shrink: list[tuple[int, int]] | None = None,
 ) -> pd.DataFrame:
     """Yearly job openings per occupation: ``max(employment change + separations, 0)``.
 
@@ -268,6 +317,11 @@ def openings(
     bounds : bool, default False
         Add ``employed_lo80, employed_hi80`` (the forecast's 80 % interval at SSYK 3; empty for
         observed years and the aggregates).
+    shrink : list of (int, int), optional
+        Windows of observed years whose average change is shrunk toward the region's growth
+        rate (:func:`shrunk_change`: register noise); the centred balance passes its recent
+        past, so a noisy past is not read as a change of growth against the smooth forecast.
+        The employment path and the separations are unchanged.
 
     Returns
     -------
@@ -294,6 +348,10 @@ def openings(
     trend = average_path(paths, years_e, windows or [(start, end)])
     sep = _separations(dataset, region, codes, trend, start, end, rates)
     change = np.diff(trend, axis=0)
+    for first, last in shrink or []:
+        i0, i1 = first - 1 - (start - 1), last - (start - 1)  # rows of years_e
+        if i0 >= 0 and i1 < len(years_e) and i1 > i0:
+            change[i0:i1] = shrunk_change(trend[i0], trend[i1], i1 - i0)[None]
     years = np.arange(start, end + 1)
     values = {
         "employed": paths[1:],

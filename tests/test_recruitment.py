@@ -15,6 +15,7 @@ from kompetensprognos.recruitment import (
     OPENINGS_COLUMNS,
     openings,
     recruitment_need,
+    shrunk_change,
     simulate_need,
 )
 
@@ -98,6 +99,43 @@ def test_openings_in_observed_years(small: Dataset, result: DemandResult) -> Non
     assert float(one["employment_change"].iloc[0]) == pytest.approx(hist[2019] - hist[2018])
     with pytest.raises(KompetensprognosError, match="start the period"):
         openings(result, small, "skaraborg", 2014, 2016)
+
+
+def test_past_change_is_shrunk_by_its_register_noise() -> None:
+    """Small codes' noisy change moves toward the total's rate, large codes keep theirs; with no
+    noise beyond the spread (huge codes) nothing is shrunk."""
+    rng = np.random.default_rng(0)
+    true_rate = rng.normal(0.01, 0.01, 200)
+    size = np.r_[np.full(100, 200.0), np.full(100, 200_000.0)]
+    e0 = rng.poisson(size).astype(float)
+    e1 = rng.poisson(size * (1 + true_rate) ** 5).astype(float)
+    raw = (e1 - e0) / 5
+    got = shrunk_change(e0, e1, 5)
+    target = (e1 - e0).sum() / (5 * e0.sum())
+    small, large = slice(0, 100), slice(100, 200)
+    # the small codes end nearer the total's rate than their raw change, and nearer the truth
+    dev = lambda x: np.abs(x / e0 - target)  # noqa: E731
+    assert (dev(got)[small] <= dev(raw)[small] + 1e-12).all()
+    assert dev(got)[small].mean() < 0.5 * dev(raw)[small].mean()
+    err = lambda x: np.abs(x[small] / e0[small] - true_rate[small]).mean()  # noqa: E731
+    assert err(got) < err(raw)
+    assert np.abs(got[large] - raw[large]).max() / 200_000 < 0.001  # < 0.1 pp of growth a year
+    assert shrunk_change(np.zeros(3), np.ones(3), 4).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_shrunk_window_moves_only_its_own_change(small: Dataset, result: DemandResult) -> None:
+    past = (2016, 2022)
+    kw = {"windows": [past, (2023, 2030)]}
+    a = openings(result, small, "skaraborg", 2016, 2030, **kw)
+    b = openings(result, small, "skaraborg", 2016, 2030, **kw, shrink=[past])
+    later = a["year"] > past[1]
+    pd.testing.assert_frame_equal(a[later], b[later])
+    np.testing.assert_allclose(a["separations"], b["separations"])
+    np.testing.assert_allclose(a["employed"], b["employed"])
+    t_a, t_b = (x[(x["ssyk"] == "total") & ~later]["employment_change"].sum() for x in (a, b))
+    assert t_b == pytest.approx(t_a, rel=0.05)  # toward the region's rate: the total barely moves
+    o3 = lambda x: x[(x["ssyk_level"] == 3) & ~later]["employment_change"]  # noqa: E731
+    assert not np.allclose(o3(a), o3(b))
 
 
 def test_shrinking_occupation_needs_no_exits_its_decline_absorbs(
