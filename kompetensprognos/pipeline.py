@@ -36,7 +36,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -342,7 +342,9 @@ def run(
                 dataset, config, list(params), progress=progress
             )
             _store(bt_path, backtest)
-        tables = _region_tables(dataset, params, stages, result, backtest, progress, timings)
+        tables = _region_tables(
+            dataset, params, stages, result, backtest, progress, timings, split=jobs > 1
+        )
         if pending is not None:
             t = time.perf_counter()
             backtest, timings["backtest"] = pending.result()
@@ -503,7 +505,11 @@ def _timed_calls(
             demand_config=config,
             balance_params=first.balance,
             seed=first.seed,
-            with_today=False,  # the report shows ours, carry-forward and the old method
+            # the report compares our calls with today's state carried forward; the old
+            # graduates-only method is scored in benchmarks/supply_balance.py instead (a third
+            # of the call backtest's CPU time for a method no report uses any more)
+            with_today=False,
+            old_method=False,
         )
         for region in members:
             out[region] = calls[calls["region"] == region].reset_index(drop=True)
@@ -518,8 +524,13 @@ def _region_tables(
     backtest: pd.DataFrame | None,
     progress: bool,
     timings: dict[str, float],
+    split: bool = False,
 ) -> dict[str, dict[str, pd.DataFrame]]:
-    """Each region's tables from the shared results (graduates and supply fitted once here)."""
+    """Each region's tables from the shared results (graduates and supply fitted once here).
+
+    With ``split``, half of the regions are computed in a forked process meanwhile (the same
+    tables: each region draws from its own seed).
+    """
     from kompetensprognos.replacement import dataset_exit_rates
 
     shared: dict[tuple[int, int, int], dict[str, Any]] = {}
@@ -550,46 +561,120 @@ def _region_tables(
     t = time.perf_counter()
     if exit_rates is None:
         exit_rates = dataset_exit_rates(dataset)  # once, not per region and step
+    state = _RegionState(dataset, params, stages, result, backtest, shared, exit_rates,
+                         with_supply, missing)  # fmt: skip
     tables: dict[str, dict[str, pd.DataFrame]] = {}
-    for region, p in tqdm(params.items(), desc="regioner", disable=not progress):
-        tabs: dict[str, pd.DataFrame] = {
-            "employment_forecast": result.employment_forecast(region),
-            "recruitment_need": recruitment_need(
-                result,
-                dataset,
-                region,
-                p.period_start,
-                p.period_end,
-                p.n_sims,
-                p.seed,
-                rates=exit_rates,
-            ),
-        }
-        if backtest is not None and p.backtest:
-            tabs["backtest"] = backtest[backtest["region"] == region].reset_index(drop=True)
-        notes: list[str] = []
-        if with_supply:
-            try:
-                tabs |= _supply_and_balance(
-                    dataset, region, result, p, tabs["recruitment_need"],
-                    shared[(p.n_sims, p.seed, p.period_end)],
-                )  # fmt: skip
-            except KompetensprognosError as exc:
-                # e.g. education data only nationally: the report says so instead of failing
-                notes.append(f"Tillgångssidan kunde inte beräknas: {exc}")
-            if missing:
-                from kompetensprognos.narrative import missing_channels_text
-
-                notes.append(missing_channels_text(missing))
-        elif "supply" in stages:
-            notes.append(
-                "Underlaget saknar tabellerna education_output, crosswalk eller population."
-            )
-        if notes:
-            tabs["notes"] = pd.DataFrame({"section": ["supply"] * len(notes), "message": notes})
-        tables[region] = _ordered(tabs)
+    ids = list(params)
+    # with a second core, the last half of the regions go to a forked process that finds the
+    # shared results in its copy of this one's memory (nothing to pickle but the tables back)
+    forked = ids[(len(ids) + 1) // 2 :] if split and len(ids) > 1 else []
+    pending = _fork_regions(state, forked) if forked else None
+    if pending is None:
+        forked = []
+    with tqdm(total=len(ids), desc="regioner", disable=not progress) as bar:
+        for region in ids[: len(ids) - len(forked)]:
+            tables[region] = _one_region(state, region)
+            bar.update()
+        if pending is not None:
+            tables |= pending.result()
+            bar.update(len(forked))
+    tables = {r: tables[r] for r in ids}
     timings["regions"] = time.perf_counter() - t
     return tables
+
+
+class _RegionState(NamedTuple):
+    """What every region's tables are computed from (see :func:`_region_tables`)."""
+
+    dataset: Dataset
+    params: dict[str, Params]
+    stages: Sequence[str]
+    result: DemandResult
+    backtest: pd.DataFrame | None
+    shared: dict[tuple[int, int, int], dict[str, Any]]
+    exit_rates: pd.DataFrame
+    with_supply: bool
+    missing: list[str]
+
+
+def _one_region(state: _RegionState, region: str) -> dict[str, pd.DataFrame]:
+    """One region's tables from the shared results."""
+    p = state.params[region]
+    tabs: dict[str, pd.DataFrame] = {
+        "employment_forecast": state.result.employment_forecast(region),
+        "recruitment_need": recruitment_need(
+            state.result,
+            state.dataset,
+            region,
+            p.period_start,
+            p.period_end,
+            p.n_sims,
+            p.seed,
+            rates=state.exit_rates,
+        ),  # fmt: skip
+    }
+    if state.backtest is not None and p.backtest:
+        bt = state.backtest
+        tabs["backtest"] = bt[bt["region"] == region].reset_index(drop=True)
+    notes: list[str] = []
+    if state.with_supply:
+        try:
+            tabs |= _supply_and_balance(
+                state.dataset, region, state.result, p, tabs["recruitment_need"],
+                state.shared[(p.n_sims, p.seed, p.period_end)],
+            )  # fmt: skip
+        except KompetensprognosError as exc:
+            # e.g. education data only nationally: the report says so instead of failing
+            notes.append(f"Tillgångssidan kunde inte beräknas: {exc}")
+        if state.missing:
+            from kompetensprognos.narrative import missing_channels_text
+
+            notes.append(missing_channels_text(state.missing))
+    elif "supply" in state.stages:
+        notes.append("Underlaget saknar tabellerna education_output, crosswalk eller population.")
+    if notes:
+        tabs["notes"] = pd.DataFrame({"section": ["supply"] * len(notes), "message": notes})
+    return _ordered(tabs)
+
+
+#: The state a forked region process reads (set just before the fork, never pickled).
+_FORKED_STATE: _RegionState | None = None
+
+
+def _regions_in_fork(region_ids: list[str]) -> dict[str, dict[str, pd.DataFrame]]:
+    assert _FORKED_STATE is not None
+    with threadpool_limits(1):
+        return {r: _one_region(_FORKED_STATE, r) for r in region_ids}
+
+
+class _ForkedRegions:
+    """The tables of some regions, computed in a forked process (a future)."""
+
+    def __init__(self, pool: Any, future: Any) -> None:
+        self.pool, self.future = pool, future
+
+    def result(self) -> dict[str, dict[str, pd.DataFrame]]:
+        try:
+            return self.future.result()
+        finally:
+            self.pool.shutdown()
+
+
+def _fork_regions(state: _RegionState, region_ids: list[str]) -> _ForkedRegions | None:
+    """Start ``region_ids`` in a forked process, or ``None`` where fork is not available."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED_STATE
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    _FORKED_STATE = state
+    try:
+        # the process is forked at the first submit, so it sees the state set above
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        return _ForkedRegions(pool, pool.submit(_regions_in_fork, region_ids))
+    finally:
+        _FORKED_STATE = None
 
 
 def _has_supply_data(dataset: Dataset) -> bool:

@@ -124,6 +124,30 @@ def test_run_computes_shared_results_once_and_reuses_the_cache(
             pd.testing.assert_frame_equal(df, again.tables[region][name])
 
 
+def test_regions_split_across_a_forked_process_give_the_same_tables(small_demo_dir: Path) -> None:
+    """With a second core half of the regions are computed in a forked process: the tables
+    (every region's own seed) and their order must not change."""
+    from kompetensprognos.dataset import load_dataset
+    from kompetensprognos.demand import DemandModel
+
+    ds = load_dataset(small_demo_dir)
+    fast = {"n_sims": 50, "backtest": False, "demand": {"calibration_origins": 2}}
+    ids = ("skaraborg", "fyrbodal", "sjuharad")
+    params = {
+        r: Params.model_validate({"region": r, **fast, "seed": 3 + i}) for i, r in enumerate(ids)
+    }
+    result = DemandModel(pipeline.demand_config(params)).fit(ds)
+    alone = pipeline._region_tables(ds, params, pipeline.STAGES, result, None, False, {})
+    split = pipeline._region_tables(
+        ds, params, pipeline.STAGES, result, None, False, {}, split=True
+    )
+    assert list(split) == list(ids) and pipeline._FORKED_STATE is None
+    for region in ids:
+        assert list(split[region]) == list(alone[region])
+        for name, df in alone[region].items():
+            pd.testing.assert_frame_equal(df, split[region][name])
+
+
 @pytest.mark.slow
 def test_backtest_on_a_second_process_gives_the_same_tables(small_demo_dir: Path) -> None:
     from kompetensprognos.dataset import load_dataset
