@@ -168,8 +168,9 @@ def summary(
         else:
             text += (
                 f"Antalet sysselsatta väntas minska med {fmt_int(-exp)}, så hela behovet är "
-                f"ersättningsbehov: {fmt_int(rep)} personer som går i pension eller lämnar yrket "
-                "av andra skäl behöver ersättas."
+                f"ersättningsbehov. Av de omkring {fmt_int(rep)} som går i pension eller lämnar "
+                "yrket av andra skäl behöver inte alla ersättas: minskningen tar upp en del av "
+                "avgångarna."
             )
         parts.append(text)
 
@@ -355,11 +356,15 @@ def method_text(
         "regionen. Yrken, yrkesgrupper och regionens total samordnas så att de summerar, och "
         "osäkerhetsintervallen är kalibrerade mot hur stora felen har varit när modellen prövats "
         "på tidigare år.\n"
-        "- **Expansionsbehov** är ökningen av antalet sysselsatta under perioden (en minskning "
-        "ger inget expansionsbehov).\n"
+        "- **Expansionsbehov** är förändringen av antalet sysselsatta under perioden (negativ när "
+        "yrket krymper).\n"
         "- **Ersättningsbehov** är de som lämnar yrket, främst genom pension. Det beräknas från "
         "åldersfördelningen i varje yrke och hur snabbt olika åldersgrupper brukar lämna.\n"
-        "- **Rekryteringsbehov** = expansionsbehov (om det är positivt) + ersättningsbehov.\n"
+        "- **Rekryteringsbehov** är summan av varje års tillträden: årets tillväxt plus de som "
+        "lämnar yrket. När ett yrke krymper tar minskningen upp en del av avgångarna, så bara de "
+        "avgångar som minskningen inte tar upp räknas, och behovet blir aldrig negativt (samma "
+        "regel som amerikanska BLS). För ett yrke som växer varje år är rekryteringsbehovet "
+        "ungefär expansionsbehov + ersättningsbehov.\n"
         "- **Nytillskott** är alla som kommer in i yrket: nyutbildade från gymnasieskolan, "
         "yrkeshögskolan och högskolan, inflyttade, de som återgår till arbete, de som byter yrke "
         "och de som slutar studera. De räknas i en flödesmodell per kommun och utbildningsgrupp "

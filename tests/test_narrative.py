@@ -103,10 +103,13 @@ def test_summary_headline_numbers():
 def test_summary_shrinking_employment_and_missing_balance():
     rn = recruitment_need()
     rn.loc[rn["ssyk"] == "total", "expansion"] = -400.0
+    rn.loc[rn["ssyk"] == "total", "replacement"] = 2800.0
     rn.loc[rn["ssyk"] == "total", "recruitment_need"] = 2400.0
     text = narrative.summary("Skaraborg", employment_forecast(), rn, None)
     assert "minska med 400" in text
     assert "hela behovet är ersättningsbehov" in text
+    # the decline absorbs part of the leavers: the text must not say all of them are need
+    assert f"omkring **{fmt_int(2400)}**" in text and "behöver inte alla ersättas" in text
     assert "kunde inte beräknas" in text
 
 
@@ -140,6 +143,9 @@ def test_method_text_stamp():
     assert "2025-03-01" in text and "SCB" in text
     assert "2023" in text and "16-64 -> 16-69" in text  # series break
     assert "syntetiska" in narrative.method_text(manifest(True), {}, "x", "1").lower()
+    # the need is the sum of yearly openings (BLS), not expansion + replacement
+    assert "summan av varje års tillträden" in text and "aldrig negativt" in text
+    assert "om det är positivt" not in text
 
 
 def test_backtest_text_better_and_worse():
