@@ -47,6 +47,7 @@ __all__ = [
     "method_text",
     "occupation_label",
     "shortage_table",
+    "shortage_view",
     "style_shortage_table",
     "summary",
     "synthetic_banner",
@@ -182,18 +183,27 @@ def summary(
     else:
         n = h.status_counts
         other = h.assessed - sum(n[s] for s in STATUS_ORDER)
+        past = _past_window(balance)
+        meaning = (
+            f"bristen väntas öka jämfört med {past}, mer än i regionens typiska yrke"
+            if past
+            else "nyutbildade som börjar arbeta i regionen räcker inte till rekryteringsbehovet"
+        )
         text = (
             f"**Balans.** Av {fmt_int(h.assessed)} yrken{_level_word(h.ssyk_level)} bedöms "
-            f"**{fmt_int(n['brist'])}** ha **brist** (nyutbildade som börjar arbeta i regionen "
-            f"räcker inte till rekryteringsbehovet), {fmt_int(n['balans'])} vara i balans och "
-            f"{fmt_int(n['överskott'])} ha överskott under {start}{_DASH}{end}."
+            f"**{fmt_int(n['brist'])}** ha **brist** ({meaning}), {fmt_int(n['balans'])} vara "
+            f"i balans och {fmt_int(n['överskott'])} ha överskott under {start}{_DASH}{end}."
         )
         not_linked = n.get("ingen utbildning kopplad", 0)
         too_small = other - not_linked
         if not_linked:
             text += (
                 f" {fmt_int(not_linked)} yrken har ingen utbildning kopplad i underlaget och bedöms "
-                "inte (nytillskott från andra vägar än utbildning ingår inte i modellen)."
+                + (
+                    "inte."
+                    if past
+                    else "inte (nytillskott från andra vägar än utbildning ingår inte i modellen)."
+                )
             )
         if too_small:
             text += f" För {fmt_int(too_small)} yrken är rekryteringsbehovet för litet för en bedömning."
@@ -205,6 +215,17 @@ def summary(
             ]
             parts.append("**Yrken med störst risk för brist:**\n\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
+
+
+def _past_window(balance: pd.DataFrame | None) -> str:
+    """``"2016–2022"``: the recent past a centred balance is read against, or ``""`` for a
+    balance without one (the graduates-only method)."""
+    if balance is None or not {"past_start", "past_end"} <= set(balance.columns):
+        return ""
+    first, last = balance["past_start"].dropna(), balance["past_end"].dropna()
+    if first.empty or last.empty:
+        return ""
+    return f"{int(first.min())}{_DASH}{int(last.max())}"
 
 
 # --------------------------------------------------------------------------- tables
@@ -238,7 +259,9 @@ def shortage_table(
     -------
     pandas.DataFrame
         Index ``SSYK`` (the code); columns Yrke (full Swedish name), Rekryteringsbehov and
-        Nytillskott (whole numbers), Kvot (nytillskott ÷ rekryteringsbehov, two decimals),
+        Nytillskott (whole numbers), Kvot (``balance_ratio``, two decimals: nytillskott ÷
+        rekryteringsbehov, or for a centred balance that against the recent past, then headed
+        ``Kvot mot 2016–2022``),
         Status, Sannolikhet för brist (percent, whole number 0–100). Use
         :func:`style_shortage_table` for Swedish number formatting on screen.
 
@@ -266,7 +289,7 @@ def shortage_table(
             "Yrke": [occupation_label(str(c), width=None) for c in bal["ssyk"]],
             "Rekryteringsbehov": bal["recruitment_need"].round().astype("Int64").to_numpy(),
             "Nytillskott": bal["new_entrants"].round().astype("Int64").to_numpy(),
-            "Kvot": bal["balance_ratio"].astype(float).round(2).to_numpy(),
+            "Kvot": bal["balance_ratio"].astype(float).round(2).to_numpy(),  # renamed below
             "Status": bal["status"].to_numpy(),
             "Sannolikhet för brist": (100 * bal["p_shortage"].astype(float))
             .round()
@@ -275,7 +298,10 @@ def shortage_table(
         },
         index=pd.Index(bal["ssyk"].astype(str).to_numpy(), name="SSYK"),
     )
-    return out[_TABLE_COLUMNS]
+    out = out[_TABLE_COLUMNS]
+    past = _past_window(balance)
+    # a centred balance's ratio is read against the recent past, not as newcomers ÷ need
+    return out.rename(columns={"Kvot": f"Kvot mot {past}"}) if past else out
 
 
 def style_shortage_table(table: pd.DataFrame) -> Any:
@@ -290,14 +316,30 @@ def style_shortage_table(table: pd.DataFrame) -> Any:
     >>> "1\\u00a0204" in html and "0,50" in html and "93\\u00a0%" in html
     True
     """
+    ratio = [c for c in table.columns if str(c).startswith("Kvot")]
     return table.style.format(
         {
             "Rekryteringsbehov": fmt_int,
             "Nytillskott": fmt_int,
-            "Kvot": lambda x: fmt_float(x, 2),
+            **{c: (lambda x: fmt_float(x, 2)) for c in ratio},
             "Sannolikhet för brist": lambda x: fmt_prob(None if _is_missing(x) else x / 100),
         }
     )
+
+
+def shortage_view(balance: pd.DataFrame, top: int = 20) -> Any:
+    """:func:`shortage_table` with Swedish number formatting, as the report shows it.
+
+    Examples
+    --------
+    >>> bal = pd.DataFrame({"ssyk": ["2221"], "recruitment_need": [1204.0],
+    ...     "new_entrants": [600.0], "balance_ratio": [0.498], "status": ["brist"],
+    ...     "p_shortage": [0.93], "past_start": 2016, "past_end": 2022})
+    >>> html = shortage_view(bal).to_html()
+    >>> "Kvot mot 2016\u20132022" in html and "0,50" in html and "93\u00a0%" in html
+    True
+    """
+    return style_shortage_table(shortage_table(balance, top=top))
 
 
 # --------------------------------------------------------------------------- method and accuracy

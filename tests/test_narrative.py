@@ -113,6 +113,21 @@ def test_summary_shrinking_employment_and_missing_balance():
     assert "kunde inte beräknas" in text
 
 
+def test_centred_balance_reads_against_its_recent_past_in_summary_and_table():
+    """A centred balance's status is not "graduates fall short of the need": the summary says
+    what brist means against the recent past, and the ratio column says what it is read against."""
+    centred = balance().assign(past_start=2016, past_end=2022)
+    text = narrative.summary("Skaraborg", employment_forecast(), recruitment_need(), centred)
+    assert "bristen väntas öka jämfört med 2016–2022" in text
+    assert "nyutbildade som börjar arbeta" not in text
+    old = narrative.summary("Skaraborg", employment_forecast(), recruitment_need(), balance())
+    assert "nyutbildade som börjar arbeta i regionen räcker inte" in old
+    table = narrative.shortage_table(centred)
+    assert "Kvot mot 2016–2022" in table.columns and "Kvot" not in table.columns
+    html = narrative.shortage_view(centred).to_html()
+    assert "Kvot mot 2016–2022" in html and f"90{NBSP}%" in html and "0,43" in html
+
+
 def test_shortage_table_swedish_columns_and_names():
     table = narrative.shortage_table(balance(), top=5)
     assert list(table.columns) == [
