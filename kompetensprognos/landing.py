@@ -151,7 +151,7 @@ def _comparison(
     if any("openings" in h for h in heads.values()):
         rows.append(("Lediga jobb", lambda h: fmt_int(h["openings"])))
     if any("new_entrants" in h for h in heads.values()):
-        rows.append((f"Nytillskott från utbildning{period}", lambda h: fmt_int(h["new_entrants"])))
+        rows.append((f"Nytillskott{period}", lambda h: fmt_int(h["new_entrants"])))
     if any("brist" in h for h in heads.values()):
         rows += [
             (f"Yrken med brist{level_txt}", count("brist")),
@@ -256,8 +256,9 @@ def _matrix(region_ids: Sequence[str], bals: Mapping[str, pd.DataFrame]) -> str:
         )
     return (
         "<h2>Status per yrkesområde och region</h2>"
-        "<p>Bedömd balans mellan nytillskott från utbildning och rekryteringsbehov, för "
-        "yrkesområden (SSYK 1, fet stil) och yrkesgrupper (SSYK 2) i varje region.</p>"
+        "<p>Bedömd balans mellan nytillskott och rekryteringsbehov under perioden, för "
+        "yrkesområden (SSYK 1, fet stil) och yrkesgrupper (SSYK 2) i varje region. Hur "
+        "statusen ska läsas står i varje regions rapport.</p>"
         + _legend()
         + f'<div class="wide"><table class="matrix"><thead><tr><th scope="col">Yrke</th>{cols}'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"

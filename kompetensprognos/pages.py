@@ -388,8 +388,8 @@ def occupation_table_html(
         '<div class="scroll no-print"><table>'
         f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         '<p class="muted no-print"><small>Klicka på en kolumnrubrik för att sortera. Status och '
-        "sannolikhet för brist jämför nytillskottet från utbildning med rekryteringsbehovet "
-        "under perioden; sysselsatta slutåret är en prognos.</small></p>"
+        "sannolikhet för brist jämför nytillskottet med rekryteringsbehovet under perioden (se "
+        "avsnittet om balans); sysselsatta slutåret är en prognos.</small></p>"
         f"</section><script>{TABLE_SCRIPT}</script>"
     )
 
