@@ -46,6 +46,7 @@ __all__ = [
     "fmt_prob",
     "method_text",
     "occupation_label",
+    "past_window",
     "shortage_table",
     "shortage_view",
     "style_shortage_table",
@@ -183,7 +184,7 @@ def summary(
     else:
         n = h.status_counts
         other = h.assessed - sum(n[s] for s in STATUS_ORDER)
-        past = _past_window(balance)
+        past = past_window(balance)
         meaning = (
             f"bristen väntas öka jämfört med {past}, mer än i regionens typiska yrke"
             if past
@@ -217,9 +218,17 @@ def summary(
     return "\n\n".join(parts) + "\n"
 
 
-def _past_window(balance: pd.DataFrame | None) -> str:
+def past_window(balance: pd.DataFrame | None) -> str:
     """``"2016–2022"``: the recent past a centred balance is read against, or ``""`` for a
-    balance without one (the graduates-only method)."""
+    balance without one (the graduates-only method).
+
+    Examples
+    --------
+    >>> past_window(pd.DataFrame({"past_start": [2016], "past_end": [2022]}))
+    '2016–2022'
+    >>> past_window(pd.DataFrame({"balance_ratio": [0.8]}))
+    ''
+    """
     if balance is None or not {"past_start", "past_end"} <= set(balance.columns):
         return ""
     first, last = balance["past_start"].dropna(), balance["past_end"].dropna()
@@ -299,7 +308,7 @@ def shortage_table(
         index=pd.Index(bal["ssyk"].astype(str).to_numpy(), name="SSYK"),
     )
     out = out[_TABLE_COLUMNS]
-    past = _past_window(balance)
+    past = past_window(balance)
     # a centred balance's ratio is read against the recent past, not as newcomers ÷ need
     return out.rename(columns={"Kvot": f"Kvot mot {past}"}) if past else out
 

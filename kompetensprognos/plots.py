@@ -40,6 +40,7 @@ from kompetensprognos.narrative import (
     fmt_int,
     fmt_prob,
     occupation_label,
+    past_window,
 )
 
 __all__ = [
@@ -723,6 +724,11 @@ def balance_heatmap(
     status and the probability of shortage in words. Rows run from the largest shortage at the
     top to the largest surplus at the bottom.
 
+    For a centred balance (a table with ``past_start``/``past_end``) *balance_ratio* is the
+    outlook's newcomers-to-openings ratio against the recent past's, relative to the region's
+    typical occupation: the title and axis say so (100 % = as in the recent past), and the axis
+    runs from 50 % to 200 %.
+
     Why not a heat map: a one-column grid asks the reader to decode a colour scale into a number,
     whereas a position on a labelled axis with a "behov = nytillskott" line is read at a glance,
     and the status text keeps the classification explicit. Ratios beyond 10 % / 1 000 % are
@@ -763,7 +769,10 @@ def balance_heatmap(
     bal = bal.assign(plot_ratio=bal["balance_ratio"].astype(float)).sort_values(
         "plot_ratio", na_position="last", kind="stable"
     )
-    lo_lim, hi_lim = 0.1, 10.0
+    # a centred balance's ratio is read against the recent past and moves less than newcomers ÷
+    # need (the graduates-only method): a narrower axis
+    past = past_window(balance)
+    lo_lim, hi_lim = (0.5, 2.0) if past else (0.1, 10.0)
     with _style():
         fig, ax = _figure(ax, figsize or (13, 0.6 * len(bal) + 2.2))
         y = np.arange(len(bal))[::-1]
@@ -789,20 +798,24 @@ def balance_heatmap(
             )  # fmt: skip
         ax.set_xscale("log")
         ax.set_xlim(lo_lim, hi_lim)
-        ticks = [0.1, 0.25, 0.5, 1, 2, 4, 10]
+        ticks = [0.5, 0.67, 0.8, 1, 1.25, 1.5, 2] if past else [0.1, 0.25, 0.5, 1, 2, 4, 10]
         ax.set_xticks(ticks, [f"{fmt_float(100 * t, 0)}{NBSP}%" for t in ticks])
         ax.minorticks_off()
         ax.set_yticks(y, [_occupation_tick(c) for c in bal["ssyk"]])
         ax.set_ylim(-0.7, len(bal) - 0.3)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(
-            "Nytillskott av nyutbildade i procent av rekryteringsbehovet (100 % = balans)".replace(
-                " %", f"{NBSP}%"
-            )
+        xlabel = (
+            f"Nytillskott per ledigt jobb i procent av läget {past}\n"
+            "(100 % = som då, relativt regionens typiska yrke)"
+            if past
+            else "Nytillskott av nyutbildade i procent av rekryteringsbehovet (100 % = balans)"
         )
-        ax.text(0.105, len(bal) - 0.4, "◀ brist", color=COLORS["brist"], fontsize=12, va="top")
+        ax.set_xlabel(xlabel.replace(" %", f"{NBSP}%"))
         ax.text(
-            9.5,
+            lo_lim * 1.05, len(bal) - 0.4, "◀ brist", color=COLORS["brist"], fontsize=12, va="top"
+        )
+        ax.text(
+            hi_lim * 0.95,
             len(bal) - 0.4,
             "överskott ▶",
             color=COLORS["överskott"],
@@ -814,9 +827,12 @@ def balance_heatmap(
         period = ""
         if {"period_start", "period_end"} <= set(bal.columns):
             period = f" {int(bal['period_start'].iloc[0])}{_DASH}{int(bal['period_end'].iloc[0])}"
-        ax.set_title(
-            "Räcker de nyutbildade?" + (f" {region}" if region else "") + period, loc="left"
-        )
+        if past:  # "Nytillskott mot lediga jobb i Skaraborg 2023–2030, jämfört med 2016–2022"
+            where = f" i {region}" if region else ""
+            title = f"Nytillskott mot lediga jobb{where}{period}, jämfört med {past}"
+        else:
+            title = "Räcker de nyutbildade?" + (f" {region}" if region else "") + period
+        ax.set_title(title, loc="left")
     return fig
 
 
@@ -894,9 +910,9 @@ def newcomer_channels_bars(
     --------
     >>> fig = newcomer_channels_bars(ctx.table("balance"))  # doctest: +SKIP
     """
-    from kompetensprognos.narrative import CHANNEL_NAMES
+    from kompetensprognos.labels import CHANNEL_LABELS
 
-    chans = [c for c in CHANNEL_NAMES if f"newcomers_{c}" in balance.columns]
+    chans = [c for c in CHANNEL_LABELS if f"newcomers_{c}" in balance.columns]
     if not chans:  # the graduates-only balance has no channels: say so instead of failing
         with _style():
             fig, ax = _figure(ax, (11, 2))
@@ -916,7 +932,7 @@ def newcomer_channels_bars(
             v = rows[f"newcomers_{c}"].to_numpy(float)
             pos = np.where(v > 0, v, 0.0)
             neg = np.where(v < 0, v, 0.0)
-            ax.barh(y, pos, left=left_pos, color=color, label=CHANNEL_NAMES[c])
+            ax.barh(y, pos, left=left_pos, color=color, label=CHANNEL_LABELS[c])
             if (neg < 0).any():
                 ax.barh(y, neg, left=left_neg, color=color, hatch="//", alpha=0.6)
             left_pos += pos

@@ -198,6 +198,12 @@ def test_balance_heatmap_dot_chart():
     assert f"100{NBSP}%" in text
     assert "Nytillskott" in fig.axes[0].get_xlabel()
     assert plots.balance_chart is plots.balance_heatmap
+    # a centred balance is read against its recent past, not as graduates ÷ need
+    centred = plots.balance_heatmap(balance().assign(past_start=2016, past_end=2022), ssyk_level=2)
+    ax = centred.axes[0]
+    assert "2016–2022" in ax.get_title("left") and "nyutbildade" not in ax.get_title("left")
+    assert "läget 2016–2022" in ax.get_xlabel() and "nyutbildade" not in ax.get_xlabel()
+    assert ax.get_xlim() == pytest.approx((0.5, 2.0))
 
 
 def test_balance_heatmap_falls_back_to_available_level():
