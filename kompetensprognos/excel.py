@@ -40,10 +40,13 @@ from kompetensprognos import __version__, regions
 from kompetensprognos.labels import (
     EXCEL_FORMATS,
     TABLE_LABELS,
+    VALUE_LABELS,
     column_spec,
     education_name,
     occupation_name,
     sheet_name,
+    table_key,
+    value_label,
     value_of,
 )
 
@@ -51,18 +54,37 @@ __all__ = ["README_SHEET", "swedish_table", "write_workbook"]
 
 README_SHEET = "Läs mig"
 
+# What each table holds, by table key (labels.table_key: the graduates-only balance writes some
+# tables under the same names with another meaning).
 _TABLE_TEXT = {
-    "employment_forecast": "Sysselsatta per yrke och år: statistik (observed) och prognos "
-    "(forecast) med osäkerhetsintervall.",
-    "recruitment_need": "Rekryteringsbehov under perioden per yrke, uppdelat på expansions- och "
-    "ersättningsbehov, med 80 % osäkerhetsintervall.",
+    "employment_forecast": "Sysselsatta per yrke och år: statistik och prognos med "
+    "osäkerhetsintervall.",
+    "recruitment_need": "Rekryteringsbehov under prognosperioden per yrke: summan av varje års "
+    "tillträden, med expansions- och ersättningsbehov och 80 % osäkerhetsintervall.",
     "backtest": "Hur träffsäker modellen har varit på tidigare år jämfört med enkla metoder.",
     "education_output": "Examinerade per utbildning och år: statistik och prognos.",
-    "supply": "Nytillskott per yrke och år: nyutbildade som börjar arbeta i regionen.",
-    "balance": "Balans per yrke: nytillskott jämfört med rekryteringsbehov, status och "
-    "sannolikhet för brist.",
-    "balance_education": "Balans per utbildning: behovet i de yrken utbildningen leder till "
-    "jämfört med nytillskottet från den.",
+    "supply": "Nytillskott per yrke, väg in i yrket och år, under den senaste perioden och "
+    "prognosperioden: gymnasieexaminerade, examinerade från YH och högskola, inflyttade, "
+    "återinträdande, yrkesbytare och övriga vägar, med yrkets tillträden samma år.",
+    "balance": "Balans per yrke: nytillskott från alla vägar jämfört med tillträden under "
+    "prognosperioden, läst mot den senaste perioden, mot regionens övriga yrken och med "
+    "utgångspunkt i dagens läge. Brist betyder att bristen väntas öka jämfört med den senaste "
+    "perioden, överskott att nytillskotten väntas växa snabbare än tillträdena.",
+    "balance_education": "Balans per utbildning: tillgången på arbetskraft med utbildningen "
+    "(sysselsatta) jämfört med efterfrågan i de yrken den leder till, som förändring från "
+    "basåret (sista året med statistik) till prognosperiodens slut.",
+    "labour_supply": "Befolkning, arbetskraft och tillgång (sysselsatta) 16–74 år per "
+    "utbildning och år: statistik och prognos med 80 % osäkerhetsintervall.",
+    "supply_flows": "Befolkningen 16–74 år per utbildning och år med alla flöden: in- och "
+    "utträden ur åldersspannet, döda, examinerade, vidareutbildning, in- och utflyttning.",
+    "balance_backtest": "Bakåttest av bedömningarna: modellens status från tidigare prognosår "
+    "jämförd med utfallet i de syntetiska data och med att föra dagens läge vidare oförändrat.",
+    "graduates_supply": "Nytillskott per yrke och år: nyutbildade som väntas börja arbeta i "
+    "regionen (den äldre metoden, som bara räknar nyutbildade).",
+    "graduates_balance": "Balans per yrke (den äldre metoden): nyutbildade som börjar arbeta i "
+    "regionen jämfört med rekryteringsbehovet, status och sannolikhet för brist.",
+    "graduates_balance_education": "Balans per utbildning (den äldre metoden): behovet i de "
+    "yrken utbildningen leder till jämfört med nytillskottet av nyutbildade från den.",
     "notes": "Anmärkningar om avsnitt som inte kunde beräknas.",
 }
 
@@ -93,12 +115,15 @@ def swedish_table(df: pd.DataFrame) -> pd.DataFrame:
     """A table with names inserted beside codes, ready to label (columns still English).
 
     ``occupation`` is inserted after ``ssyk`` and ``education_name`` after ``education``;
-    code columns stay text.
+    code columns stay text; code values with a Swedish word (``channel``, ``kind``, ``type``:
+    :data:`kompetensprognos.labels.VALUE_LABELS`) are shown in Swedish.
 
     Examples
     --------
     >>> swedish_table(pd.DataFrame({"ssyk": ["2221"], "n": [1]})).columns.tolist()
     ['ssyk', 'occupation', 'n']
+    >>> swedish_table(pd.DataFrame({"channel": ["graduates"]}))["channel"].tolist()
+    ['Gymnasieexaminerade']
     """
     out = df.copy()
     for col in out.columns:
@@ -117,6 +142,10 @@ def swedish_table(df: pd.DataFrame) -> pd.DataFrame:
             "education_name",
             [names[p] for p in pairs],
         )
+    for col in VALUE_LABELS:  # after the names: education_name reads the type codes
+        if col in out.columns:
+            words = {v: value_label(col, v) for v in out[col].dropna().unique()}
+            out[col] = out[col].map(words).where(out[col].notna(), out[col])
     return out
 
 
@@ -171,9 +200,11 @@ def _readme_rows(
     rows.append(())
     rows.append(("Blad", "Kolumn", "Kolumn i CSV", "Förklaring"))
     for name, df in tables.items():
-        rows.append((sheet_name(name), "", f"tables/{name}.csv", _TABLE_TEXT.get(name, "")))
+        key = table_key(name, df.columns)
+        text = _TABLE_TEXT.get(key, _TABLE_TEXT.get(name, ""))
+        rows.append((sheet_name(name), "", f"tables/{name}.csv", text))
         for col in swedish_table(df.head(1)).columns:
-            spec = column_spec(col, df[col].dtype if col in df.columns else None)
+            spec = column_spec(col, df[col].dtype if col in df.columns else None, key)
             csv = col if col in df.columns else "(namn från kod)"
             rows.append(("", spec.label, csv, spec.description))
     flat = _flatten(p)
@@ -254,7 +285,8 @@ def write_workbook(
     for name, df in tables.items():
         out = swedish_table(df)
         sheet = wb.create_sheet(sheet_name(name))
-        specs = [column_spec(c, out[c].dtype) for c in out.columns]
+        key = table_key(name, df.columns)
+        specs = [column_spec(c, out[c].dtype, key) for c in out.columns]
         sheet.append([s.label for s in specs])
         for c in sheet[1]:
             c.font, c.fill = bold, header_fill

@@ -18,6 +18,8 @@ Examples
 'Rekryteringsbehov, lägre gräns (80 %)'
 >>> column_spec("recruitment_need_lo80").kind
 'count'
+>>> column_spec("past_ratio").label
+'Kvot, senaste perioden'
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import pandas as pd
 from kompetensprognos.classifications import ssyk_name
 
 __all__ = [
+    "CHANNEL_LABELS",
     "EXCEL_FORMATS",
     "NBSP",
     "STATUS_COLORS",
@@ -41,6 +44,7 @@ __all__ = [
     "STATUS_ORDER",
     "STATUS_TINTS",
     "TABLE_LABELS",
+    "VALUE_LABELS",
     "ColumnSpec",
     "column_spec",
     "education_name",
@@ -49,10 +53,13 @@ __all__ = [
     "fmt_pct",
     "fmt_prob",
     "format_value",
+    "is_known",
     "occupation_label",
     "occupation_name",
     "sheet_name",
     "status_label",
+    "table_key",
+    "value_label",
     "value_of",
 ]
 
@@ -178,14 +185,44 @@ class ColumnSpec:
 
 
 _C = ColumnSpec
-# Known columns of the output tables (report.TABLE_NAMES). Order does not matter here.
+
+#: Swedish names of the newcomer channels of the centred balance, in report order
+#: (:data:`kompetensprognos.balance.NEWCOMER_CHANNELS`). The one mapping for the workbook's
+#: ``channel`` values and ``newcomers_<channel>`` headers and the report's channel chart.
+CHANNEL_LABELS: dict[str, str] = {
+    "graduates": "Gymnasieexaminerade",
+    "further_study_leavers": "Examinerade från YH och högskola",
+    "in_movers": "Inflyttade",
+    "re_entrants": "Återinträdande (från arbetslöshet eller utanför arbetskraften)",
+    "occupation_changers": "Yrkesbytare",
+    "other_channels": "Övriga vägar (skattad rest)",
+}
+# What each channel counts (the workbook's "Läs mig" sheet).
+_CHANNEL_TEXT = {
+    "graduates": "gymnasieexaminerade som börjar arbeta i yrket",
+    "further_study_leavers": "examinerade från yrkeshögskolan och högskolan som börjar arbeta i "
+    "yrket",
+    "in_movers": "inflyttade till regionen som börjar arbeta i yrket",
+    "re_entrants": "personer som går till arbete i yrket från arbetslöshet eller från att ha stått "
+    "utanför arbetskraften",
+    "occupation_changers": "sysselsatta som byter till yrket från ett annat yrke (en antagen "
+    "andel, ingen tabell mäter det)",
+    "other_channels": "det som de senaste årens tillträden visar utöver de mätta vägarna, skattat "
+    "per yrke; negativt där en del av inflödet inte hamnar i yrket",
+}
+
+# Known columns of the output tables (outputs.TABLE_NAMES), with the meaning they have in the
+# main job's tables (the centred balance). Columns whose meaning differs between tables, or in
+# the graduates-only balance, are overridden per table in _TABLE_COLUMNS. Order does not matter.
 _COLUMNS: dict[str, ColumnSpec] = {
     "region": _C("Region", "code", "Regionens id, t.ex. skaraborg.", 16),
     "ssyk": _C("SSYK", "code", "Yrkeskod enligt SSYK 2012 (text, inledande nollor behålls).", 8),
     "occupation": _C("Yrke", "text", "Yrkets namn enligt SSYK 2012.", 48),
     "ssyk_level": _C("SSYK-nivå", "int", "Nivå i SSYK: 1 = yrkesområde … 4 = yrkesgrupp.", 10),
     "year": _C("År", "year", "Kalenderår.", 7),
-    "kind": _C("Typ", "text", "observed = statistik, forecast = prognos.", 11),
+    "kind": _C(
+        "Typ", "text", "Statistik eller prognos (i CSV-filen: observed eller forecast).", 11
+    ),
     "employed": _C("Sysselsatta", "count", "Antal förvärvsarbetande (dagbefolkning).", 13),
     "lo80": _C("Lägre gräns (80 %)", "count", "Nedre gräns för 80 % osäkerhetsintervall.", 13),
     "hi80": _C("Övre gräns (80 %)", "count", "Övre gräns för 80 % osäkerhetsintervall.", 13),
@@ -196,36 +233,162 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "employed_start": _C("Sysselsatta vid start", "count", "Sysselsatta periodens första år.", 14),
     "employed_end": _C("Sysselsatta vid slut", "count", "Sysselsatta periodens sista år.", 14),
     "expansion": _C(
-        "Expansionsbehov", "count", "Ökningen av antalet sysselsatta (noll om yrket krymper).", 15
+        "Expansionsbehov",
+        "count",
+        "Förändringen av antalet sysselsatta under perioden; negativ när yrket krymper.",
+        15,
     ),
     "replacement": _C(
-        "Ersättningsbehov", "count", "De som lämnar yrket, främst genom pension.", 15
+        "Ersättningsbehov", "count", "De som lämnar yrket under perioden, främst genom pension.", 15
     ),
     "recruitment_need": _C(
-        "Rekryteringsbehov", "count", "Expansionsbehov (om positivt) + ersättningsbehov.", 16
+        "Rekryteringsbehov",
+        "count",
+        "Summan av varje års tillträden under perioden: årets förändring av antalet sysselsatta "
+        "plus de som lämnar yrket, aldrig under noll. När yrket krymper räknas bara de avgångar "
+        "som minskningen inte tar upp. För ett yrke som växer varje år är det ungefär "
+        "expansionsbehov + ersättningsbehov.",
+        16,
     ),
-    "openings": _C("Lediga jobb", "count", "Jobb som behöver tillsättas under perioden.", 13),
+    "openings": _C(
+        "Tillträden",
+        "count",
+        "Jobb som behöver tillsättas under året: förändringen av antalet sysselsatta plus de som "
+        "lämnar yrket, aldrig under noll.",
+        12,
+    ),
     "new_entrants": _C(
         "Nytillskott",
         "count",
-        "Nyutbildade som väntas börja arbeta och stanna i regionen i yrket.",
+        "Nytillskott till yrket under prognosperioden från alla vägar: gymnasieexaminerade, "
+        "examinerade från YH och högskola, inflyttade, återinträdande, yrkesbytare och övriga "
+        "vägar.",
         13,
     ),
-    "supply": _C("Tillgång", "count", "Nytillskott av arbetskraft.", 12),
-    "balance_ratio": _C(
-        "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
+    "newcomers": _C(
+        "Nytillskott",
+        "count",
+        "Personer som under året börjar arbeta i yrket via vägen i kolumnen Väg in i yrket.",
+        12,
     ),
-    "status": _C("Status", "text", "Bedömning: brist, balans eller överskott.", 24),
+    "channel": _C(
+        "Väg in i yrket",
+        "text",
+        "Varifrån nytillskottet kommer (i CSV-filen: " + ", ".join(CHANNEL_LABELS) + ").",
+        30,
+    ),
+    "supply": _C("Tillgång", "count", "Nytillskott av arbetskraft.", 12),
+    "past_start": _C(
+        "Senaste periodens start",
+        "year",
+        "Första året i den senaste perioden, som prognosperioden jämförs med.",
+        10,
+    ),
+    "past_end": _C("Senaste periodens slut", "year", "Sista året i den senaste perioden.", 10),
+    "openings_past": _C(
+        "Tillträden, senaste perioden",
+        "count",
+        "Summan av tillträden under den senaste perioden.",
+        14,
+    ),
+    "newcomers_past": _C(
+        "Nytillskott, senaste perioden",
+        "count",
+        "Nytillskott från alla vägar under den senaste perioden.",
+        14,
+    ),
+    "past_ratio": _C(
+        "Kvot, senaste perioden",
+        "ratio",
+        "Nytillskott delat med tillträden under den senaste perioden; nära 1, eftersom yrkena då "
+        "faktiskt bemannades.",
+        12,
+    ),
+    "outlook_ratio": _C(
+        "Kvot, prognosperioden",
+        "ratio",
+        "Nytillskott delat med tillträden under prognosperioden, före jämförelsen med den "
+        "senaste perioden.",
+        12,
+    ),
+    "balance_ratio": _C(
+        "Balanskvot",
+        "ratio",
+        "Kvoten under prognosperioden delad med kvoten under den senaste perioden, läst mot "
+        "regionens övriga yrken och med utgångspunkt i dagens läge. Under 1: nytillskotten växer "
+        "långsammare än tillträdena (mot brist); över 1: snabbare (mot överskott).",
+        12,
+    ),
+    "status": _C(
+        "Status",
+        "text",
+        "Bedömning: brist, balans eller överskott; för litet underlag när behovet är för litet "
+        "för att bedöma.",
+        24,
+    ),
     "p_shortage": _C(
-        "Sannolikhet för brist", "prob", "Andel simulerade utfall där yrket har brist.", 14
+        "Sannolikhet för brist",
+        "prob",
+        "Andel simulerade utfall där kvoten hamnar under gränsen för brist; status brist när "
+        "andelen är minst 50 %.",
+        14,
     ),
     "p_balance": _C("Sannolikhet för balans", "prob", "Andel simulerade utfall i balans.", 14),
     "p_surplus": _C(
-        "Sannolikhet för överskott", "prob", "Andel simulerade utfall med överskott.", 14
+        "Sannolikhet för överskott",
+        "prob",
+        "Andel simulerade utfall där kvoten hamnar över gränsen för överskott; status överskott "
+        "när andelen är minst 50 %.",
+        14,
     ),
+    "today_status": _C(
+        "Dagens läge",
+        "text",
+        "Dagens läge enligt Arbetsförmedlingens yrkesbarometer (brist, balans eller överskott) "
+        "där den finns; bedömningen utgår då från det. Tomt annars.",
+        14,
+    ),
+    "today_ratio": _C(
+        "Dagens läge (kvot)",
+        "ratio",
+        "Dagens läge som kvot: nytillskott mot tillträden de två sista åren av den senaste "
+        "perioden jämfört med hela perioden. Balanskvoten utgår från den; tomt räknas som 1. "
+        "På syntetiska data hämtas den från generatorns kända utfall.",
+        12,
+    ),
+    "model_ratio": _C(
+        "Modellens kvot",
+        "ratio",
+        "Modellens egen förändring av balansen jämfört med den senaste perioden, läst mot "
+        "regionens övriga yrken, före dagens läge.",
+        12,
+    ),
+    "outlook_shift": _C(
+        "Regionens förskjutning",
+        "ratio",
+        "Medianen av yrkenas kvoter i regionen, som varje yrke läses mot (samma på alla rader). "
+        "Under 1: nytillskotten släpar efter tillträdena i hela regionen.",
+        12,
+    ),
+    **{
+        f"newcomers_{ch}": _C(
+            f"Nytillskott: {name[:1].lower() + name[1:]}",
+            "count",
+            f"Nytillskott under prognosperioden från {_CHANNEL_TEXT[ch]}.",
+            14,
+        )
+        for ch, name in CHANNEL_LABELS.items()
+    },
     "gap": _C("Gap", "count", "Nytillskott minus rekryteringsbehov.", 12),
-    "covered_need": _C("Täckt behov", "count", "Den del av behovet som nytillskottet täcker.", 13),
-    "covered_share": _C("Täckt andel", "share", "Andel av behovet som nytillskottet täcker.", 12),
+    "covered_need": _C(
+        "Täckt behov", "count", "Rekryteringsbehov i yrken som minst en utbildning leder till.", 13
+    ),
+    "covered_share": _C(
+        "Täckt andel",
+        "share",
+        "Andel av rekryteringsbehovet som ligger i yrken som minst en utbildning leder till.",
+        12,
+    ),
     "supply_covered": _C(
         "Utbildning kopplad", "text", "ja om minst en utbildning leder till yrket.", 12
     ),
@@ -234,10 +397,124 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "education": _C("Utbildningskod", "code", "Program (gymnasiet) eller SUN 2020-inriktning.", 12),
     "education_name": _C("Utbildning", "text", "Utbildningens namn.", 44),
     "type": _C(
-        "Utbildningsform", "text", "gymnasium, yh (yrkeshögskola) eller higher (högskola).", 14
+        "Utbildningsform",
+        "text",
+        "Förgymnasial (bara grundskola), gymnasieskola, yrkeshögskola eller högskola (i CSV-filen: "
+        "forgymnasial, gymnasium, yh, higher).",
+        14,
     ),
     "graduates": _C("Examinerade", "count", "Antal examinerade under året.", 12),
     "starters": _C("Nybörjare", "count", "Antal som började utbildningen.", 12),
+    # labour_supply and balance_education (the stock-flow supply, per education group)
+    "population": _C(
+        "Befolkning 16–74 år", "count", "Invånare 16–74 år med utbildningen vid årets slut.", 13
+    ),
+    "labour_force": _C(
+        "Arbetskraft", "count", "Sysselsatta och arbetslösa 16–74 år med utbildningen.", 13
+    ),
+    "labour_supply": _C(
+        "Tillgång (sysselsatta)",
+        "count",
+        "Tillgången på arbetskraft: sysselsatta 16–74 år med utbildningen.",
+        13,
+    ),
+    "labour_supply_start": _C(
+        "Tillgång vid start",
+        "count",
+        "Tillgång (sysselsatta) basåret, det sista året med statistik.",
+        13,
+    ),
+    "labour_supply_end": _C(
+        "Tillgång vid slut", "count", "Tillgång (sysselsatta) prognosperiodens sista år.", 13
+    ),
+    "demand_start": _C(
+        "Efterfrågan vid start",
+        "count",
+        "Sysselsatta i de yrken utbildningen leder till, fördelade efter yrkenas utbildningar, "
+        "basåret.",
+        13,
+    ),
+    "demand_end": _C(
+        "Efterfrågan vid slut",
+        "count",
+        "Efterfrågan prognosperiodens sista år: prognosen för de sysselsatta i de yrken "
+        "utbildningen leder till, fördelade på samma sätt.",
+        13,
+    ),
+    # supply_flows (population_end = population_start + the inflows − the outflows)
+    "population_start": _C(
+        "Befolkning vid årets start",
+        "count",
+        "Invånare 16–74 år med utbildningen vid årets början.",
+        13,
+    ),
+    "age_entries": _C(
+        "Åldersinträden", "count", "Personer som under året kommer in i åldersspannet 16–74 år.", 12
+    ),
+    "age_exits": _C("Åldersutträden", "count", "Personer som under året fyller 75 år.", 12),
+    "deaths": _C("Döda", "count", "Avlidna under året.", 10),
+    "further_study": _C(
+        "Vidareutbildning", "count", "Personer som lämnar gruppen för att studera vidare.", 13
+    ),
+    "in_movers": _C(
+        "Inflyttade",
+        "count",
+        "Inflyttade under året; flyttar mellan regionens kommuner räknas också.",
+        11,
+    ),
+    "out_movers": _C(
+        "Utflyttade",
+        "count",
+        "Utflyttade under året; flyttar mellan regionens kommuner räknas också.",
+        11,
+    ),
+    "population_end": _C(
+        "Befolkning vid årets slut",
+        "count",
+        "Invånare 16–74 år vid årets slut = start + åldersinträden − åldersutträden − döda + "
+        "examinerade − vidareutbildning + inflyttade − utflyttade.",
+        13,
+    ),
+    # balance_backtest (the scored calls, synthetic data)
+    "truth_ratio": _C(
+        "Utfall (kvot)",
+        "ratio",
+        "Utfallet i de syntetiska data: generatorns kända kvot nytillskott/tillträden åren efter "
+        "prognosåret jämfört med åren fram till prognosåret.",
+        12,
+    ),
+    "truth_status": _C(
+        "Utfall (status)",
+        "text",
+        "Utfallet i de syntetiska data: brist, balans eller överskott enligt generatorns kända "
+        "kvot.",
+        14,
+    ),
+    "carry_status": _C(
+        "Dagens läge fört vidare",
+        "text",
+        "Jämförelsemetod: läget vid prognosåret (utfallet de två sista åren) fört vidare "
+        "oförändrat.",
+        14,
+    ),
+    "today_p_shortage": _C(
+        "Sannolikhet för brist, dagens läge som status",
+        "prob",
+        "Sannolikhet för brist när dagens läge som status styr bedömningen.",
+        14,
+    ),
+    "old_status": _C(
+        "Status, äldre metoden",
+        "text",
+        "Bedömningen med den äldre metoden, som bara räknar nyutbildade.",
+        14,
+    ),
+    "old_p_shortage": _C(
+        "Sannolikhet för brist, äldre metoden",
+        "prob",
+        "Sannolikhet för brist med den äldre metoden, som bara räknar nyutbildade.",
+        14,
+    ),
     "af_status": _C(
         "Arbetsförmedlingens bedömning", "text", "Yrkesbarometerns bedömning för länet.", 18
     ),
@@ -260,20 +537,155 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "message": _C("Meddelande", "text", "Anmärkning.", 80),
 }
 
+_GRADUATES_ONLY = "den äldre metoden, som bara räknar nyutbildade"
+# Columns whose meaning depends on the table, by table key (see table_key): a table's own entry
+# wins over _COLUMNS.
+_TABLE_COLUMNS: dict[str, dict[str, ColumnSpec]] = {
+    # the centred balance: openings with gross separations
+    "balance": {
+        "recruitment_need": _C(
+            "Rekryteringsbehov",
+            "count",
+            "Summan av tillträdena under prognosperioden, räknat med alla som lämnar yrket, även "
+            "de som byter yrke eller flyttar. Därför högre än på bladet Rekryteringsbehov, som "
+            "bara räknar pensioner och andra avgångar ur arbetslivet.",
+            16,
+        ),
+        "gap": _C(
+            "Gap",
+            "count",
+            "Nytillskott minus rekryteringsbehov under prognosperioden. Jämförs inte direkt: "
+            "statusen bygger på balanskvoten.",
+            12,
+        ),
+    },
+    # the centred run's balance per education group: stocks, as growth from the base year
+    "balance_education": {
+        "period_start": _C(
+            "Basår", "year", "Sista året med statistik; förändringen räknas därifrån.", 8
+        ),
+        "recruitment_need": _C(
+            "Efterfrågan vid slut (jämförs)",
+            "count",
+            "Samma som Efterfrågan vid slut: den efterfrågan som tillgången jämförs med.",
+            14,
+        ),
+        "new_entrants": _C(
+            "Tillgång vid slut (jämförs)",
+            "count",
+            "Samma som Tillgång vid slut: den tillgång som jämförs med efterfrågan.",
+            14,
+        ),
+        "balance_ratio": _C(
+            "Balanskvot",
+            "ratio",
+            "Tillgångens förändring från basåret till periodens slut delad med efterfrågans. "
+            "Under 1: efterfrågan växer snabbare än tillgången (mot brist); över 1: tvärtom.",
+            12,
+        ),
+        "gap": _C("Gap", "count", "Tillgång minus efterfrågan periodens sista år.", 12),
+    },
+    "balance_backtest": {
+        "status": _C(
+            "Modellens status",
+            "text",
+            "Modellens bedömning, gjord med data till och med prognosåret: brist, balans eller "
+            "överskott.",
+            14,
+        ),
+        "today_status": _C(
+            "Status, dagens läge som status",
+            "text",
+            "Modellens bedömning när dagens läge som status (i stället för kvot) styr gränserna.",
+            14,
+        ),
+    },
+    # the graduates-only balance (graduates_balance.py)
+    "graduates_balance": {
+        "new_entrants": _C(
+            "Nytillskott",
+            "count",
+            "Nyutbildade som väntas börja arbeta i yrket och stanna i regionen under "
+            f"prognosperioden ({_GRADUATES_ONLY}).",
+            13,
+        ),
+        "balance_ratio": _C(
+            "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
+        ),
+        "p_shortage": _C(
+            "Sannolikhet för brist",
+            "prob",
+            "Andel simulerade utfall där nytillskottet blir mindre än rekryteringsbehovet.",
+            14,
+        ),
+    },
+    "graduates_balance_education": {
+        "recruitment_need": _C(
+            "Rekryteringsbehov",
+            "count",
+            "Den del av yrkenas rekryteringsbehov som faller på utbildningen, efter dess andel "
+            "av yrkenas nytillskott.",
+            16,
+        ),
+        "new_entrants": _C(
+            "Nytillskott",
+            "count",
+            "Nyutbildade från utbildningen som väntas börja arbeta och stanna i regionen under "
+            f"prognosperioden ({_GRADUATES_ONLY}).",
+            13,
+        ),
+        "balance_ratio": _C(
+            "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
+        ),
+        "p_shortage": _C(
+            "Sannolikhet för brist",
+            "prob",
+            "Andel simulerade utfall där nytillskottet blir mindre än rekryteringsbehovet.",
+            14,
+        ),
+    },
+    "graduates_supply": {
+        "new_entrants": _C(
+            "Nytillskott",
+            "count",
+            f"Nyutbildade som väntas börja arbeta i yrket och stanna i regionen under året "
+            f"({_GRADUATES_ONLY}).",
+            13,
+        ),
+    },
+    "supply": {
+        "openings": _C(
+            "Tillträden",
+            "count",
+            "Yrkets tillträden under året, räknat med alla som lämnar yrket (samma på varje rad "
+            "för yrket och året).",
+            12,
+        ),
+    },
+    "supply_flows": {
+        "graduates": _C(
+            "Examinerade",
+            "count",
+            "Examinerade under året som bor i regionen; de tillkommer i utbildningsgruppen.",
+            12,
+        ),
+    },
+}
+
 # Suffixes for interval bounds of any count column, e.g. ``recruitment_need_lo80``.
 _BOUND = re.compile(r"^(?P<base>.+)_(?P<side>lo|hi)(?P<level>\d\d)$")
-# Newcomer channels added by the supply model (``new_entrants_<channel>``).
-_CHANNELS = {
-    "education": "utbildning",
-    "gymnasium": "gymnasieskolan",
-    "yh": "yrkeshögskolan",
-    "higher": "högskolan",
-    "migration": "inflyttning",
-    "inflow": "inflyttning",
-    "commuting": "inpendling",
-    "unemployed": "arbetslösa",
-    "mobility": "yrkesbyten",
-    "other": "övriga",
+
+#: Swedish words for the code values of some columns, shown in the workbook (the CSV files keep
+#: the codes). A value without a word is shown as it is.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "channel": CHANNEL_LABELS,
+    "kind": {"observed": "statistik", "forecast": "prognos"},
+    "type": {
+        "forgymnasial": "förgymnasial",
+        "gymnasium": "gymnasieskola",
+        "yh": "yrkeshögskola",
+        "higher": "högskola",
+    },
 }
 
 TABLE_LABELS: dict[str, str] = {
@@ -284,6 +696,9 @@ TABLE_LABELS: dict[str, str] = {
     "supply": "Nytillskott",
     "balance": "Balans per yrke",
     "balance_education": "Balans per utbildning",
+    "labour_supply": "Arbetskraft per utbildning",
+    "supply_flows": "Flöden per utbildning",
+    "balance_backtest": "Bakåttest av balansen",
     "notes": "Anmärkningar",
 }
 """Swedish sheet names (at most 31 characters, as Excel allows) for the output tables."""
@@ -320,25 +735,75 @@ EXCEL_FORMATS: dict[str, str] = {
 }
 
 
-def column_spec(column: str, dtype: Any = None) -> ColumnSpec:
-    """The Swedish label, kind and description of a table column.
+def table_key(table: str, columns: Any = ()) -> str:
+    """The key under which a table's column meanings are kept: its name, or the graduates-only
+    variant of a table the graduates-only balance writes under the same name.
 
-    Known columns come from a fixed list; interval bounds (``<col>_lo80``) and newcomer channels
-    (``new_entrants_<channel>``) are derived; anything else keeps its name and gets a kind
-    guessed from the name (``p_…`` probability, ``…share`` per cent) or from ``dtype``.
+    The two balances write ``balance``, ``balance_education`` and ``supply`` with some columns of
+    the same name and another meaning (``new_entrants`` counts every newcomer in the centred
+    balance and graduates only in the graduates-only balance); the columns tell them apart.
+
+    Parameters
+    ----------
+    table : str
+        The table's name (:data:`kompetensprognos.outputs.TABLE_NAMES`).
+    columns : iterable of str
+        The table's columns.
 
     Examples
     --------
-    >>> column_spec("new_entrants_migration").label
-    'Nytillskott: inflyttning'
+    >>> table_key("balance", ["ssyk", "past_ratio", "new_entrants"])
+    'balance'
+    >>> table_key("balance", ["ssyk", "recruitment_need", "new_entrants"])
+    'graduates_balance'
+    >>> table_key("supply", ["ssyk", "year", "new_entrants"]), table_key("notes")
+    ('graduates_supply', 'notes')
+    """
+    cols = set(columns)
+    if table == "balance" and "new_entrants" in cols and "past_ratio" not in cols:
+        return "graduates_balance"
+    if table == "balance_education" and "new_entrants" in cols and "labour_supply_end" not in cols:
+        return "graduates_balance_education"
+    if table == "supply" and "new_entrants" in cols and "channel" not in cols:
+        return "graduates_supply"
+    return table
+
+
+def column_spec(column: str, dtype: Any = None, table: str | None = None) -> ColumnSpec:
+    """The Swedish label, kind and description of a table column.
+
+    Known columns come from a fixed list (a table's own meaning first, see :func:`table_key`);
+    interval bounds (``<col>_lo80``) and newcomer channels (``newcomers_<channel>``,
+    ``new_entrants_<channel>``) are derived; anything else keeps its name and gets a kind
+    guessed from the name (``p_…`` probability, ``…share`` per cent) or from ``dtype``.
+
+    Parameters
+    ----------
+    column : str
+        The CSV column name.
+    dtype : optional
+        The column's dtype, for columns this module does not know.
+    table : str, optional
+        The table key (:func:`table_key`); without it a column has its meaning in the main
+        job's tables.
+
+    Examples
+    --------
+    >>> column_spec("newcomers_in_movers").label
+    'Nytillskott: inflyttade'
+    >>> column_spec("new_entrants", table="graduates_balance").description[:30]
+    'Nyutbildade som väntas börja a'
     >>> column_spec("brand_new_column", "float64").kind
     'decimal'
     """
+    own = _TABLE_COLUMNS.get(table or "", {})
+    if column in own:
+        return own[column]
     if column in _COLUMNS:
         return _COLUMNS[column]
     m = _BOUND.match(column)
     if m:
-        base = column_spec(m["base"], dtype)
+        base = column_spec(m["base"], dtype, table)
         side = "lägre" if m["side"] == "lo" else "övre"
         return ColumnSpec(
             f"{base.label}, {side} gräns ({m['level']} %)",
@@ -346,10 +811,12 @@ def column_spec(column: str, dtype: Any = None) -> ColumnSpec:
             f"{side.capitalize()} gräns för {m['level']} % osäkerhetsintervall: {base.label.lower()}.",
             base.width,
         )
-    if column.startswith("new_entrants_"):
-        channel = column.removeprefix("new_entrants_")
-        word = _CHANNELS.get(channel, channel.replace("_", " "))
-        return ColumnSpec(f"Nytillskott: {word}", "count", f"Nytillskott från {word}.", 14)
+    for prefix in ("newcomers_", "new_entrants_"):
+        if column.startswith(prefix):
+            channel = column.removeprefix(prefix)
+            name = CHANNEL_LABELS.get(channel, channel.replace("_", " "))
+            word = name[:1].lower() + name[1:]
+            return ColumnSpec(f"Nytillskott: {word}", "count", f"Nytillskott: {word}.", 14)
     label = column.replace("_", " ").capitalize()
     if column.startswith("p_"):
         return ColumnSpec(label, "prob", "", 12)
@@ -362,6 +829,39 @@ def column_spec(column: str, dtype: Any = None) -> ColumnSpec:
         elif pd.api.types.is_float_dtype(dtype):
             kind = "decimal"
     return ColumnSpec(label, kind, "", max(10, min(40, len(label) + 2)))
+
+
+def is_known(column: str, table: str | None = None) -> bool:
+    """Whether ``column`` has a written Swedish label (directly, as an interval bound or as a
+    known newcomer channel) rather than one built from its English name.
+
+    Examples
+    --------
+    >>> is_known("p_shortage"), is_known("balance_ratio_lo80"), is_known("brand_new_column")
+    (True, True, False)
+    """
+    if column in _TABLE_COLUMNS.get(table or "", {}) or column in _COLUMNS:
+        return True
+    m = _BOUND.match(column)
+    if m:
+        return is_known(m["base"], table)
+    return any(column.removeprefix(p) in CHANNEL_LABELS for p in ("newcomers_", "new_entrants_"))
+
+
+def value_label(column: str, value: Any) -> Any:
+    """The Swedish word for a code value of ``column`` (:data:`VALUE_LABELS`), else the value.
+
+    Examples
+    --------
+    >>> value_label("channel", "in_movers"), value_label("kind", "forecast")
+    ('Inflyttade', 'prognos')
+    >>> value_label("channel", "something_else"), value_label("ssyk", "222")
+    ('something_else', '222')
+    """
+    words = VALUE_LABELS.get(column)
+    if words is None or not isinstance(value, str):
+        return value
+    return words.get(value, value)
 
 
 def sheet_name(table: str) -> str:

@@ -24,6 +24,7 @@ from kompetensprognos.datamodel import Manifest
 from kompetensprognos.headline import finest_level, headline
 from kompetensprognos.labels import (
     _DASH,
+    CHANNEL_LABELS,
     NBSP,
     STATUS_ORDER,
     _is_missing,
@@ -558,19 +559,24 @@ def backtest_text(backtest: pd.DataFrame, horizon: int = 3) -> str:
 # --- the centred balance (issues 11–12) ------------------------------------------------------
 
 #: Swedish names of the newcomer channels (:data:`kompetensprognos.balance.NEWCOMER_CHANNELS`).
-CHANNEL_NAMES: dict[str, str] = {
-    "graduates": "Gymnasieexaminerade",
-    "further_study_leavers": "Examinerade från YH och högskola",
-    "in_movers": "Inflyttade",
-    "re_entrants": "Återinträdande (från arbetslöshet eller utanför arbetskraften)",
-    "occupation_changers": "Yrkesbytare",
-    "other_channels": "Övriga vägar (skattad rest)",
-}
+#: The channels' Swedish names (one mapping for the text, the charts and the workbook).
+CHANNEL_NAMES: dict[str, str] = CHANNEL_LABELS
 _TABLE_NAMES_SV = {
     "population_education": "befolkning per utbildningsgrupp",
     "education_flows": "flöden per utbildningsgrupp (in- och utflyttning, vidareutbildning)",
     "labour_status": "sysselsatta, arbetslösa och utanför arbetskraften per utbildningsgrupp",
 }
+
+
+def _lower_first(name: str) -> str:
+    """A name inside a sentence: the first letter lowercased, acronyms kept.
+
+    Examples
+    --------
+    >>> _lower_first("Examinerade från YH och högskola")
+    'examinerade från YH och högskola'
+    """
+    return name[:1].lower() + name[1:]
 
 
 def missing_channels_text(missing: list[str]) -> str:
@@ -658,7 +664,7 @@ def balance_outlook_text(balance: pd.DataFrame, top: int = 5) -> str:
         if tot > 0:
             main = sorted(positive, key=positive.get, reverse=True)[:3]
             parts = ", ".join(
-                f"{CHANNEL_NAMES[c].lower()} ({fmt_pct(positive[c] / tot)})" for c in main
+                f"{_lower_first(CHANNEL_NAMES[c])} ({fmt_pct(positive[c] / tot)})" for c in main
             )
             lines.append(f"De flesta nytillskotten kommer från {parts}.")
     return "\n".join(lines)

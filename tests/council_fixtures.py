@@ -14,7 +14,18 @@ import nbformat
 import numpy as np
 import pandas as pd
 
+from kompetensprognos.balance import (
+    BALANCE_COLUMNS,
+    EDUCATION_BALANCE_COLUMNS,
+    NEWCOMER_CHANNELS,
+    BalanceParams,
+    centred_balance,
+)
+from kompetensprognos.demand import BACKTEST_COLUMNS
+from kompetensprognos.graduates_balance import education_balance, occupation_balance
 from kompetensprognos.pages import occupation_table_html
+from kompetensprognos.recruitment import NEED_COLUMNS, openings_rule
+from kompetensprognos.schemas import FLOW_COLUMNS
 
 # SSYK codes at levels 1, 2, 3 (real codes, so names resolve)
 CODES = {
@@ -96,6 +107,92 @@ def region_tables(region: str = "skaraborg", scale: float = 1.0) -> dict[str, pd
         "balance": bal,
         "balance_education": edu,
     }
+
+
+# The tables of a real run (``tables/*.csv`` of the demo, 2023–2030) that only a fitted supply
+# or demand model writes: kept here as the contract, beside the builders called below.
+REAL_RUN = {
+    "employment_forecast": [
+        "region", "ssyk", "ssyk_level", "year", "employed", "lo80", "hi80", "lo95", "hi95",
+        "kind",
+    ],
+    "education_output": [
+        "region", "education", "type", "year", "graduates", "graduates_lo80", "graduates_hi80",
+        "kind",
+    ],
+    "balance_education": [
+        "region", "type", "education", "period_start", "period_end", "labour_supply_start",
+        "labour_supply_end", "demand_start", "demand_end", "recruitment_need", "new_entrants",
+        "balance_ratio", "gap", "status", "p_shortage",
+    ],
+    "labour_supply": [
+        "region", "type", "education", "year", "population", "labour_force", "labour_supply",
+        "labour_supply_lo80", "labour_supply_hi80", "kind",
+    ],
+    "supply_flows": [
+        "region", "type", "education", "year", "population_start", *FLOW_COLUMNS,
+        "population_end", "kind",
+    ],
+    # balance_calls.call_backtest, with the optional comparisons
+    "balance_backtest": [
+        "region", "origin", "ssyk", "status", "p_shortage", "truth_ratio", "truth_status",
+        "carry_status", "today_status", "today_p_shortage", "old_status", "old_p_shortage",
+    ],
+    # the graduates-only supply (supply.supply_table)
+    "supply": ["region", "ssyk", "year", "new_entrants", "new_entrants_lo80", "new_entrants_hi80"],
+    "notes": ["section", "message"],
+}  # fmt: skip
+
+
+def centred_tables() -> dict[str, pd.DataFrame]:
+    """``balance`` and ``supply`` of the centred balance, built on three toy occupations."""
+    years = np.arange(2016, 2027)
+    rows = []
+    for code in ("222", "532", "251"):
+        for i, y in enumerate(years):
+            rows.append({"ssyk": code, "year": int(y), "employed": 100.0 + 2 * i,
+                         "employment_change": 2.0, "separations": 5.0,
+                         "employed_lo80": np.nan if y <= 2020 else 95.0 + 2 * i,
+                         "employed_hi80": np.nan if y <= 2020 else 105.0 + 2 * i})  # fmt: skip
+    op = pd.DataFrame(rows)
+    op["openings"] = openings_rule(op["employment_change"], op["separations"])
+    arr = np.full((20, len(years), 3), 7.0)
+    channels = {ch: arr for ch in NEWCOMER_CHANNELS[:4]}
+    bal, sup = centred_balance(
+        op, channels, years, ["222", "532", "251"], start=2021, end=2026, past=(2016, 2020),
+        params=BalanceParams(changer_rate=0.0, residual_shrinkage=0.0, min_need=1.0),
+    )  # fmt: skip
+    # balance.region_balance adds the region and the period
+    bal = bal.assign(region="skaraborg", period_start=2021, period_end=2026)
+    return {"balance": bal, "supply": sup.assign(region="skaraborg")}
+
+
+def graduates_only_tables() -> dict[str, pd.DataFrame]:
+    """``balance`` and ``balance_education`` of the graduates-only balance (toy inputs)."""
+    need = pd.DataFrame({"region": "skaraborg", "ssyk": ["222", "223"], "period_start": 2023,
+                         "period_end": 2030, "recruitment_need": [100.0, 50.0]})  # fmt: skip
+    sims = pd.DataFrame({"ssyk": ["222", "223"] * 2, "sim": [0, 0, 1, 1],
+                         "recruitment_need": [90.0, 40, 110, 60]})  # fmt: skip
+    sup = pd.DataFrame({"ssyk": ["222"], "new_entrants": [95.0]})
+    ssims = pd.DataFrame({"ssyk": ["222", "222"], "sim": [0, 1], "new_entrants": [95.0, 95]})
+    yb = pd.DataFrame({"region": "14", "ssyk": ["2221"], "status": ["brist"], "round": "2025-2"})
+    bal = occupation_balance(need, sup, sims, ssims, yrkesbarometer=yb)
+    ent = pd.DataFrame({"type": ["higher"], "education": ["72"], "new_entrants": [200.0]})
+    cw = pd.DataFrame({"type": ["higher"], "education": ["72"], "ssyk": ["222"], "share": [1.0]})
+    edu = education_balance(need, ent, cw, need.assign(sim=0), ent.assign(sim=0))
+    return {"balance": bal, "balance_education": edu}
+
+
+def pipeline_table_columns() -> list[tuple[str, list[str]]]:
+    """``(table name, columns)`` of every table the pipeline can write, both balances included:
+    the column constants the modules export, small calls of the balance builders and, for the
+    tables only a fitted supply or demand model writes, the header of a real run."""
+    out = [(name, list(cols)) for name, cols in REAL_RUN.items()]
+    out += [(name, list(df.columns)) for name, df in centred_tables().items()]
+    out += [(name, list(df.columns)) for name, df in graduates_only_tables().items()]
+    out += [("recruitment_need", NEED_COLUMNS), ("backtest", BACKTEST_COLUMNS)]
+    out += [("balance", BALANCE_COLUMNS), ("balance_education", EDUCATION_BALANCE_COLUMNS)]
+    return out
 
 
 def png_base64(width: int = 600, height: int = 300) -> str:

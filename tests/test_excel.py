@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from council_fixtures import region_tables
+from council_fixtures import pipeline_table_columns, region_tables
 
+from kompetensprognos.balance import NEWCOMER_CHANNELS
 from kompetensprognos.dataset import Manifest
 from kompetensprognos.excel import README_SHEET, write_workbook
+from kompetensprognos.labels import CHANNEL_LABELS, TABLE_LABELS, column_spec, table_key
 from kompetensprognos.params import Params
 
 SYNTHETIC = Manifest(name="demo", source="generator", vintage="2025-01", synthetic=True)
@@ -97,7 +100,7 @@ def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: 
         "balance": pd.DataFrame(
             {
                 "ssyk": ["0110", "2221"],
-                "new_entrants_migration": [3.0, None],
+                "newcomers_in_movers": [3.0, None],
                 "openings": [10.0, 20.0],
                 "brand_new_share": [0.5, 0.25],
                 "surprise": ["a", "b"],
@@ -110,8 +113,8 @@ def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: 
     assert _header(ws) == [
         "SSYK",
         "Yrke",
-        "Nytillskott: inflyttning",
-        "Lediga jobb",
+        "Nytillskott: inflyttade",
+        "Tillträden",
         "Brand new share",
         "Surprise",
         "Utbildning kopplad",
@@ -148,6 +151,69 @@ def test_every_row_holds_its_table_values_and_formats(tmp_path: Path) -> None:
     assert [r[6] for r in rows] == ["ja", "nej"] * (n // 2)
     col = _column(ws, "Sannolikhet för brist")
     assert {ws.cell(r, col).number_format for r in range(2, n + 2)} == {"0%"}
-    assert {ws.cell(r, _column(ws, "Lediga jobb")).number_format for r in range(2, n + 2)} == {
+    assert {ws.cell(r, _column(ws, "Tillträden")).number_format for r in range(2, n + 2)} == {
         "#,##0"
     }
+
+
+def test_channels_and_other_codes_read_in_swedish_in_the_workbook(tmp_path: Path) -> None:
+    # the centred balance's supply table: one row per occupation, year and channel
+    supply = pd.DataFrame(
+        {
+            "region": "skaraborg",
+            "ssyk": "222",
+            "year": 2024,
+            "channel": list(NEWCOMER_CHANNELS) * 2,
+            "newcomers": np.arange(2 * len(NEWCOMER_CHANNELS), dtype=float),
+            "openings": 40.0,
+        }
+    )
+    flows = pd.DataFrame(
+        {"region": "skaraborg", "type": ["forgymnasial", "higher"], "education": ["0", "72"],
+         "year": 2024, "population_start": 10.0, "population_end": 11.0,
+         "kind": ["observed", "forecast"]}
+    )  # fmt: skip
+    path = write_workbook(tmp_path / "x.xlsx", {"supply": supply, "supply_flows": flows})
+    wb = openpyxl.load_workbook(path)
+    ws = wb[TABLE_LABELS["supply"]]
+    assert _header(ws) == [
+        "Region", "SSYK", "Yrke", "År", "Väg in i yrket", "Nytillskott", "Tillträden",
+    ]  # fmt: skip
+    col = _column(ws, "Väg in i yrket")
+    shown = [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
+    assert shown == [CHANNEL_LABELS[c] for c in NEWCOMER_CHANNELS] * 2
+    assert supply["channel"].tolist() == list(NEWCOMER_CHANNELS) * 2  # the table keeps its codes
+    ws = wb[TABLE_LABELS["supply_flows"]]
+    assert [ws.cell(r, _column(ws, "Utbildningsform")).value for r in (2, 3)] == [
+        "förgymnasial",
+        "högskola",
+    ]
+    assert [ws.cell(r, _column(ws, "Utbildning")).value for r in (2, 3)] == [
+        "Allmän utbildning",
+        "Hälso- och sjukvård",
+    ]
+    assert [ws.cell(r, _column(ws, "Typ")).value for r in (2, 3)] == ["statistik", "prognos"]
+
+
+def test_every_table_of_a_run_gets_swedish_sheets_headers_and_texts(tmp_path: Path) -> None:
+    tables: dict[str, pd.DataFrame] = {}
+    for (
+        name,
+        cols,
+    ) in pipeline_table_columns():  # the last builder of each table name wins: one sheet each
+        tables[name] = pd.DataFrame(
+            {c: ["222" if c == "ssyk" else "x"] if c in ("ssyk", "region") else [1.0] for c in cols}
+        )
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "all.xlsx", tables))
+    assert wb.sheetnames == [README_SHEET, *(TABLE_LABELS[n] for n in tables)]
+    for name, df in tables.items():
+        header = _header(wb[TABLE_LABELS[name]])
+        key = table_key(name, df.columns)
+        # a header built from the English name (title case) would show the fallback
+        fallbacks = {c.replace("_", " ").capitalize() for c in df.columns} - {
+            column_spec(c, table=key).label for c in df.columns
+        }
+        assert not fallbacks & set(header), (name, fallbacks & set(header))
+    readme = list(wb[README_SHEET].iter_rows(values_only=True))
+    sheet_rows = [r for r in readme if isinstance(r[2], str) and r[2].startswith("tables/")]
+    assert len(sheet_rows) == len(tables) and all(r[3] for r in sheet_rows)
