@@ -73,6 +73,40 @@ def test_parameters_are_validated_before_any_kernel(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_failing_data_load_stops_the_kernels_started_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kernels start while the data are read; when reading fails they are stopped and the
+    staging folder is removed (nothing left behind, no kernel left running)."""
+    import psutil
+
+    from kompetensprognos import batch
+
+    def broken(data: str) -> None:
+        raise OSError("disk error while reading the data")
+
+    started: list[str] = []
+    real_start = batch._start_kernels
+
+    def spy(regions, staging, kernel):  # type: ignore[no-untyped-def]
+        started.extend(regions)
+        return real_start(regions, staging, kernel)
+
+    monkeypatch.setattr(batch, "load_dataset", broken)
+    monkeypatch.setattr(batch, "_start_kernels", spy)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with pytest.raises(OSError, match="disk error"):
+        run_reports(["skaraborg"], output=tmp_path / "out", progress=False)
+    assert started == ["skaraborg"]  # the kernel was started before the data were read
+    out = tmp_path / "out"
+    assert not out.exists() or list(out.iterdir()) == []  # no staging folder
+    left = [
+        p for p in psutil.Process().children(recursive=True)
+        if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    ]  # fmt: skip
+    assert left == []
+
+
 def test_outlook_report_end_to_end(
     small_demo_dir: Path, fast_params_dir: Path, tmp_path: Path
 ) -> None:
