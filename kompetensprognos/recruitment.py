@@ -290,6 +290,10 @@ def shrunk_change(
     """
     from kompetensprognos.replacement import _between_variance
 
+    if noise not in ("poisson", "overdispersed", "persistence", "total"):
+        raise KompetensprognosError(
+            f"unknown noise {noise!r}; use 'poisson', 'overdispersed', 'persistence' or 'total'"
+        )
     e0 = np.asarray(start_level, float)
     e1 = np.asarray(end_level, float)
     ok = e0 > 0

@@ -167,6 +167,8 @@ def test_transient_noise_beyond_poisson_lowers_the_weights() -> None:
         assert np.median(_weights(path, noise)) < 0.8 * w_pois
         assert err[noise] < err["poisson"]
     assert np.allclose(_weights(path, "total"), 0.0)
+    with pytest.raises(KompetensprognosError, match="unknown noise"):
+        shrunk_change(e0, e1, 7, noise="gaussian")  # type: ignore[arg-type]
     # without a path the variants fall back to Poisson's weights
     np.testing.assert_allclose(shrunk_change(e0, e1, 7, noise="overdispersed"),
                                shrunk_change(e0, e1, 7))  # fmt: skip
