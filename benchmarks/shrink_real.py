@@ -51,10 +51,18 @@ Protocol (fixed before any result was seen; nothing is tuned):
 
 Run: ``python benchmarks/shrink_real.py`` (a few seconds); prints the tables and writes
 ``benchmarks/results/shrink_real.csv`` (one row per panel level × pair × size class).
+
+``--variant NOISE`` (added in session 6, after the fact) adds a fourth predictor:
+``shrunk_change(..., noise=NOISE, path=A's yearly levels)`` (``BalanceParams.past_change_noise``),
+with its errors, its ratio to the total's and its median weight (``w_var``) as extra columns,
+and writes ``shrink_real_<NOISE>.csv``; the other columns are unchanged. A window A of fewer
+than three yearly changes gives the data-based variants nothing to estimate from (they fall back
+to Poisson's weights), so only ``2014-17>17-19`` and the pooled rows test them.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -87,8 +95,11 @@ def wide(keys: list[str]) -> pd.DataFrame:
     return data.pivot_table(index=keys, columns="ds", values="y", aggfunc="sum", fill_value=0)
 
 
-def cells_for_pair(panel: pd.DataFrame, a0: int, a1: int, b0: int, b1: int) -> pd.DataFrame:
-    """Per cell with employment at the start of A: predictors, actual change and weight."""
+def cells_for_pair(
+    panel: pd.DataFrame, a0: int, a1: int, b0: int, b1: int, variant: str | None = None
+) -> pd.DataFrame:
+    """Per cell with employment at the start of A: predictors, actual change and weight (and
+    the ``variant`` predictor with its weight ``w_var`` when given)."""
     e_a0 = panel[a0].to_numpy(float)
     e_a1 = panel[a1].to_numpy(float)
     n_a, n_b = a1 - a0, b1 - b0
@@ -125,6 +136,15 @@ def cells_for_pair(panel: pd.DataFrame, a0: int, a1: int, b0: int, b1: int) -> p
         },
         index=panel.index,
     )[ok]
+    if variant is not None:
+        path = panel[list(range(a0, a1 + 1))].to_numpy(float).T  # [year, cell], A's years
+        var = shrunk_change(e_a0, e_a1, n_a, noise=variant, path=path)  # type: ignore[arg-type]
+        var_rate = np.where(ok, var / np.where(ok, e_a0, 1.0), np.nan)
+        out["variant"] = (var_rate * level_b0)[ok]
+        w_var = np.where(
+            np.abs(gap) > 1e-12, (var_rate - target) / np.where(gap == 0, 1, gap), np.nan
+        )
+        out["w_var"] = w_var[ok]
     out["size_class"] = pd.cut(out["size_a0"], SIZE_EDGES, right=False, labels=SIZE_LABELS)
     return out
 
@@ -140,7 +160,7 @@ def summarise(cells: pd.DataFrame) -> pd.DataFrame:
             "employed_a0": g["size_a0"].sum(),
             "employed_b0": g["level_b0"].sum(),
         }
-        for p in PREDICTORS:
+        for p in [*PREDICTORS, *(["variant"] if "variant" in g else [])]:
             err = (g[p] - g["actual"]).abs()
             row[f"err_{p}"] = err.sum()
             row[f"mae_{p}"] = err.mean()
@@ -149,6 +169,8 @@ def summarise(cells: pd.DataFrame) -> pd.DataFrame:
         row["w_p10"], row["w_p50"], row["w_p90"] = w.quantile([0.1, 0.5, 0.9]).to_numpy()
         row["tau2"] = g["tau2"].median()
         row["disp"] = g["disp"].median()
+        if "w_var" in g:
+            row["w_var"] = g["w_var"].median()
         d = g.dropna(subset=["dev_b"])
         row["persist"] = (d["size_a0"] * d["dev_a"] * d["dev_b"]).sum() / (
             d["size_a0"] * d["dev_a"] ** 2
@@ -185,10 +207,18 @@ def show(table: pd.DataFrame) -> None:
         for c in ["shrunk/raw", "shrunk/total", "w_p10", "w_p50", "w_p90", "persist"]
     }
     fmt["disp"] = "{:.1f}".format
+    if "err_variant" in t:
+        t["variant/total"] = t["err_variant"] / t["err_total"]
+        cols += ["err_variant", "rate_variant", "variant/total", "w_var"]
+        fmt |= {"err_variant": "{:,.0f}".format, "rate_variant": "{:.2f}".format}
+        fmt |= {c: "{:.3f}".format for c in ["variant/total", "w_var"]}
     print(t[cols].to_string(index=False, formatters=fmt))
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variant", choices=["poisson", "overdispersed", "persistence", "total"])
+    variant = ap.parse_args().variant
     if not DATA.exists():
         print(f"skipped: {DATA} not found (the shared reference data are not checked out here)")
         return
@@ -197,7 +227,7 @@ def main() -> None:
         panel = wide(keys)
         pooled = []
         for name, a0, a1, b0, b1, pool in PAIRS:
-            cells = cells_for_pair(panel, a0, a1, b0, b1)
+            cells = cells_for_pair(panel, a0, a1, b0, b1, variant)
             res = summarise(cells).assign(level=level, pair=name)
             results.append(res)
             if pool:
@@ -212,8 +242,9 @@ def main() -> None:
         show(block)
         print()
     OUT.parent.mkdir(exist_ok=True)
-    out.to_csv(OUT, index=False, float_format="%.10g")
-    print(f"wrote {OUT}")
+    path = OUT if variant is None else OUT.with_name(f"shrink_real_{variant}.csv")
+    out.to_csv(path, index=False, float_format="%.10g")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -757,6 +757,7 @@ def region_balance(
     op = openings(
         demand_result, dataset, region, p0, end, rates=exit_rates, windows=[(p0, p1), (start, end)],
         bounds=True, shrink=[(p0, p1)] if bp.shrink_past_change else None,
+        shrink_noise=bp.past_change_noise,
     )  # fmt: skip
     op = op[op["ssyk_level"] == 3]
     _, mat = supply_result._cw_matrix(3)

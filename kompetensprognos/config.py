@@ -32,6 +32,7 @@ __all__ = [
     "DemandConfig",
     "EntryShares",
     "Geography",
+    "PastChangeNoise",
     "Reconciliation",
     "RetentionShares",
     "ScenarioAdjustment",
@@ -44,6 +45,7 @@ EDUCATION_TYPES: tuple[str, ...] = ("gymnasium", "yh", "higher")
 
 Reconciliation = Literal["mint_wls_struct", "mint_ols", "bottom_up", "none"]
 Geography = Literal["vg", "sweden"]
+PastChangeNoise = Literal["poisson", "overdispersed", "persistence", "total"]
 
 
 class ScenarioAdjustment(BaseModel):
@@ -323,6 +325,12 @@ class BalanceParams(BaseModel):
         empirical-Bayes toward the region's growth rate (register noise in its end years,
         :func:`kompetensprognos.recruitment.shrunk_change`), as the outlook's forecast is
         smooth; False takes the observed change as it is.
+    past_change_noise : {"poisson", "overdispersed", "persistence", "total"}, default "poisson"
+        How that shrinkage estimates the transient part of an occupation's change
+        (:func:`kompetensprognos.recruitment.shrunk_change`): counting noise of the end years
+        (``"poisson"``), Poisson times the window's pooled year-to-year overdispersion
+        (``"overdispersed"``), the persistent spread from the covariance of the window's two
+        halves (``"persistence"``), or every occupation at the region's rate (``"total"``).
 
     Examples
     --------
@@ -351,6 +359,7 @@ class BalanceParams(BaseModel):
     centre_outlook: bool = True
     today_weight: float = Field(default=1.0, ge=0.0, le=5.0)
     shrink_past_change: bool = True
+    past_change_noise: PastChangeNoise = "poisson"
 
     @model_validator(mode="after")
     def _ordered(self) -> BalanceParams:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from kompetensprognos.config import PastChangeNoise
 from kompetensprognos.dataset import Dataset
 from kompetensprognos.demand import DemandResult
 from kompetensprognos.errors import KompetensprognosError
@@ -159,18 +160,102 @@ def average_path(
     return out
 
 
-def shrunk_change(start_level: np.ndarray, end_level: np.ndarray, n_years: int) -> np.ndarray:
+def _overdispersion(path: np.ndarray, ok: np.ndarray) -> float:
+    """Pooled ratio of the codes' year-to-year variance in a window to Poisson's (method of
+    moments; 1 when the window has fewer than three yearly changes).
+
+    Each code's yearly changes, less the total's yearly rate times its level (so a cycle common
+    to all codes is not counted), are taken about their own straight line through the window
+    (steady growth, compounding included, is not counted either). Were the levels Poisson
+    counts, the expected sum of squares would be ``tr(M Σ)``: ``M`` the residual projection,
+    ``Σ`` the covariance of the changes of Poisson levels (``E_{t−1} + E_t`` on the diagonal,
+    ``−E_t`` beside it). ``φ`` is the ratio of the two sums over the codes.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> mu = np.full((8, 400), 400.0)
+    >>> noisy = mu + rng.normal(0.0, np.sqrt(4 * mu))  # 4 × Poisson noise in every level
+    >>> round(_overdispersion(noisy, np.ones(400, bool)), 1)
+    3.9
+    """
+    lv = np.maximum(np.asarray(path, float)[:, ok], 0.0)
+    n = lv.shape[0] - 1
+    if n < 3 or lv.shape[1] < 2:
+        return 1.0
+    d = np.diff(lv, axis=0)
+    r = d.sum(axis=1) / np.maximum(lv[:-1].sum(axis=1), 1e-12)  # the total's yearly rate
+    x = d - r[:, None] * lv[:-1]
+    t = np.arange(n) - (n - 1) / 2
+    design = np.column_stack([np.ones(n), t])
+    m = np.eye(n) - design @ np.linalg.solve(design.T @ design, design.T)
+    ss = float(((m @ x) ** 2).sum())
+    expected = float((np.diag(m) @ (lv[:-1] + lv[1:])).sum() - 2 * (np.diag(m, 1) @ lv[1:-1]).sum())
+    return ss / expected if expected > 0 and ss > 0 else 1.0
+
+
+def _persistent_variance(path: np.ndarray, ok: np.ndarray) -> float:
+    """Between-code variance ``tau²`` of the growth rates that *persist* through a window: the
+    covariance across codes of their deviations from the total's rate in the window's two
+    halves (method of moments, weighted by the level at the start; ``nan`` for windows of
+    fewer than three years).
+
+    The halves are the window's first and last ``h = (n − 1) // 2`` yearly changes, with a gap
+    between them, so no level is shared and its transient noise cannot make the halves
+    covary; what they share is growth that persists.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> rate = rng.normal(0.01, 0.02, 500)  # persistent growth, sd 2 % a year
+    >>> mu = 5_000.0 * (1 + rate) ** np.arange(8)[:, None]
+    >>> tau2 = _persistent_variance(mu + rng.normal(0.0, np.sqrt(mu)), np.ones(500, bool))
+    >>> round(float(np.sqrt(tau2)), 3)
+    0.021
+    """
+    lv = np.maximum(np.asarray(path, float)[:, ok], 0.0)
+    n = lv.shape[0] - 1
+    h = (n - 1) // 2
+    if h < 1 or lv.shape[1] < 3:
+        return float("nan")
+
+    def deviation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        rate = np.where(a > 0, (b - a) / (h * np.where(a > 0, a, 1.0)), 0.0)
+        return rate - (b.sum() - a.sum()) / (h * a.sum())
+
+    d1, d2 = deviation(lv[0], lv[h]), deviation(lv[n - h], lv[n])
+    return max(float((lv[0] * d1 * d2).sum() / lv[0].sum()), 0.0)
+
+
+def shrunk_change(
+    start_level: np.ndarray,
+    end_level: np.ndarray,
+    n_years: int,
+    *,
+    noise: PastChangeNoise = "poisson",
+    path: np.ndarray | None = None,
+) -> np.ndarray:
     """Average yearly change of a window of *observed* years per code, shrunk empirical-Bayes
-    toward the total's growth rate (register noise in the window's two end years).
+    toward the total's growth rate (the transient part of each code's change).
 
     The observed change ``(E_end − E_start) / n`` of a small occupation carries the counting
     noise of both end years (Poisson-like, variance ≈ ``E_start + E_end``). Compared with a
     smooth forecast, that noise reads as a change of growth: a noisy rise in the recent past
     shows up as falling openings in the outlook. Each code's growth rate ``r = ΔE / (n
-    E_start)`` is therefore shrunk toward the rate of the codes' total, with sampling variance
-    ``(E_start + E_end) / (n E_start)²`` and the between-code variance by DerSimonian–Laird (as
-    for the exit rates, :mod:`kompetensprognos.replacement`): weight ``tau² / (tau² + v)``.
-    Large codes keep their own change; codes without employment at the start get none.
+    E_start)`` is therefore shrunk toward the rate of the codes' total, with weight
+    ``tau² / (tau² + v)``. How the transient variance ``v`` and the between-code variance
+    ``tau²`` of the persistent growth are estimated is ``noise``:
+
+    * ``"poisson"``: ``v = (E_start + E_end) / (n E_start)²``, ``tau²`` by DerSimonian–Laird (as
+      for the exit rates, :mod:`kompetensprognos.replacement`);
+    * ``"overdispersed"``: ``v`` times ``φ``, the window's year-to-year variance over Poisson's
+      pooled across codes (:func:`_overdispersion`, from ``path``), then DerSimonian–Laird;
+    * ``"persistence"``: ``v`` as ``"overdispersed"``, ``tau²`` the covariance of the codes'
+      deviations in the window's two halves (:func:`_persistent_variance`; windows of under
+      three years: DerSimonian–Laird, as ``"overdispersed"``);
+    * ``"total"``: weight 0, every code at the total's rate.
+
+    Large codes keep more of their own change; codes without employment at the start get none.
 
     Parameters
     ----------
@@ -178,6 +263,12 @@ def shrunk_change(start_level: np.ndarray, end_level: np.ndarray, n_years: int) 
         Employment per code in the year before the window and in its last year.
     n_years : int
         Years in the window.
+    noise : {"poisson", "overdispersed", "persistence", "total"}, default "poisson"
+        Estimate of the transient variance (``BalanceParams.past_change_noise``).
+    path : numpy.ndarray, optional
+        Employment ``[year, code]`` from the year before the window to its last year
+        (``n_years + 1`` rows); needed by ``"overdispersed"`` and ``"persistence"`` (without
+        it they fall back to ``"poisson"``).
 
     Returns
     -------
@@ -190,9 +281,19 @@ def shrunk_change(start_level: np.ndarray, end_level: np.ndarray, n_years: int) 
     >>> e1 = np.array([110_000.0, 100_000.0, 75.0, 50.0])
     >>> shrunk_change(e0, e1, 5).round(1).tolist()  # the large keep theirs, the small shrink
     [1995.8, 4.0, 0.9, 0.4]
+    >>> shrunk_change(e0, e1, 5, noise="total").round(1).tolist()  # the total's rate for all
+    [1002.0, 1002.0, 0.5, 0.5]
+    >>> swing = np.array([0, 1, -1, 1, -1, 0])[:, None] * [1000, -1000, 0, 0]  # φ = 16
+    >>> path = np.linspace(e0, e1, 6) + swing
+    >>> shrunk_change(e0, e1, 5, noise="overdispersed", path=path).round(1).tolist()
+    [1915.7, 80.9, 0.5, 0.5]
     """
     from kompetensprognos.replacement import _between_variance
 
+    if noise not in ("poisson", "overdispersed", "persistence", "total"):
+        raise KompetensprognosError(
+            f"unknown noise {noise!r}; use 'poisson', 'overdispersed', 'persistence' or 'total'"
+        )
     e0 = np.asarray(start_level, float)
     e1 = np.asarray(end_level, float)
     ok = e0 > 0
@@ -200,9 +301,19 @@ def shrunk_change(start_level: np.ndarray, end_level: np.ndarray, n_years: int) 
         return np.zeros_like(e0)
     rate = np.where(ok, (e1 - e0) / (n_years * np.where(ok, e0, 1.0)), 0.0)
     target = float((e1[ok] - e0[ok]).sum() / (n_years * e0[ok].sum()))
+    if noise == "total":
+        return target * np.where(ok, e0, 0.0)
     v = np.where(ok, (e0 + np.maximum(e1, 0.0)) / (n_years * np.where(ok, e0, 1.0)) ** 2, np.inf)
-    tau2 = _between_variance(((rate - target) ** 2)[ok], v[ok])
-    w = np.where(ok, tau2 / (tau2 + v), 0.0)
+    dev2 = (rate - target) ** 2
+    tau2 = float("nan")
+    if path is not None and noise in ("overdispersed", "persistence"):
+        v = v * _overdispersion(path, ok)
+        if noise == "persistence":
+            tau2 = _persistent_variance(path, ok)
+    if np.isnan(tau2):
+        tau2 = _between_variance(dev2[ok], v[ok])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(ok, np.where(tau2 + v > 0, tau2 / (tau2 + v), 1.0), 0.0)
     return (w * rate + (1 - w) * target) * np.where(ok, e0, 0.0)
 
 
@@ -289,6 +400,7 @@ def openings(
     windows: list[tuple[int, int]] | None = None,
     bounds: bool = False,
     shrink: list[tuple[int, int]] | None = None,
+    shrink_noise: PastChangeNoise = "poisson",
 ) -> pd.DataFrame:
     """Yearly job openings per occupation: ``max(employment change + separations, 0)``.
 
@@ -322,6 +434,9 @@ def openings(
         rate (:func:`shrunk_change`: register noise); the centred balance passes its recent
         past, so a noisy past is not read as a change of growth against the smooth forecast.
         The employment path and the separations are unchanged.
+    shrink_noise : {"poisson", "overdispersed", "persistence", "total"}, default "poisson"
+        How :func:`shrunk_change` estimates the transient part of a ``shrink`` window's change
+        (``BalanceParams.past_change_noise``; the window's yearly levels are its ``path``).
 
     Returns
     -------
@@ -351,7 +466,9 @@ def openings(
     for first, last in shrink or []:
         i0, i1 = first - 1 - (start - 1), last - (start - 1)  # rows of years_e
         if i0 >= 0 and i1 < len(years_e) and i1 > i0:
-            change[i0:i1] = shrunk_change(trend[i0], trend[i1], i1 - i0)[None]
+            change[i0:i1] = shrunk_change(
+                trend[i0], trend[i1], i1 - i0, noise=shrink_noise, path=paths[i0 : i1 + 1]
+            )[None]
     years = np.arange(start, end + 1)
     values = {
         "employed": paths[1:],

@@ -123,6 +123,64 @@ def test_past_change_is_shrunk_by_its_register_noise() -> None:
     assert shrunk_change(np.zeros(3), np.ones(3), 4).tolist() == [0.0, 0.0, 0.0]
 
 
+def _panel(phi: float, spread: float, seed: int = 0) -> np.ndarray:
+    """Levels ``[year, code]`` over a seven-year window: each code grows at its own persistent
+    rate (sd ``spread`` around 1 %) and every level carries transient noise of ``phi`` times
+    Poisson's variance."""
+    rng = np.random.default_rng(seed)
+    size = np.repeat([100.0, 1_000.0, 10_000.0], 150)
+    rate = rng.normal(0.01, spread, size.size)
+    mu = size * (1 + rate) ** np.arange(8)[:, None]
+    return np.maximum(mu + rng.normal(0.0, np.sqrt(phi * mu)), 1.0)
+
+
+@pytest.mark.parametrize("phi", [1.0, 4.0, 16.0])
+def test_overdispersion_recovers_the_transient_factor(phi: float) -> None:
+    from kompetensprognos.recruitment import _overdispersion
+
+    got = _overdispersion(_panel(phi, 0.01), np.ones(450, bool))
+    assert got == pytest.approx(phi, rel=0.2)
+
+
+def _weights(path: np.ndarray, noise: str) -> np.ndarray:
+    """Share of each code's own rate in its shrunk rate."""
+    e0, e1 = path[0], path[-1]
+    rate = (e1 - e0) / (7 * e0)
+    target = (e1 - e0).sum() / (7 * e0.sum())
+    got = shrunk_change(e0, e1, 7, noise=noise, path=path) / e0  # type: ignore[arg-type]
+    return (got - target) / (rate - target)
+
+
+def test_transient_noise_beyond_poisson_lowers_the_weights() -> None:
+    """With 16 × Poisson noise the data-based variants shrink more than Poisson's weights and
+    come nearer each code's true rate; the full shrinkage gives weight 0."""
+    path = _panel(16.0, 0.01)
+    truth = _panel(0.0, 0.01)  # the same rates without noise (same draws of the rates)
+    true_rate = (truth[-1] - truth[0]) / (7 * truth[0])
+    w_pois = np.median(_weights(path, "poisson"))
+    e0, e1 = path[0], path[-1]
+    err = {}
+    for noise in ("poisson", "overdispersed", "persistence"):
+        got = shrunk_change(e0, e1, 7, noise=noise, path=path) / e0  # type: ignore[arg-type]
+        err[noise] = np.abs(got - true_rate).mean()
+    for noise in ("overdispersed", "persistence"):
+        assert np.median(_weights(path, noise)) < 0.8 * w_pois
+        assert err[noise] < err["poisson"]
+    assert np.allclose(_weights(path, "total"), 0.0)
+    with pytest.raises(KompetensprognosError, match="unknown noise"):
+        shrunk_change(e0, e1, 7, noise="gaussian")  # type: ignore[arg-type]
+    # without a path the variants fall back to Poisson's weights
+    np.testing.assert_allclose(shrunk_change(e0, e1, 7, noise="overdispersed"),
+                               shrunk_change(e0, e1, 7))  # fmt: skip
+
+
+def test_persistence_keeps_persistent_growth() -> None:
+    """Growth that persists through the window and little noise: the weights stay high; no
+    persistent spread at all: the codes go (nearly) to the total's rate."""
+    assert np.median(_weights(_panel(1.0, 0.03), "persistence")) > 0.8
+    assert np.median(_weights(_panel(4.0, 0.0), "persistence")) < 0.2
+
+
 def test_shrunk_window_moves_only_its_own_change(small: Dataset, result: DemandResult) -> None:
     past = (2016, 2022)
     kw = {"windows": [past, (2023, 2030)]}
