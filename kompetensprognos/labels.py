@@ -537,6 +537,19 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "message": _C("Meddelande", "text", "Anmärkning.", 80),
 }
 
+# the ratio and probability of the graduates-only balance (per occupation and per education)
+_GRADUATES_ONLY_RATIO: dict[str, ColumnSpec] = {
+    "balance_ratio": _C(
+        "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
+    ),
+    "p_shortage": _C(
+        "Sannolikhet för brist",
+        "prob",
+        "Andel simulerade utfall där nytillskottet blir mindre än rekryteringsbehovet.",
+        14,
+    ),
+}
+
 _GRADUATES_ONLY = "den äldre metoden, som bara räknar nyutbildade"
 # Columns whose meaning depends on the table, by table key (see table_key): a table's own entry
 # wins over _COLUMNS.
@@ -609,15 +622,7 @@ _TABLE_COLUMNS: dict[str, dict[str, ColumnSpec]] = {
             f"prognosperioden ({_GRADUATES_ONLY}).",
             13,
         ),
-        "balance_ratio": _C(
-            "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
-        ),
-        "p_shortage": _C(
-            "Sannolikhet för brist",
-            "prob",
-            "Andel simulerade utfall där nytillskottet blir mindre än rekryteringsbehovet.",
-            14,
-        ),
+        **_GRADUATES_ONLY_RATIO,
     },
     "graduates_balance_education": {
         "recruitment_need": _C(
@@ -634,15 +639,7 @@ _TABLE_COLUMNS: dict[str, dict[str, ColumnSpec]] = {
             f"prognosperioden ({_GRADUATES_ONLY}).",
             13,
         ),
-        "balance_ratio": _C(
-            "Kvot nytillskott/behov", "ratio", "Nytillskott delat med rekryteringsbehov.", 14
-        ),
-        "p_shortage": _C(
-            "Sannolikhet för brist",
-            "prob",
-            "Andel simulerade utfall där nytillskottet blir mindre än rekryteringsbehovet.",
-            14,
-        ),
+        **_GRADUATES_ONLY_RATIO,
     },
     "graduates_supply": {
         "new_entrants": _C(
