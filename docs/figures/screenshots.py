@@ -40,6 +40,8 @@ def main(output: Path, region: str) -> None:
         )
         _scroll_to(page, "h3", "Sök bland alla yrken")
         page.screenshot(HERE / "report_occupation_search.png")
+        _scroll_to(page, "h2", "Balans mellan tillgång och behov")
+        page.screenshot(HERE / "report_balance.png")
         _scroll_to(page, "h2, h3", "Hur väl har tidigare bedömningar")
         page.screenshot(HERE / "report_call_backtest.png")
         assert page.errors == [], page.errors
