@@ -60,16 +60,16 @@ _TABLE_TEXT = {
     "employment_forecast": "Sysselsatta per yrke och år: statistik och prognos med "
     "osäkerhetsintervall.",
     "recruitment_need": "Rekryteringsbehov under prognosperioden per yrke: summan av varje års "
-    "tillträden, med expansions- och ersättningsbehov och 80 % osäkerhetsintervall.",
+    "lediga jobb, med expansions- och ersättningsbehov och 80 % osäkerhetsintervall.",
     "backtest": "Hur träffsäker modellen har varit på tidigare år jämfört med enkla metoder.",
     "education_output": "Examinerade per utbildning och år: statistik och prognos.",
     "supply": "Nytillskott per yrke, väg in i yrket och år, under den senaste perioden och "
     "prognosperioden: gymnasieexaminerade, examinerade från YH och högskola, inflyttade, "
-    "återinträdande, yrkesbytare och övriga vägar, med yrkets tillträden samma år.",
-    "balance": "Balans per yrke: nytillskott från alla vägar jämfört med tillträden under "
+    "återinträdande, yrkesbytare och övriga vägar, med yrkets lediga jobb samma år.",
+    "balance": "Balans per yrke: nytillskott från alla vägar jämfört med lediga jobb under "
     "prognosperioden, läst mot den senaste perioden, mot regionens övriga yrken och med "
     "utgångspunkt i dagens läge. Brist betyder att bristen väntas öka jämfört med den senaste "
-    "perioden, överskott att nytillskotten väntas växa snabbare än tillträdena.",
+    "perioden, överskott att nytillskotten väntas växa snabbare än de lediga jobben.",
     "balance_education": "Balans per utbildning: tillgången på arbetskraft med utbildningen "
     "(sysselsatta) jämfört med efterfrågan i de yrken den leder till, som förändring från "
     "basåret (sista året med statistik) till prognosperiodens slut.",

@@ -207,7 +207,7 @@ _CHANNEL_TEXT = {
     "utanför arbetskraften",
     "occupation_changers": "sysselsatta som byter till yrket från ett annat yrke (en antagen "
     "andel, ingen tabell mäter det)",
-    "other_channels": "det som de senaste årens tillträden visar utöver de mätta vägarna, skattat "
+    "other_channels": "det som de senaste årens lediga jobb visar utöver de mätta vägarna, skattat "
     "per yrke; negativt där en del av inflödet inte hamnar i yrket",
 }
 
@@ -244,17 +244,17 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "recruitment_need": _C(
         "Rekryteringsbehov",
         "count",
-        "Summan av varje års tillträden under perioden: årets förändring av antalet sysselsatta "
+        "Summan av varje års lediga jobb under perioden: årets förändring av antalet sysselsatta "
         "plus de som lämnar yrket, aldrig under noll. När yrket krymper räknas bara de avgångar "
         "som minskningen inte tar upp. För ett yrke som växer varje år är det ungefär "
         "expansionsbehov + ersättningsbehov.",
         16,
     ),
     "openings": _C(
-        "Tillträden",
+        "Lediga jobb",
         "count",
         "Jobb som behöver tillsättas under året: förändringen av antalet sysselsatta plus de som "
-        "lämnar yrket, aldrig under noll.",
+        "lämnar yrket, aldrig under noll (inte SCB:s statistik över lediga jobb).",
         12,
     ),
     "new_entrants": _C(
@@ -286,9 +286,9 @@ _COLUMNS: dict[str, ColumnSpec] = {
     ),
     "past_end": _C("Senaste periodens slut", "year", "Sista året i den senaste perioden.", 10),
     "openings_past": _C(
-        "Tillträden, senaste perioden",
+        "Lediga jobb, senaste perioden",
         "count",
-        "Summan av tillträden under den senaste perioden.",
+        "Summan av lediga jobb under den senaste perioden.",
         14,
     ),
     "newcomers_past": _C(
@@ -300,14 +300,14 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "past_ratio": _C(
         "Kvot, senaste perioden",
         "ratio",
-        "Nytillskott delat med tillträden under den senaste perioden; nära 1, eftersom yrkena då "
+        "Nytillskott delat med lediga jobb under den senaste perioden; nära 1, eftersom yrkena då "
         "faktiskt bemannades.",
         12,
     ),
     "outlook_ratio": _C(
         "Kvot, prognosperioden",
         "ratio",
-        "Nytillskott delat med tillträden under prognosperioden, före jämförelsen med den "
+        "Nytillskott delat med lediga jobb under prognosperioden, före jämförelsen med den "
         "senaste perioden.",
         12,
     ),
@@ -316,7 +316,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
         "ratio",
         "Kvoten under prognosperioden delad med kvoten under den senaste perioden, läst mot "
         "regionens övriga yrken och med utgångspunkt i dagens läge. Under 1: nytillskotten växer "
-        "långsammare än tillträdena (mot brist); över 1: snabbare (mot överskott).",
+        "långsammare än de lediga jobben (mot brist); över 1: snabbare (mot överskott).",
         12,
     ),
     "status": _C(
@@ -351,7 +351,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "today_ratio": _C(
         "Dagens läge (kvot)",
         "ratio",
-        "Dagens läge som kvot: nytillskott mot tillträden de två sista åren av den senaste "
+        "Dagens läge som kvot: nytillskott mot lediga jobb de två sista åren av den senaste "
         "perioden jämfört med hela perioden. Balanskvoten utgår från den; tomt räknas som 1. "
         "På syntetiska data hämtas den från generatorns kända utfall.",
         12,
@@ -367,7 +367,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
         "Regionens förskjutning",
         "ratio",
         "Medianen av yrkenas kvoter i regionen, som varje yrke läses mot (samma på alla rader). "
-        "Under 1: nytillskotten släpar efter tillträdena i hela regionen.",
+        "Under 1: nytillskotten släpar efter de lediga jobben i hela regionen.",
         12,
     ),
     **{
@@ -479,7 +479,7 @@ _COLUMNS: dict[str, ColumnSpec] = {
     "truth_ratio": _C(
         "Utfall (kvot)",
         "ratio",
-        "Utfallet i de syntetiska data: generatorns kända kvot nytillskott/tillträden åren efter "
+        "Utfallet i de syntetiska data: generatorns kända kvot nytillskott/lediga jobb åren efter "
         "prognosåret jämfört med åren fram till prognosåret.",
         12,
     ),
@@ -559,7 +559,7 @@ _TABLE_COLUMNS: dict[str, dict[str, ColumnSpec]] = {
         "recruitment_need": _C(
             "Rekryteringsbehov",
             "count",
-            "Summan av tillträdena under prognosperioden, räknat med alla som lämnar yrket, även "
+            "Summan av de lediga jobben under prognosperioden, räknat med alla som lämnar yrket, även "
             "de som byter yrke eller flyttar. Därför högre än på bladet Rekryteringsbehov, som "
             "bara räknar pensioner och andra avgångar ur arbetslivet.",
             16,
@@ -652,9 +652,9 @@ _TABLE_COLUMNS: dict[str, dict[str, ColumnSpec]] = {
     },
     "supply": {
         "openings": _C(
-            "Tillträden",
+            "Lediga jobb",
             "count",
-            "Yrkets tillträden under året, räknat med alla som lämnar yrket (samma på varje rad "
+            "Yrkets lediga jobb under året, räknat med alla som lämnar yrket (samma på varje rad "
             "för yrket och året).",
             12,
         ),

@@ -114,7 +114,7 @@ def test_unknown_columns_and_missing_values_do_not_break_the_workbook(tmp_path: 
         "SSYK",
         "Yrke",
         "Nytillskott: inflyttade",
-        "Tillträden",
+        "Lediga jobb",
         "Brand new share",
         "Surprise",
         "Utbildning kopplad",
@@ -151,7 +151,7 @@ def test_every_row_holds_its_table_values_and_formats(tmp_path: Path) -> None:
     assert [r[6] for r in rows] == ["ja", "nej"] * (n // 2)
     col = _column(ws, "Sannolikhet för brist")
     assert {ws.cell(r, col).number_format for r in range(2, n + 2)} == {"0%"}
-    assert {ws.cell(r, _column(ws, "Tillträden")).number_format for r in range(2, n + 2)} == {
+    assert {ws.cell(r, _column(ws, "Lediga jobb")).number_format for r in range(2, n + 2)} == {
         "#,##0"
     }
 
@@ -177,7 +177,7 @@ def test_channels_and_other_codes_read_in_swedish_in_the_workbook(tmp_path: Path
     wb = openpyxl.load_workbook(path)
     ws = wb[TABLE_LABELS["supply"]]
     assert _header(ws) == [
-        "Region", "SSYK", "Yrke", "År", "Väg in i yrket", "Nytillskott", "Tillträden",
+        "Region", "SSYK", "Yrke", "År", "Väg in i yrket", "Nytillskott", "Lediga jobb",
     ]  # fmt: skip
     col = _column(ws, "Väg in i yrket")
     shown = [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]

@@ -61,8 +61,8 @@ def test_the_two_balances_say_what_their_newcomers_are(every_table) -> None:
 def test_descriptions_follow_the_current_model() -> None:
     assert "negativ när yrket krymper" in column_spec("expansion").description
     need = column_spec("recruitment_need").description
-    assert "tillträden" in need and "aldrig under noll" in need and "om positivt" not in need
-    assert column_spec("openings").label == "Tillträden"
+    assert "lediga jobb" in need and "aldrig under noll" in need and "om positivt" not in need
+    assert column_spec("openings").label == "Lediga jobb"
     assert "syntetiska" in column_spec("truth_ratio").description
     assert "syntetiska" in column_spec("truth_status").description
     assert "senaste perioden" in column_spec("past_ratio").description

@@ -159,7 +159,7 @@ def test_method_text_stamp():
     assert "2023" in text and "16-64 -> 16-69" in text  # series break
     assert "syntetiska" in narrative.method_text(manifest(True), {}, "x", "1").lower()
     # the need is the sum of yearly openings (BLS), not expansion + replacement
-    assert "summan av varje års tillträden" in text and "aldrig negativt" in text
+    assert "summan av varje års lediga jobb" in text and "aldrig negativt" in text
     assert "om det är positivt" not in text
 
 
