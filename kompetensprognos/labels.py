@@ -54,6 +54,7 @@ __all__ = [
     "fmt_prob",
     "format_value",
     "is_known",
+    "lower_first",
     "occupation_label",
     "occupation_name",
     "sheet_name",
@@ -811,8 +812,7 @@ def column_spec(column: str, dtype: Any = None, table: str | None = None) -> Col
     for prefix in ("newcomers_", "new_entrants_"):
         if column.startswith(prefix):
             channel = column.removeprefix(prefix)
-            name = CHANNEL_LABELS.get(channel, channel.replace("_", " "))
-            word = name[:1].lower() + name[1:]
+            word = lower_first(CHANNEL_LABELS.get(channel, channel.replace("_", " ")))
             return ColumnSpec(f"Nytillskott: {word}", "count", f"Nytillskott: {word}.", 14)
     label = column.replace("_", " ").capitalize()
     if column.startswith("p_"):
@@ -826,6 +826,17 @@ def column_spec(column: str, dtype: Any = None, table: str | None = None) -> Col
         elif pd.api.types.is_float_dtype(dtype):
             kind = "decimal"
     return ColumnSpec(label, kind, "", max(10, min(40, len(label) + 2)))
+
+
+def lower_first(name: str) -> str:
+    """A name inside a sentence: the first letter lowercased, acronyms kept.
+
+    Examples
+    --------
+    >>> lower_first("Examinerade från YH och högskola")
+    'examinerade från YH och högskola'
+    """
+    return name[:1].lower() + name[1:]
 
 
 def is_known(column: str, table: str | None = None) -> bool:

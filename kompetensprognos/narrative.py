@@ -32,6 +32,7 @@ from kompetensprognos.labels import (
     fmt_int,
     fmt_pct,
     fmt_prob,
+    lower_first,
     occupation_label,
 )
 
@@ -558,25 +559,14 @@ def backtest_text(backtest: pd.DataFrame, horizon: int = 3) -> str:
 
 # --- the centred balance (issues 11–12) ------------------------------------------------------
 
-#: Swedish names of the newcomer channels (:data:`kompetensprognos.balance.NEWCOMER_CHANNELS`).
-#: The channels' Swedish names (one mapping for the text, the charts and the workbook).
+#: Swedish names of the newcomer channels (:data:`kompetensprognos.balance.NEWCOMER_CHANNELS`):
+#: the one mapping of :mod:`kompetensprognos.labels`, for the text, the charts and the workbook.
 CHANNEL_NAMES: dict[str, str] = CHANNEL_LABELS
 _TABLE_NAMES_SV = {
     "population_education": "befolkning per utbildningsgrupp",
     "education_flows": "flöden per utbildningsgrupp (in- och utflyttning, vidareutbildning)",
     "labour_status": "sysselsatta, arbetslösa och utanför arbetskraften per utbildningsgrupp",
 }
-
-
-def _lower_first(name: str) -> str:
-    """A name inside a sentence: the first letter lowercased, acronyms kept.
-
-    Examples
-    --------
-    >>> _lower_first("Examinerade från YH och högskola")
-    'examinerade från YH och högskola'
-    """
-    return name[:1].lower() + name[1:]
 
 
 def missing_channels_text(missing: list[str]) -> str:
@@ -621,10 +611,10 @@ def balance_outlook_text(balance: pd.DataFrame, top: int = 5) -> str:
     >>> "bristen väntas öka jämfört med 2016–2022" in text
     True
     """
-    if balance.empty or "past_start" not in balance.columns:
+    past = past_window(balance)  # empty for an empty table too
+    if not past:
         return ""  # the graduates-only balance has no recent past to compare with
     first = balance.iloc[0]
-    past = f"{int(first['past_start'])}{_DASH}{int(first['past_end'])}"
     period = f"{int(first['period_start'])}{_DASH}{int(first['period_end'])}"
     fin = finest_level(balance)
     assessed = fin[fin["status"].isin(STATUS_ORDER)]
@@ -664,7 +654,7 @@ def balance_outlook_text(balance: pd.DataFrame, top: int = 5) -> str:
         if tot > 0:
             main = sorted(positive, key=positive.get, reverse=True)[:3]
             parts = ", ".join(
-                f"{_lower_first(CHANNEL_NAMES[c])} ({fmt_pct(positive[c] / tot)})" for c in main
+                f"{lower_first(CHANNEL_NAMES[c])} ({fmt_pct(positive[c] / tot)})" for c in main
             )
             lines.append(f"De flesta nytillskotten kommer från {parts}.")
     return "\n".join(lines)

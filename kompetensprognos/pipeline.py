@@ -571,13 +571,17 @@ def _region_tables(
     pending = _fork_regions(state, forked) if forked else None
     if pending is None:
         forked = []
-    with tqdm(total=len(ids), desc="regioner", disable=not progress) as bar:
-        for region in ids[: len(ids) - len(forked)]:
-            tables[region] = _one_region(state, region)
-            bar.update()
-        if pending is not None:
-            tables |= pending.result()
-            bar.update(len(forked))
+    try:
+        with tqdm(total=len(ids), desc="regioner", disable=not progress) as bar:
+            for region in ids[: len(ids) - len(forked)]:
+                tables[region] = _one_region(state, region)
+                bar.update()
+            if pending is not None:
+                tables |= pending.future.result()
+                bar.update(len(forked))
+    finally:
+        if pending is not None:  # also when a region here failed: no process left behind
+            pending.pool.shutdown(cancel_futures=True)
     tables = {r: tables[r] for r in ids}
     timings["regions"] = time.perf_counter() - t
     return tables
@@ -611,7 +615,7 @@ def _one_region(state: _RegionState, region: str) -> dict[str, pd.DataFrame]:
             p.n_sims,
             p.seed,
             rates=state.exit_rates,
-        ),  # fmt: skip
+        ),
     }
     if state.backtest is not None and p.backtest:
         bt = state.backtest
@@ -643,25 +647,19 @@ _FORKED_STATE: _RegionState | None = None
 
 def _regions_in_fork(region_ids: list[str]) -> dict[str, dict[str, pd.DataFrame]]:
     assert _FORKED_STATE is not None
-    with threadpool_limits(1):
-        return {r: _one_region(_FORKED_STATE, r) for r in region_ids}
+    return {r: _one_region(_FORKED_STATE, r) for r in region_ids}
 
 
-class _ForkedRegions:
-    """The tables of some regions, computed in a forked process (a future)."""
+class _ForkedRegions(NamedTuple):
+    """The tables of some regions, computed in a forked process: its pool and future."""
 
-    def __init__(self, pool: Any, future: Any) -> None:
-        self.pool, self.future = pool, future
-
-    def result(self) -> dict[str, dict[str, pd.DataFrame]]:
-        try:
-            return self.future.result()
-        finally:
-            self.pool.shutdown()
+    pool: Any
+    future: Any
 
 
 def _fork_regions(state: _RegionState, region_ids: list[str]) -> _ForkedRegions | None:
-    """Start ``region_ids`` in a forked process, or ``None`` where fork is not available."""
+    """Start ``region_ids`` in a forked process, or ``None`` where fork is not available (the
+    caller shuts the pool down)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -672,7 +670,7 @@ def _fork_regions(state: _RegionState, region_ids: list[str]) -> _ForkedRegions 
     try:
         # the process is forked at the first submit, so it sees the state set above
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        return _ForkedRegions(pool, pool.submit(_regions_in_fork, region_ids))
+        return _ForkedRegions(pool, pool.submit(_one_thread, _regions_in_fork, region_ids))
     finally:
         _FORKED_STATE = None
 

@@ -32,7 +32,7 @@ that sets a status and the probabilities read from the paths come from one distr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -290,9 +290,10 @@ def shrunk_change(
     """
     from kompetensprognos.replacement import _between_variance
 
-    if noise not in ("poisson", "overdispersed", "persistence", "total"):
+    allowed = get_args(PastChangeNoise)
+    if noise not in allowed:
         raise KompetensprognosError(
-            f"unknown noise {noise!r}; use 'poisson', 'overdispersed', 'persistence' or 'total'"
+            f"unknown noise {noise!r}; use one of {', '.join(map(repr, allowed))}"
         )
     e0 = np.asarray(start_level, float)
     e1 = np.asarray(end_level, float)
